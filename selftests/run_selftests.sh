@@ -1,0 +1,83 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+#
+# Run every kipc selftest binary in a directory (default: the one this
+# script sits in, or /kipc/tests in the VM), print KTAP, check dmesg for
+# kernel reports after each test, and finish with one line:
+#   kipc-selftests: pass=N fail=N skip=N
+# followed by "N passed, N failed, N skipped".
+#
+#   run_selftests.sh [-d DIR] [-t SECONDS] [TEST...]
+
+dir=
+tmo=${KIPC_TEST_TIMEOUT:-1200}
+while [ $# -gt 0 ]; do
+	case "$1" in
+	-d) dir=$2; shift 2 ;;
+	-t) tmo=$2; shift 2 ;;
+	*) break ;;
+	esac
+done
+if [ -z "$dir" ]; then
+	if [ -d /kipc/tests ]; then dir=/kipc/tests; else dir=$(dirname "$0"); fi
+fi
+if [ $# -gt 0 ]; then
+	tests="$*"
+else
+	tests=$(cd "$dir" && ls | grep -E '_test$' | sort)
+fi
+
+pattern='BUG:|WARNING:|KASAN|UBSAN|Oops|circular locking|recursive locking|inconsistent lock state|suspicious RCU|general protection fault'
+have_dmesg=0
+dmesg >/dev/null 2>&1 && have_dmesg=1
+
+pass=0 fail=0 skip=0 n=0
+set -- $tests
+echo "TAP version 13"
+echo "1..$#"
+for t in "$@"; do
+	n=$((n + 1))
+	out=$(mktemp)
+	[ $have_dmesg = 1 ] && before=$(dmesg | wc -l)
+	timeout "$tmo" "$dir/$t" > "$out" 2>&1
+	rc=$?
+	sed 's/^/# /' "$out"
+	# The harness prints "# Totals: pass:P fail:F xfail:X xpass:Y skip:S error:E".
+	tot=$(grep -a '# Totals:' "$out" | tail -1)
+	if [ -n "$tot" ]; then
+		set -- $(echo "$tot" | sed -n 's/.*Totals: pass:\([0-9]*\) fail:\([0-9]*\) xfail:[0-9]* xpass:[0-9]* skip:\([0-9]*\) error:\([0-9]*\).*/\1 \2 \3 \4/p')
+		p=${1:-0} f=${2:-1} s=${3:-0} e=${4:-0}
+	else
+		p=0 f=0 s=0 e=0
+		case $rc in
+		0) p=1 ;;
+		4) s=1 ;;
+		*) f=1 ;;
+		esac
+	fi
+	f=$((f + e))
+	# A crash or timeout after the last result still fails the binary.
+	if [ $rc -ne 0 ] && [ $rc -ne 4 ] && [ "$f" -eq 0 ]; then
+		echo "# $t: exit status $rc"
+		f=1
+	fi
+	if [ $have_dmesg = 1 ]; then
+		if dmesg | tail -n +$((before + 1)) | grep -E "$pattern" > /dev/null; then
+			echo "# $t: kernel report in dmesg:"
+			dmesg | tail -n +$((before + 1)) | sed 's/^/#   /' | head -80
+			f=$((f + 1))
+		fi
+	fi
+	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
+	if [ "$f" -gt 0 ]; then
+		echo "not ok $n $t"
+	elif [ "$p" -eq 0 ] && [ "$s" -gt 0 ]; then
+		echo "ok $n $t # SKIP"
+	else
+		echo "ok $n $t"
+	fi
+	rm -f "$out"
+done
+echo "kipc-selftests: pass=$pass fail=$fail skip=$skip"
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]
