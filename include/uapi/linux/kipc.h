@@ -68,4 +68,302 @@ struct kipc_info {
 
 #define KIPC_IOC_GET_INFO	_IOWR(KIPC_IOC_MAGIC, 0x00, struct kipc_info)
 
+/* ---------------------------------------------------------------------- */
+/* Objects: common creation fields                                         */
+/* ---------------------------------------------------------------------- */
+
+#define KIPC_NAME_MAX		64	/* bytes, without the NUL */
+
+/*
+ * Names: 1..KIPC_NAME_MAX bytes of [A-Za-z0-9._-], NUL-terminated, not
+ * starting with '.'.  They live in a registry scoped to the creator's
+ * IPC namespace.  Anything else is -EINVAL.
+ */
+
+/* Roles of an object fd (kipc_*_create.role, kipc_open.role). */
+#define KIPC_ROLE_PRODUCER	(1U << 0)	/* ring producer / queue sender */
+#define KIPC_ROLE_CONSUMER	(1U << 1)	/* ring consumer / queue receiver */
+#define KIPC_ROLE_MASK		(KIPC_ROLE_PRODUCER | KIPC_ROLE_CONSUMER)
+
+/* Flags of the returned fd (kipc_*_create.fd_flags, kipc_open.fd_flags). */
+#define KIPC_FD_NONBLOCK	(1U << 0)	/* O_NONBLOCK */
+
+/* ---------------------------------------------------------------------- */
+/* Rings                                                                   */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * A ring is a shared-memory byte ring carrying variable-length records.
+ * It is mapped with two mmap() calls on the ring fd:
+ *
+ *   offset KIPC_RING_OFF_INFO, 1 page, PROT_READ only:
+ *	struct kipc_ring_info, written by the kernel only (geometry, peer
+ *	state).  A writable mapping is refused with -EPERM.
+ *   offset KIPC_RING_OFF_RING, KIPC_RING_MAP_SIZE(data_size) bytes,
+ *	MAP_SHARED, read-write:
+ *	one page of struct kipc_ring_ctrl (positions, event counts, wake
+ *	flags), then the data_size data pages mapped twice, back to back,
+ *	so a record that runs past the end of the data area continues in
+ *	the second copy and is always contiguous in the mapping.
+ *
+ * Positions (head, tail) are byte counts since creation, 64-bit, never
+ * wrapping in practice; the byte of position p is at data[p & (size-1)].
+ * data_size is a power of two, at least one page.
+ *
+ * Records: struct kipc_rec_hdr, then len payload bytes, padded to
+ * KIPC_REC_ALIGN.  A record takes KIPC_REC_SPACE(len) bytes of ring.
+ *
+ * Single producer (default):
+ *	producer: write hdr + payload at tail; store-release tail += space.
+ *	consumer: load-acquire tail; records in [head, tail) are complete;
+ *		  after use, store-release head += space.
+ * Multi producer (KIPC_RING_F_MPSC), Agrona/Aeron many-to-one style:
+ *	producer: reserve with a compare-and-swap loop on tail (fails when
+ *		  tail + space - head > size); write the payload and
+ *		  hdr.type; then store-release hdr.len | KIPC_REC_COMMIT.
+ *	consumer: a record is complete once load-acquire of its hdr.len has
+ *		  KIPC_REC_COMMIT; after use it zeroes the record's bytes and
+ *		  then store-releases head += space (so a future reservation
+ *		  always starts on zero, i.e. "not committed").
+ * Nothing in the shared pages is trusted by the kernel; consumers must
+ * bounds-check len against the committed range and the ring size.
+ *
+ * Sleeping: see KIPC_RING_IOC_WAIT and the protocol comment there.
+ */
+
+#define KIPC_RING_OFF_INFO	0x00000000ULL
+#define KIPC_RING_OFF_RING	0x10000000ULL
+
+#define KIPC_RING_MAGIC		0x6b697072	/* "kipr" */
+
+#define KIPC_RING_F_MPSC	(1U << 0)	/* many producers, one consumer */
+
+/* kipc_ring_info.state: written by the kernel only. */
+#define KIPC_RING_STATE_NO_PRODUCERS	(1U << 0)	/* last producer closed */
+#define KIPC_RING_STATE_NO_CONSUMERS	(1U << 1)	/* last consumer closed */
+
+/**
+ * struct kipc_ring_info - read-only page at KIPC_RING_OFF_INFO
+ * @magic:	KIPC_RING_MAGIC
+ * @abi_version: KIPC_ABI_VERSION
+ * @flags:	KIPC_RING_F_* the ring was created with
+ * @page_size:	PAGE_SIZE; the control page is this big
+ * @data_size:	bytes in the data area, a power of two
+ * @max_record: largest payload one record may carry
+ * @ctrl_offset: offset of struct kipc_ring_ctrl in the RING mapping (0)
+ * @data_offset: offset of the first data copy in the RING mapping
+ * @map_size:	length of the RING mapping (page + 2 * data_size)
+ * @state:	KIPC_RING_STATE_*
+ * @nr_producers: producer fds open
+ * @nr_consumers: consumer fds open
+ * @lowat:	EPOLLOUT is reported when at least this many bytes are free
+ */
+struct kipc_ring_info {
+	__u32 magic;
+	__u32 abi_version;
+	__u32 flags;
+	__u32 page_size;
+	__u64 data_size;
+	__u64 max_record;
+	__u64 ctrl_offset;
+	__u64 data_offset;
+	__u64 map_size;
+	__u32 state;
+	__u32 nr_producers;
+	__u32 nr_consumers;
+	__u32 lowat;
+	__u64 reserved[6];
+};
+
+#define KIPC_CACHELINE		64
+
+/**
+ * struct kipc_ring_ctrl - shared control page at the start of the RING map
+ * @tail:	producer position (next byte to reserve / publish)
+ * @head:	consumer position (next byte to consume)
+ * @read_seq:	event count, bumped by whoever wakes sleeping consumers
+ * @read_need_wake: non-zero when a consumer sleeps or polls for data
+ * @write_seq:	event count, bumped by whoever wakes sleeping producers
+ * @write_need_wake: non-zero when a producer sleeps or polls for room
+ *
+ * Each group sits on its own cache line.  Written by user space (both
+ * sides) and by the kernel; trusted by neither.
+ */
+struct kipc_ring_ctrl {
+	__u64 tail;
+	__u8 pad0[KIPC_CACHELINE - 8];
+	__u64 head;
+	__u8 pad1[KIPC_CACHELINE - 8];
+	__u32 read_seq;
+	__u32 read_need_wake;
+	__u8 pad2[KIPC_CACHELINE - 8];
+	__u32 write_seq;
+	__u32 write_need_wake;
+	__u8 pad3[KIPC_CACHELINE - 8];
+};
+
+/**
+ * struct kipc_rec_hdr - header of every record
+ * @len:	payload length | KIPC_REC_COMMIT once complete
+ * @type:	KIPC_REC_DATA, or KIPC_REC_PAD for a reservation given up
+ */
+struct kipc_rec_hdr {
+	__u32 len;
+	__u32 type;
+};
+
+#define KIPC_REC_COMMIT		(1U << 31)
+#define KIPC_REC_LEN_MASK	(KIPC_REC_COMMIT - 1)
+#define KIPC_REC_DATA		0
+#define KIPC_REC_PAD		1
+#define KIPC_REC_ALIGN		8
+#define KIPC_REC_SPACE(len) \
+	((sizeof(struct kipc_rec_hdr) + (__u64)(len) + KIPC_REC_ALIGN - 1) & \
+	 ~(__u64)(KIPC_REC_ALIGN - 1))
+#define KIPC_RING_MAP_SIZE(page_size, data_size) \
+	((__u64)(page_size) + 2 * (__u64)(data_size))
+
+/**
+ * struct kipc_ring_create - argument of KIPC_IOC_RING_CREATE
+ * @flags:	KIPC_RING_F_*
+ * @role:	KIPC_ROLE_* of the returned fd (at least one)
+ * @data_size:	bytes; a power of two, a multiple of the page size, at
+ *		most the max_ring_size module parameter
+ * @name:	user pointer to a NUL-terminated name, or 0 for anonymous
+ * @mode:	permission bits (0..0777) checked by KIPC_IOC_OPEN
+ * @fd_flags:	KIPC_FD_*
+ * @lowat:	EPOLLOUT low-water mark in bytes (0: one smallest record)
+ * @fd:		out: the new ring fd (also the ioctl's return value)
+ * @reserved:	must be zero
+ */
+struct kipc_ring_create {
+	__u32 flags;
+	__u32 role;
+	__u64 data_size;
+	__u64 name;
+	__u32 mode;
+	__u32 fd_flags;
+	__u32 lowat;
+	__s32 fd;
+	__u64 reserved[4];
+};
+
+#define KIPC_RING_CREATE_SIZE_VER0	72
+
+/**
+ * struct kipc_open - argument of KIPC_IOC_OPEN (rings and queues)
+ * @name:	user pointer to the NUL-terminated name
+ * @type:	KIPC_OBJ_RING or KIPC_OBJ_QUEUE
+ * @role:	KIPC_ROLE_*; producer needs write, consumer read permission
+ * @fd_flags:	KIPC_FD_*
+ * @fd:		out: the new fd (also the ioctl's return value)
+ * @reserved:	must be zero
+ */
+struct kipc_open {
+	__u64 name;
+	__u32 type;
+	__u32 role;
+	__u32 fd_flags;
+	__s32 fd;
+	__u64 reserved[4];
+};
+
+#define KIPC_OPEN_SIZE_VER0	56
+
+#define KIPC_OBJ_RING		1
+#define KIPC_OBJ_QUEUE		2
+
+/**
+ * struct kipc_unlink - argument of KIPC_IOC_UNLINK
+ * @name:	user pointer to the NUL-terminated name
+ * @type:	KIPC_OBJ_RING, KIPC_OBJ_QUEUE, or 0 for either
+ * @flags:	must be zero
+ * @reserved:	must be zero
+ */
+struct kipc_unlink {
+	__u64 name;
+	__u32 type;
+	__u32 flags;
+	__u64 reserved[2];
+};
+
+#define KIPC_UNLINK_SIZE_VER0	32
+
+/* Events of KIPC_RING_IOC_WAIT / _WAKE. */
+#define KIPC_EV_READABLE	1	/* consumer waits for data */
+#define KIPC_EV_WRITABLE	2	/* producer waits for room */
+
+#define KIPC_WAIT_F_REALTIME	(1U << 0)	/* timeout on CLOCK_REALTIME */
+
+/**
+ * struct kipc_ring_wait - argument of KIPC_RING_IOC_WAIT
+ * @event:	KIPC_EV_READABLE (read_seq) or KIPC_EV_WRITABLE (write_seq)
+ * @seq:	the event count value the caller read before its last check
+ * @flags:	KIPC_WAIT_F_*
+ * @reserved0:	must be zero
+ * @timeout:	absolute, in ns, on CLOCK_MONOTONIC (or REALTIME); 0: none
+ * @reserved:	must be zero
+ *
+ * Sleeps while the event count in the control page still equals @seq.
+ * Returns 0 after a wake-up or when the count already differs,
+ * KIPC_WAIT_HUP (positive) when waiting for data and no producer is left,
+ * -EPIPE when waiting for room and no consumer is left, -ETIMEDOUT,
+ * -ERESTARTSYS/-EINTR on a signal, -EBADF when the fd's role does not
+ * match the event, -EINVAL for bad arguments.
+ *
+ * The protocol (consumer side; the producer side mirrors it):
+ *
+ *   consumer (CPU0)                     producer (CPU1)
+ *   s = load_acquire(read_seq)          write record
+ *   if (ring readable) done             store_release(tail / hdr.len)
+ *   store(read_need_wake, 1)            smp_mb()
+ *   smp_mb()                            if (xchg(read_need_wake, 0)) {
+ *   if (ring readable) done                 atomic_inc(read_seq)
+ *   WAIT(READABLE, s)                       WAKE(READABLE)
+ *                                       }
+ *
+ * Either CPU0's second check sees the record, or CPU1's xchg sees the
+ * flag; then read_seq moves past s before WAKE, so WAIT returns at once
+ * or is woken.  Because s is read before the flag is raised, a wake
+ * acting on an earlier announcement can never be spent before this one.
+ */
+struct kipc_ring_wait {
+	__u32 event;
+	__u32 seq;
+	__u32 flags;
+	__u32 reserved0;
+	__u64 timeout;
+	__u64 reserved[2];
+};
+
+#define KIPC_RING_WAIT_SIZE_VER0	40
+#define KIPC_WAIT_HUP		1
+
+/**
+ * struct kipc_ring_wake - argument of KIPC_RING_IOC_WAKE
+ * @event:	KIPC_EV_READABLE or KIPC_EV_WRITABLE
+ * @flags:	must be zero
+ * @reserved:	must be zero
+ *
+ * Wakes every sleeper (WAIT, poll, epoll) of @event.  The caller bumps
+ * the event count first, as in the protocol above.
+ */
+struct kipc_ring_wake {
+	__u32 event;
+	__u32 flags;
+	__u64 reserved[2];
+};
+
+#define KIPC_RING_WAKE_SIZE_VER0	24
+
+/* ioctls on /dev/kipc */
+#define KIPC_IOC_RING_CREATE	_IOWR(KIPC_IOC_MAGIC, 0x01, struct kipc_ring_create)
+#define KIPC_IOC_OPEN		_IOWR(KIPC_IOC_MAGIC, 0x02, struct kipc_open)
+#define KIPC_IOC_UNLINK		_IOW(KIPC_IOC_MAGIC, 0x03, struct kipc_unlink)
+/* 0x04..0x0f: queue creation and listing (see below) */
+
+/* ioctls on a ring fd */
+#define KIPC_RING_IOC_WAIT	_IOW(KIPC_IOC_MAGIC, 0x10, struct kipc_ring_wait)
+#define KIPC_RING_IOC_WAKE	_IOW(KIPC_IOC_MAGIC, 0x11, struct kipc_ring_wake)
+
 #endif /* _UAPI_LINUX_KIPC_H */
