@@ -81,12 +81,12 @@ struct kipc_info {
  */
 
 /* Roles of an object fd (kipc_*_create.role, kipc_open.role). */
-#define KIPC_ROLE_PRODUCER	(1U << 0)	/* ring producer / queue sender */
-#define KIPC_ROLE_CONSUMER	(1U << 1)	/* ring consumer / queue receiver */
+#define KIPC_ROLE_PRODUCER	_BITUL(0)	/* ring producer / queue sender */
+#define KIPC_ROLE_CONSUMER	_BITUL(1)	/* ring consumer / queue receiver */
 #define KIPC_ROLE_MASK		(KIPC_ROLE_PRODUCER | KIPC_ROLE_CONSUMER)
 
 /* Flags of the returned fd (kipc_*_create.fd_flags, kipc_open.fd_flags). */
-#define KIPC_FD_NONBLOCK	(1U << 0)	/* O_NONBLOCK */
+#define KIPC_FD_NONBLOCK	_BITUL(0)	/* O_NONBLOCK */
 
 /* ---------------------------------------------------------------------- */
 /* Rings                                                                   */
@@ -136,11 +136,11 @@ struct kipc_info {
 
 #define KIPC_RING_MAGIC		0x6b697072	/* "kipr" */
 
-#define KIPC_RING_F_MPSC	(1U << 0)	/* many producers, one consumer */
+#define KIPC_RING_F_MPSC	_BITUL(0)	/* many producers, one consumer */
 
 /* kipc_ring_info.state: written by the kernel only. */
-#define KIPC_RING_STATE_NO_PRODUCERS	(1U << 0)	/* last producer closed */
-#define KIPC_RING_STATE_NO_CONSUMERS	(1U << 1)	/* last consumer closed */
+#define KIPC_RING_STATE_NO_PRODUCERS	_BITUL(0)	/* last producer closed */
+#define KIPC_RING_STATE_NO_CONSUMERS	_BITUL(1)	/* last consumer closed */
 
 /**
  * struct kipc_ring_info - read-only page at KIPC_RING_OFF_INFO
@@ -212,7 +212,7 @@ struct kipc_rec_hdr {
 	__u32 type;
 };
 
-#define KIPC_REC_COMMIT		(1U << 31)
+#define KIPC_REC_COMMIT		_BITUL(31)
 #define KIPC_REC_LEN_MASK	(KIPC_REC_COMMIT - 1)
 #define KIPC_REC_DATA		0
 #define KIPC_REC_PAD		1
@@ -293,7 +293,7 @@ struct kipc_unlink {
 #define KIPC_EV_READABLE	1	/* consumer waits for data */
 #define KIPC_EV_WRITABLE	2	/* producer waits for room */
 
-#define KIPC_WAIT_F_REALTIME	(1U << 0)	/* timeout on CLOCK_REALTIME */
+#define KIPC_WAIT_F_REALTIME	_BITUL(0)	/* timeout on CLOCK_REALTIME */
 
 /**
  * struct kipc_ring_wait - argument of KIPC_RING_IOC_WAIT
