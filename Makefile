@@ -91,7 +91,8 @@ $(BUILD)/tools/%: tools/%.c $(LIBSO)
 
 $(BUILD)/examples/%: examples/%.c $(LIBSO)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(KIPC_CFLAGS) -o $@ $< $(LINK_KIPC) $(LIBS_EXTRA)
+	$(CC) $(CFLAGS) $(KIPC_CFLAGS) -o $@ $< $(LINK_KIPC) $(LIBS_EXTRA) \
+		$(if $(findstring uring,$<),-luring)
 
 # kselftest_harness.h and checkpatch.pl come from Debian's linux-source
 # package, unpacked here at build time; they are never copied into the
@@ -109,7 +110,7 @@ define test_rule
 $(BUILD)/selftests/$(notdir $(1:.c=)): $(1) $(LIBSO) $(KSRC_STAMP) $(TEST_HELPER_OBJS)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(CFLAGS) $$(KIPC_CFLAGS) -isystem $$(KSFT) -Iselftests/common -o $$@ $(1) \
-		$$(TEST_HELPER_OBJS) $$(LINK_KIPC) $$(LIBS_EXTRA) -lrt $$(if $$(findstring uring,$(1)),-luring)
+		$$(TEST_HELPER_OBJS) $$(LINK_KIPC) $$(LIBS_EXTRA) -lrt $$(if $$(findstring uring,$(1))$$(findstring conformance,$(1)),-luring)
 endef
 $(foreach t,$(TEST_SRCS),$(eval $(call test_rule,$(t))))
 

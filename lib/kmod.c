@@ -175,6 +175,7 @@ static int kmod_ring_create(struct kipc_chan *ch, const char *name, int role,
 	c.data_size = kmod_data_size(ch);
 	c.name = (uint64_t)(uintptr_t)name;
 	c.mode = mode;
+	c.lowat = (uint32_t)KIPC_REC_SPACE(ch->max_msg);	/* room for any message */
 	ret = kipc__ioctl(dev, KIPC_IOC_RING_CREATE, &c);
 	kipc__close_fd(dev);
 	return ret;

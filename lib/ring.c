@@ -106,6 +106,9 @@ int kipc_ring_init(struct kipc_ring *r, const struct kipc_ring_info *info,
 	r->max_record = i.max_record;
 	r->flags = i.flags;
 	r->consumer = consumer;
+	r->lowat = i.lowat < KIPC_REC_SPACE(1) ? KIPC_REC_SPACE(1) : i.lowat;
+	if (r->lowat > r->size)
+		r->lowat = r->size;
 	r->head = load_acquire64(&ctrl->head);
 	r->tail = load_acquire64(&ctrl->tail);
 	if (r->tail - r->head > r->size || ((r->tail - r->head) & (KIPC_REC_ALIGN - 1)))
@@ -246,6 +249,8 @@ static int ring_wait(struct kipc_ring *r, int event, uint64_t space,
 	}
 	if (deadline == KIPC_NOWAIT) {
 		ret = ring_arm(r, space);
+		if (ret == 2)	/* not ready, and the other side is gone */
+			return event == KIPC_EV_READABLE ? 1 : -EPIPE;
 		if (ret < 0)
 			return ret;
 		return ret ? 0 : -EAGAIN;
@@ -459,14 +464,16 @@ static int ring_arm(struct kipc_ring *r, uint64_t space)
 	if (ret)
 		return ret < 0 ? ret : 1;
 	if (r->sops->peer_gone(r))
-		return 1;	/* end of stream / -EPIPE is ready to report */
+		return 2;	/* end of stream / -EPIPE is ready to report */
 	return 0;
 }
 
-/* Poll for room for one smallest record; the kernel's lowat rules EPOLLOUT. */
+/* A producer polls for lowat bytes of room, as the kernel's EPOLLOUT does. */
 int kipc_ring_poll_arm(struct kipc_ring *r)
 {
-	return ring_arm(r, KIPC_REC_SPACE(1));
+	int ret = ring_arm(r, r->lowat);
+
+	return ret > 0 ? 1 : ret;
 }
 
 uint64_t kipc_ring_depth(struct kipc_ring *r)

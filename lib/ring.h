@@ -51,6 +51,7 @@ struct kipc_ring {
 	uint64_t mask;
 	uint64_t max_record;		/* payload bytes */
 	uint32_t flags;			/* KIPC_RING_F_* */
+	uint64_t lowat;			/* producer is "ready" at this much room */
 	int consumer;			/* 1 for the consumer side */
 
 	uint64_t head;			/* consumer: own head */

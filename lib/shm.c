@@ -174,7 +174,7 @@ static void shm_geometry(const struct kipc_chan *ch, struct kipc_ring_info *i)
 	i->ctrl_offset = 0;
 	i->data_offset = page;
 	i->map_size = KIPC_RING_MAP_SIZE(page, i->data_size);
-	i->lowat = (uint32_t)KIPC_REC_SPACE(1);
+	i->lowat = (uint32_t)KIPC_REC_SPACE(ch->max_msg);	/* room for any message */
 }
 
 /* Fill a fresh object: size, info page (ctrl and data are zero). */
