@@ -166,7 +166,10 @@ install: lib tools
 	ln -sf libkipc.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libkipc.so.$(SOMAJOR)
 	ln -sf libkipc.so.$(SOMAJOR) $(DESTDIR)$(LIBDIR)/libkipc.so
 	install -m 0644 $(BUILD)/lib/libkipc.a $(DESTDIR)$(LIBDIR)/
-	install -m 0644 $(BUILD)/lib/libkipc.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+	    lib/libkipc.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/libkipc.pc
+	chmod 0644 $(DESTDIR)$(LIBDIR)/pkgconfig/libkipc.pc
 	install -m 0644 include/kipc.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 0755 $(TOOLS) $(DESTDIR)$(BINDIR)/
 	for s in 1 3 7 8; do \
