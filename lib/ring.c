@@ -256,6 +256,12 @@ static int ring_wait(struct kipc_ring *r, int event, uint64_t space,
 		return ret ? 0 : -EAGAIN;
 	}
 
+	/*
+	 * The deadline is checked here, not only by the sleep: a peer that
+	 * keeps moving the event count must not keep us past it.
+	 */
+	if (deadline != KIPC_FOREVER && kipc_now() >= deadline)
+		return -ETIMEDOUT;
 	s = load_acquire32(seqp);
 	ret = ring_ready(r, event, space);
 	if (ret)
@@ -283,7 +289,7 @@ static int ring_wait(struct kipc_ring *r, int event, uint64_t space,
 
 int kipc_ring_peek(struct kipc_ring *r, const void **buf, uint64_t deadline)
 {
-	uint32_t len, type;
+	uint32_t len, type, pads = 0;
 	uint64_t space;
 	int ret;
 
@@ -293,6 +299,10 @@ int kipc_ring_peek(struct kipc_ring *r, const void **buf, uint64_t deadline)
 			return ret;
 		if (ret > 0 && type == KIPC_REC_PAD) {
 			ring_consume(r, space);
+			/* A peer producing only padding cannot hold us past the deadline. */
+			if (!(++pads & 4095) && deadline != KIPC_FOREVER &&
+			    (deadline == KIPC_NOWAIT || kipc_now() >= deadline))
+				return deadline == KIPC_NOWAIT ? -EAGAIN : -ETIMEDOUT;
 			continue;
 		}
 		if (ret > 0) {

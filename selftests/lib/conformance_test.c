@@ -1075,9 +1075,9 @@ TEST_F_TIMEOUT(chan, hostile_peer_scribbles, 120)
 {
 	static uint8_t buf[MAX_MSG];
 	struct range rg[16];
+	uint64_t until, vrng = 42;
 	int n, seen_badmsg = 0;
 	pid_t pid;
-	uint64_t until;
 
 	PRECHECK();
 	if (!is_ring(variant))
@@ -1106,7 +1106,7 @@ TEST_F_TIMEOUT(chan, hostile_peer_scribbles, 120)
 		_exit(0);
 	}
 	/* The victim: keeps using both ends; a watchdog catches hangs. */
-	alarm(60);
+	alarm(100);	/* below the test's timeout: SIGALRM kills a hung victim */
 	until = kipc_now() + 3 * SEC;
 	while (kipc_now() < until) {
 		uint64_t dl = kipc_now() + 10000000ULL;
@@ -1115,7 +1115,7 @@ TEST_F_TIMEOUT(chan, hostile_peer_scribbles, 120)
 		void *p;
 		int ret;
 
-		ret = kipc_send_timed(self->tx, buf, 1 + xorshift(&until) % 2000, dl);
+		ret = kipc_send_timed(self->tx, buf, 1 + xorshift(&vrng) % 2000, dl);
 		seen_badmsg |= ret == -EBADMSG;
 		ret = kipc_recv_timed(self->rx, buf, sizeof(buf), dl);
 		seen_badmsg |= ret == -EBADMSG;
@@ -1134,8 +1134,6 @@ TEST_F_TIMEOUT(chan, hostile_peer_scribbles, 120)
 		kipc_poll_arm(self->tx);
 		kipc_stats(self->rx, &st);
 		EXPECT_GE(st.capacity, st.depth);
-		if (seen_badmsg && kipc_now() > until - 2 * SEC)
-			break;
 	}
 	alarm(0);
 	EXPECT_EQ(0, wait_child(pid));
