@@ -125,8 +125,8 @@ int kipc_opts_init(struct kipc_opts *opts);
 
 /*
  * Create an anonymous channel: *tx is its producer, *rx its consumer.
- * Both survive fork() (and exec, for the fds of unix and pipe); each
- * process closes the endpoint it does not use.
+ * Both survive fork() (not exec: the fds are O_CLOEXEC); each process
+ * closes the endpoint it does not use, so that peer death is seen.
  */
 int kipc_pair(kipc_chan **tx, kipc_chan **rx, const struct kipc_opts *opts);
 
