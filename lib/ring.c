@@ -189,16 +189,50 @@ static void ring_consume(struct kipc_ring *r, uint64_t space)
 	ring_wake(r, KIPC_EV_WRITABLE);
 }
 
-/* Free bytes for a producer, or -EBADMSG. */
+/*
+ * A consistent (head, tail) pair for an MPSC producer: head is read
+ * before and after tail, so it did not move while tail was read, and an
+ * honest ring then has 0 <= tail - head <= size.  (Reading them once
+ * each races with the consumer and other producers and can look like
+ * corruption.)  Returns 1, 0 when head kept moving, or -EBADMSG.
+ */
+static int ring_snapshot(struct kipc_ring *r, uint64_t *head, uint64_t *tail)
+{
+	for (int i = 0; i < 64; i++) {
+		uint64_t h = load_acquire64(&r->ctrl->head);
+		uint64_t t = load_acquire64(&r->ctrl->tail);
+
+		if (load_acquire64(&r->ctrl->head) != h) {
+			cpu_relax();
+			continue;
+		}
+		if (t - h > r->size || (t & (KIPC_REC_ALIGN - 1)))
+			return ring_corrupt(r);
+		*head = h;
+		*tail = t;
+		return 1;
+	}
+	return 0;
+}
+
+/* Free bytes for a producer (0 while unsettled), or -EBADMSG. */
 static int64_t ring_free(struct kipc_ring *r)
 {
-	uint64_t head = load_acquire64(&r->ctrl->head);
-	uint64_t tail = (r->flags & KIPC_RING_F_MPSC) ?
-			load_acquire64(&r->ctrl->tail) : r->tail;
-	uint64_t used = tail - head;
+	uint64_t head, tail, used;
+	int ret;
 
 	if (r->corrupt)
 		return r->corrupt;
+	if (r->flags & KIPC_RING_F_MPSC) {
+		ret = ring_snapshot(r, &head, &tail);
+		if (ret <= 0)
+			return ret;
+	} else {
+		/* Our own tail: the consumer's head can never pass it. */
+		head = load_acquire64(&r->ctrl->head);
+		tail = r->tail;
+	}
+	used = tail - head;
 	if (used > r->size)
 		return ring_corrupt(r);
 	return (int64_t)(r->size - used);
@@ -351,11 +385,12 @@ static int ring_claim(struct kipc_ring *r, uint64_t space, uint64_t *pos)
 	}
 	for (uint32_t i = 0; i < CAS_LIMIT; i++) {
 		__u64 t;
+		int ret = ring_snapshot(r, &head, &tail);
 
-		tail = load_acquire64(&r->ctrl->tail);
-		head = load_acquire64(&r->ctrl->head);
-		if (tail - head > r->size || (tail & (KIPC_REC_ALIGN - 1)))
-			return ring_corrupt(r);
+		if (ret < 0)
+			return ret;
+		if (!ret)
+			continue;
 		if (r->size - (tail - head) < space)
 			return 0;
 		t = tail;

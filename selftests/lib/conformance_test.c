@@ -1100,7 +1100,7 @@ TEST_F_TIMEOUT(chan, hostile_peer_scribbles, 120)
 				for (int k = 0; k < 64; k++)
 					p[xorshift(&rng) % len] = (uint8_t)xorshift(&rng);
 				if (xorshift(&rng) % 4 == 0)
-					memset(p + xorshift(&rng) % len, 0xff, 8);
+					memset(p + xorshift(&rng) % (len - 8), 0xff, 8);
 			}
 		}
 		_exit(0);
