@@ -89,6 +89,18 @@ $(BUILD)/tools/%: tools/%.c $(LIBSO)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(KIPC_CFLAGS) -o $@ $< $(LINK_KIPC) $(LIBS_EXTRA) -lrt
 
+# kipc-bench is the one multi-file tool: its parts live in tools/bench/.
+BENCH_SRCS := $(wildcard tools/bench/*.c)
+BENCH_OBJS := $(BENCH_SRCS:tools/bench/%.c=$(BUILD)/obj/tools/bench/%.o)
+
+$(BUILD)/obj/tools/bench/%.o: tools/bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(KIPC_CFLAGS) -Itools/bench -c -o $@ $<
+
+$(BUILD)/tools/kipc-bench: tools/kipc-bench.c $(BENCH_OBJS) $(LIBSO)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(KIPC_CFLAGS) -Itools/bench -o $@ $< $(BENCH_OBJS) $(LINK_KIPC) $(LIBS_EXTRA) -lrt -lm
+
 $(BUILD)/examples/%: examples/%.c $(LIBSO)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(KIPC_CFLAGS) -o $@ $< $(LINK_KIPC) $(LIBS_EXTRA)
