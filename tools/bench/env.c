@@ -103,7 +103,7 @@ static void hv_signature(char sig[13])
 
 /*
  * Native, or a VM under KVM or TCG.  In order of authority: the marker
- * the kipc VM runner puts on the kernel command line (kipc.accel=), the
+ * the kipc VM runner puts on the kernel command line (kipc_vm=), the
  * CPUID hypervisor signature (KVM sets "KVMKVMKVM"; qemu's TCG exposes no
  * KVM leaves), the DMI vendor, the hypervisor flag.
  */
@@ -117,15 +117,15 @@ static void detect_where(void)
 	read_line("/sys/class/dmi/id/sys_vendor", vendor, sizeof(vendor));
 	hv_signature(sig);
 
-	m = strstr(cmdline, "kipc.accel=");
+	m = strstr(cmdline, "kipc_vm=");
 	if (m) {
 		char acc[16] = "";
 
-		sscanf(m + 11, "%15[a-z]", acc);
+		sscanf(m + 8, "%15[a-z]", acc);
 		snprintf(bench_env.where, sizeof(bench_env.where), "VM (qemu %s)",
 			 !strcmp(acc, "kvm") ? "KVM" : !strcmp(acc, "tcg") ? "TCG" : acc);
 		snprintf(bench_env.how, sizeof(bench_env.how),
-			 "kernel command line kipc.accel=%s (set by tools/vm/run.sh)", acc);
+			 "kernel command line kipc_vm=%s (set by tools/vm/run.sh)", acc);
 		return;
 	}
 	if (!strncmp(sig, "KVMKVMKVM", 9)) {
