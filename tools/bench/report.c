@@ -201,7 +201,7 @@ void report_csv(FILE *out, const struct bench_fig *f, size_t n)
 			fprintf(out, "%s,%zu,%u,%s,%s,%s,", w->name, g->size, g->variant,
 				g->mech->name, group_name(g->mech->group), fig_status_name(g->status));
 			if (g->status != FIG_OK) {
-				fprintf(out, ",,,,,,%u,%u,,,,,", 0, g->nrec);
+				fprintf(out, ",,,,,%u,%u,,,,,", 0, g->nrec);
 				csv_str(out, g->best);
 				fputc(',', out);
 				csv_str(out, g->reason);
