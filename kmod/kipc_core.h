@@ -8,7 +8,8 @@
 #define _KIPC_CORE_H
 
 #include <linux/types.h>
-#include <linux/kref.h>
+#include <linux/fcntl.h>
+#include <linux/refcount.h>
 #include <linux/list.h>
 #include <linux/uidgid.h>
 #include <linux/kipc.h>
@@ -25,24 +26,35 @@ int kipc_copy_args_out(void __user *uarg, unsigned int cmd,
  * Objects (rings, queues) share one header, one name registry, one
  * permission check, one per-user memory limit and one global list.
  *
- * Lifetime: struct kipc_obj is refcounted (kref).  Each object fd holds a
- * reference (file->private_data points at the type's struct, which embeds
- * the kipc_obj), each mapping holds one through its file, and a name in
- * the registry holds one until it is unlinked.  Every object also pins
- * the module (try_module_get at creation, module_put on release), so
- * rmmod is refused while any object exists.
+ * Lifetime: struct kipc_obj is refcounted.  Each object fd holds a
+ * reference (file->private_data leads to the type's struct, which embeds
+ * the kipc_obj); a mapping holds its file; a name holds a reference until
+ * it is unlinked or the module is unloaded.  Object fds are anon-inode
+ * files whose fops have .owner = THIS_MODULE, so every fd and mapping
+ * pins the module: rmmod is refused while any exists.  Names alone do
+ * not pin it; module exit drops them and frees what they held.
+ *
+ * Locking: kipc_objs_lock (a mutex) protects the object list, the name
+ * hash and every obj->name/ns/named.  It nests outside the types' own
+ * locks and is never taken under them.
  */
 struct kipc_obj;
+struct kipc_user;
 
 struct kipc_obj_ops {
 	/* Free the type's memory; called once the last reference is gone. */
 	void (*release)(struct kipc_obj *obj);
-	/* One line of KIPC_IOC_LIST-style text for kipcctl / debugfs. */
-	void (*show)(struct kipc_obj *obj, struct seq_file *m);
+	/* Fill the type-specific fields of a listing entry. */
+	void (*fill)(struct kipc_obj *obj, struct kipc_obj_entry *e);
+	/*
+	 * A new file on @obj for @role (permission already checked), with a
+	 * reference of its own on @obj, or an ERR_PTR.
+	 */
+	struct file *(*open_file)(struct kipc_obj *obj, u32 role, u32 fd_flags);
 };
 
 struct kipc_obj {
-	struct kref ref;
+	refcount_t ref;
 	u32 type;			/* KIPC_OBJ_RING / KIPC_OBJ_QUEUE */
 	u64 id;				/* unique, for listing */
 	kuid_t uid;			/* owner: creator's fsuid */
@@ -53,71 +65,92 @@ struct kipc_obj {
 	const struct kipc_obj_ops *ops;
 	/* Protected by kipc_objs_lock: */
 	struct list_head all_node;	/* on kipc_objs */
-	char name[KIPC_NAME_MAX + 1];	/* "" when anonymous or unlinked */
+	struct hlist_node name_node;	/* in the name hash while named */
+	bool named;
 	const void *ns;			/* IPC namespace of the name */
+	unsigned int ns_inum;
+	char name[KIPC_NAME_MAX + 1];	/* "" when anonymous or unlinked */
 };
-
-/* Per-user memory accounting (module parameter max_user_bytes). */
-struct kipc_user;
 
 /**
  * kipc_obj_init() - set up the common part of a new object
  * @obj: embedded in the type's zeroed struct
  * @type: KIPC_OBJ_*
- * @mode: permission bits from user space (checked: only 0777 allowed)
+ * @mode: permission bits from user space (only 0777 may be set)
  * @ops: type operations
  * @bytes: memory to charge against the creator's per-user limit
  *
- * Takes the module reference and the per-user charge.  On success the
- * object has one reference and is on the global list; drop it with
- * kipc_obj_put().
+ * On success the object has one reference and is on the global list;
+ * drop it with kipc_obj_put().  On failure nothing is left to undo.
  *
- * Return: 0, -EINVAL (bad mode), -ENOSPC (per-user limit), -ENODEV
- * (module going away).
+ * Return: 0, -EINVAL (bad mode), -ENOSPC (per-user limit or too many
+ * objects), -ENOMEM.
  */
 int kipc_obj_init(struct kipc_obj *obj, u32 type, u32 mode,
 		  const struct kipc_obj_ops *ops, size_t bytes);
 void kipc_obj_get(struct kipc_obj *obj);
 void kipc_obj_put(struct kipc_obj *obj);
 
+/* Charge/uncharge more bytes to the object's owner (queues grow). */
+int kipc_obj_charge(struct kipc_obj *obj, size_t bytes);
+void kipc_obj_uncharge(struct kipc_obj *obj, size_t bytes);
+
+/**
+ * kipc_obj_may() - may the caller open @obj with @role?
+ * Producer needs write, consumer read permission (owner, group or other
+ * bits, as for a file); CAP_IPC_OWNER overrides.
+ * Return: 0 or -EACCES.
+ */
+int kipc_obj_may(struct kipc_obj *obj, u32 role);
+
 /**
  * kipc_name_from_user() - copy and validate a name
  * @dst: KIPC_NAME_MAX + 1 bytes
  * @uptr: user pointer (__u64 from an ioctl struct)
  *
- * Return: 0, -EFAULT, -EINVAL (empty, too long, not NUL-terminated
- * within KIPC_NAME_MAX + 1 bytes, bad character, leading '.').
+ * Return: 0, -EFAULT, -EINVAL (empty, longer than KIPC_NAME_MAX, a
+ * character outside [A-Za-z0-9._-], or a leading '.').
  */
 int kipc_name_from_user(char *dst, u64 uptr);
 
 /**
- * kipc_name_add() - publish an object under a name in the caller's IPC
+ * kipc_name_add() - publish @obj under @name in the caller's IPC
  * namespace; the registry takes its own reference.
  * Return: 0 or -EEXIST.
  */
 int kipc_name_add(struct kipc_obj *obj, const char *name);
 
+/* The /dev/kipc ioctls shared by all types. */
+long kipc_ioc_open(unsigned int cmd, void __user *uarg);
+long kipc_ioc_unlink(unsigned int cmd, void __user *uarg);
+long kipc_ioc_list(unsigned int cmd, void __user *uarg);
+
 /**
- * kipc_name_open() - find a named object and check access for @role
- * @name: validated name
- * @type: KIPC_OBJ_*
- * @role: KIPC_ROLE_*; producer needs write, consumer read permission
+ * kipc_publish_fd() - give a new object file to user space
+ * @file: the file; consumed in every case
+ * @fd_flags: KIPC_FD_* (O_CLOEXEC is always set)
+ * @fd_field: where the fd number goes in @karg
+ * @cmd, @uarg, @karg, @ksize: as for kipc_copy_args_out()
  *
- * Return: the object with a new reference, or ERR_PTR(-ENOENT) (no such
- * name, or an object of another type), ERR_PTR(-EACCES).
+ * Reserves an fd, copies @karg (with the fd) out, and only then installs
+ * the file, so a fault never leaves a stray fd behind.
+ * Return: the fd, or -EMFILE, -EFAULT.
  */
-struct kipc_obj *kipc_name_open(const char *name, u32 type, u32 role);
+int kipc_publish_fd(struct file *file, u32 fd_flags, __s32 *fd_field,
+		    unsigned int cmd, void __user *uarg, const void *karg,
+		    size_t ksize);
 
-/**
- * kipc_name_unlink() - remove a name (owner or CAP_IPC_OWNER only)
- * Return: 0, -ENOENT, -EPERM.
- */
-int kipc_name_unlink(const char *name, u32 type);
-
-/* Iterate all objects for listing (debugfs "objects", kipcctl). */
-void kipc_objs_show(struct seq_file *m);
+/* Validate and convert a role / fd_flags pair from an ioctl. */
+int kipc_check_role(u32 role, u32 fd_flags);
+static inline int kipc_fd_flags(u32 fd_flags)
+{
+	return O_CLOEXEC | ((fd_flags & KIPC_FD_NONBLOCK) ? O_NONBLOCK : 0);
+}
 
 int kipc_obj_module_init(void);
 void kipc_obj_module_exit(void);
+
+extern unsigned long kipc_max_user_bytes;
+extern unsigned int kipc_max_objects;
 
 #endif /* _KIPC_CORE_H */

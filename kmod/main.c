@@ -78,7 +78,7 @@ static long kipc_ioc_get_info(unsigned int cmd, void __user *uarg)
 
 	memset(&info, 0, sizeof(info));
 	info.abi_version = KIPC_ABI_VERSION;
-	info.features = KIPC_FEAT_INFO;
+	info.features = KIPC_FEAT_INFO | KIPC_FEAT_NAMES;
 	info.page_size = PAGE_SIZE;
 	info.struct_size = sizeof(info);
 
@@ -99,6 +99,12 @@ static long kipc_dev_ioctl(struct file *file, unsigned int cmd,
 
 	if (KIPC_IOC_MATCH(cmd, KIPC_IOC_GET_INFO))
 		return kipc_ioc_get_info(cmd, uarg);
+	if (KIPC_IOC_MATCH(cmd, KIPC_IOC_OPEN))
+		return kipc_ioc_open(cmd, uarg);
+	if (KIPC_IOC_MATCH(cmd, KIPC_IOC_UNLINK))
+		return kipc_ioc_unlink(cmd, uarg);
+	if (KIPC_IOC_MATCH(cmd, KIPC_IOC_LIST))
+		return kipc_ioc_list(cmd, uarg);
 	return -ENOTTY;
 }
 
@@ -123,18 +129,31 @@ static int __init kipc_init(void)
 
 	BUILD_BUG_ON(sizeof(struct kipc_info) != KIPC_INFO_SIZE_VER0);
 
+	BUILD_BUG_ON(sizeof(struct kipc_open) != KIPC_OPEN_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct kipc_unlink) != KIPC_UNLINK_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct kipc_list) != KIPC_LIST_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct kipc_obj_entry) != KIPC_OBJ_ENTRY_SIZE_VER0);
+
+	ret = kipc_obj_module_init();
+	if (ret)
+		return ret;
 	ret = misc_register(&kipc_misc);
 	if (ret) {
 		pr_err("cannot register /dev/%s: %d\n", KIPC_DEVICE_NAME, ret);
-		return ret;
+		goto out_obj_exit;
 	}
 	pr_info("ABI %d loaded\n", KIPC_ABI_VERSION);
 	return 0;
+
+out_obj_exit:
+	kipc_obj_module_exit();
+	return ret;
 }
 
 static void __exit kipc_exit(void)
 {
 	misc_deregister(&kipc_misc);
+	kipc_obj_module_exit();
 }
 
 module_init(kipc_init);

@@ -360,7 +360,73 @@ struct kipc_ring_wake {
 #define KIPC_IOC_RING_CREATE	_IOWR(KIPC_IOC_MAGIC, 0x01, struct kipc_ring_create)
 #define KIPC_IOC_OPEN		_IOWR(KIPC_IOC_MAGIC, 0x02, struct kipc_open)
 #define KIPC_IOC_UNLINK		_IOW(KIPC_IOC_MAGIC, 0x03, struct kipc_unlink)
-/* 0x04..0x0f: queue creation and listing (see below) */
+
+/* ---------------------------------------------------------------------- */
+/* Listing                                                                 */
+/* ---------------------------------------------------------------------- */
+
+/**
+ * struct kipc_obj_entry - one object in the answer of KIPC_IOC_LIST
+ * @id:		unique object id
+ * @type:	KIPC_OBJ_RING or KIPC_OBJ_QUEUE
+ * @mode:	permission bits
+ * @uid:	owner, in the caller's user namespace (overflowuid if unmapped)
+ * @gid:	group, likewise
+ * @nr_producers: producer (sender) fds open
+ * @nr_consumers: consumer (receiver) fds open
+ * @size:	ring: data bytes; queue: largest number of bytes queued
+ * @used:	ring: bytes between head and tail as last seen (untrusted);
+ *		queue: bytes queued
+ * @count:	queue: messages queued; ring: 0
+ * @waiters:	tasks sleeping in WAIT / send / receive
+ * @flags:	KIPC_RING_F_* or KIPC_QUEUE_F_*
+ * @name:	NUL-terminated name, empty when anonymous or unlinked
+ * @reserved:	zero
+ */
+struct kipc_obj_entry {
+	__u64 id;
+	__u32 type;
+	__u32 mode;
+	__u32 uid;
+	__u32 gid;
+	__u32 nr_producers;
+	__u32 nr_consumers;
+	__u64 size;
+	__u64 used;
+	__u64 count;
+	__u32 waiters;
+	__u32 flags;
+	char name[KIPC_NAME_MAX + 8];
+	__u64 reserved[2];
+};
+
+#define KIPC_OBJ_ENTRY_SIZE_VER0	152
+
+/**
+ * struct kipc_list - argument of KIPC_IOC_LIST
+ * @entries:	user pointer to an array of struct kipc_obj_entry
+ * @nr_entries:	in: capacity of the array; out: entries written
+ * @entry_size:	in: sizeof(struct kipc_obj_entry) the caller knows
+ *		(at least KIPC_OBJ_ENTRY_SIZE_VER0)
+ * @nr_total:	out: objects visible to the caller (names are scoped to
+ *		its IPC namespace; anonymous objects are listed only to
+ *		root in the initial user namespace and to their owner)
+ * @flags:	must be zero
+ * @reserved:	must be zero
+ */
+struct kipc_list {
+	__u64 entries;
+	__u32 nr_entries;
+	__u32 entry_size;
+	__u32 nr_total;
+	__u32 flags;
+	__u64 reserved[2];
+};
+
+#define KIPC_LIST_SIZE_VER0	40
+
+#define KIPC_IOC_LIST		_IOWR(KIPC_IOC_MAGIC, 0x04, struct kipc_list)
+/* 0x05..0x0f: queue creation */
 
 /* ioctls on a ring fd */
 #define KIPC_RING_IOC_WAIT	_IOW(KIPC_IOC_MAGIC, 0x10, struct kipc_ring_wait)

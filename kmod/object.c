@@ -1,0 +1,559 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * kipc - objects common to rings and queues: names, permissions,
+ * per-user accounting and listing.
+ *
+ * Copyright (C) 2026 The kipc authors.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/ctype.h>
+#include <linux/debugfs.h>
+#include <linux/file.h>
+#include <linux/hash.h>
+#include <linux/hashtable.h>
+#include <linux/ipc_namespace.h>
+#include <linux/jhash.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/nsproxy.h>
+#include <linux/sched.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/user_namespace.h>
+
+#include "kipc_core.h"
+
+unsigned long kipc_max_user_bytes = 256UL << 20;
+module_param_named(max_user_bytes, kipc_max_user_bytes, ulong, 0644);
+MODULE_PARM_DESC(max_user_bytes,
+		 "Most memory (rings and queued messages) one user may hold, in bytes");
+
+unsigned int kipc_max_objects = 65536;
+module_param_named(max_objects, kipc_max_objects, uint, 0644);
+MODULE_PARM_DESC(max_objects, "Most kipc objects alive at once");
+
+/*
+ * Per-user accounting.  One struct kipc_user per uid with live objects,
+ * refcounted by them; @bytes is what those objects currently hold.
+ */
+struct kipc_user {
+	struct hlist_node node;		/* in kipc_users, under kipc_users_lock */
+	kuid_t uid;
+	refcount_t ref;
+	atomic_long_t bytes;
+};
+
+#define KIPC_HASH_BITS	8
+
+static DEFINE_SPINLOCK(kipc_users_lock);
+static DEFINE_HASHTABLE(kipc_users, KIPC_HASH_BITS);
+
+static DEFINE_MUTEX(kipc_objs_lock);
+static LIST_HEAD(kipc_objs);		/* every live object */
+static DEFINE_HASHTABLE(kipc_names, KIPC_HASH_BITS);
+static unsigned int kipc_nr_objs;	/* under kipc_objs_lock */
+static u64 kipc_next_id = 1;		/* under kipc_objs_lock */
+static struct dentry *kipc_debugfs;
+
+static struct kipc_user *kipc_user_get(kuid_t uid)
+{
+	struct kipc_user *u, *new;
+
+	new = kzalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
+	if (!new)
+		return NULL;
+
+	spin_lock(&kipc_users_lock);
+	hash_for_each_possible(kipc_users, u, node, __kuid_val(uid)) {
+		if (uid_eq(u->uid, uid) && refcount_inc_not_zero(&u->ref)) {
+			spin_unlock(&kipc_users_lock);
+			kfree(new);
+			return u;
+		}
+	}
+	new->uid = uid;
+	refcount_set(&new->ref, 1);
+	atomic_long_set(&new->bytes, 0);
+	hash_add(kipc_users, &new->node, __kuid_val(uid));
+	spin_unlock(&kipc_users_lock);
+	return new;
+}
+
+static void kipc_user_put(struct kipc_user *u)
+{
+	spin_lock(&kipc_users_lock);
+	if (!refcount_dec_and_test(&u->ref)) {
+		spin_unlock(&kipc_users_lock);
+		return;
+	}
+	hash_del(&u->node);
+	spin_unlock(&kipc_users_lock);
+	WARN_ON_ONCE(atomic_long_read(&u->bytes));
+	kfree(u);
+}
+
+static int kipc_user_charge(struct kipc_user *u, size_t bytes)
+{
+	long limit = min_t(unsigned long, READ_ONCE(kipc_max_user_bytes),
+			   LONG_MAX);
+
+	if (bytes > limit)
+		return -ENOSPC;
+	if (atomic_long_add_return(bytes, &u->bytes) > limit) {
+		atomic_long_sub(bytes, &u->bytes);
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+int kipc_obj_charge(struct kipc_obj *obj, size_t bytes)
+{
+	int ret = kipc_user_charge(obj->user, bytes);
+
+	if (!ret)
+		obj->charged += bytes;
+	return ret;
+}
+
+/* Callers serialize charge/uncharge of one object (the type's lock). */
+void kipc_obj_uncharge(struct kipc_obj *obj, size_t bytes)
+{
+	if (WARN_ON_ONCE(bytes > obj->charged))
+		bytes = obj->charged;
+	obj->charged -= bytes;
+	atomic_long_sub(bytes, &obj->user->bytes);
+}
+
+int kipc_obj_init(struct kipc_obj *obj, u32 type, u32 mode,
+		  const struct kipc_obj_ops *ops, size_t bytes)
+{
+	const struct cred *cred = current_cred();
+	int ret;
+
+	if (mode & ~0777U)
+		return -EINVAL;
+
+	obj->user = kipc_user_get(cred->fsuid);
+	if (!obj->user)
+		return -ENOMEM;
+	ret = kipc_user_charge(obj->user, bytes);
+	if (ret)
+		goto out_put_user;
+	obj->charged = bytes;
+
+	refcount_set(&obj->ref, 1);
+	obj->type = type;
+	obj->uid = cred->fsuid;
+	obj->gid = cred->fsgid;
+	obj->mode = mode;
+	obj->ops = ops;
+	INIT_HLIST_NODE(&obj->name_node);
+
+	mutex_lock(&kipc_objs_lock);
+	if (kipc_nr_objs >= READ_ONCE(kipc_max_objects)) {
+		mutex_unlock(&kipc_objs_lock);
+		ret = -ENOSPC;
+		goto out_uncharge;
+	}
+	kipc_nr_objs++;
+	obj->id = kipc_next_id++;
+	list_add_tail(&obj->all_node, &kipc_objs);
+	mutex_unlock(&kipc_objs_lock);
+	return 0;
+
+out_uncharge:
+	atomic_long_sub(bytes, &obj->user->bytes);
+	obj->charged = 0;
+out_put_user:
+	kipc_user_put(obj->user);
+	obj->user = NULL;
+	return ret;
+}
+
+void kipc_obj_get(struct kipc_obj *obj)
+{
+	refcount_inc(&obj->ref);
+}
+
+void kipc_obj_put(struct kipc_obj *obj)
+{
+	struct kipc_user *user;
+
+	if (!refcount_dec_and_mutex_lock(&obj->ref, &kipc_objs_lock))
+		return;
+	/* A named object holds a reference, so it cannot be named here. */
+	WARN_ON_ONCE(obj->named);
+	list_del(&obj->all_node);
+	kipc_nr_objs--;
+	mutex_unlock(&kipc_objs_lock);
+
+	user = obj->user;
+	atomic_long_sub(obj->charged, &user->bytes);
+	obj->ops->release(obj);
+	kipc_user_put(user);
+}
+
+int kipc_obj_may(struct kipc_obj *obj, u32 role)
+{
+	const struct cred *cred = current_cred();
+	struct ipc_namespace *ns = current->nsproxy->ipc_ns;
+	umode_t bits = 0, granted;
+
+	if (role & KIPC_ROLE_PRODUCER)
+		bits |= 02;
+	if (role & KIPC_ROLE_CONSUMER)
+		bits |= 04;
+
+	if (uid_eq(cred->fsuid, obj->uid))
+		granted = obj->mode >> 6;
+	else if (in_group_p(obj->gid))
+		granted = obj->mode >> 3;
+	else
+		granted = obj->mode;
+
+	if ((granted & bits) == bits)
+		return 0;
+	if (ns_capable(ns->user_ns, CAP_IPC_OWNER))
+		return 0;
+	return -EACCES;
+}
+
+int kipc_check_role(u32 role, u32 fd_flags)
+{
+	if (!role || (role & ~KIPC_ROLE_MASK))
+		return -EINVAL;
+	if (fd_flags & ~KIPC_FD_NONBLOCK)
+		return -EINVAL;
+	return 0;
+}
+
+int kipc_name_from_user(char *dst, u64 uptr)
+{
+	const char __user *uname = u64_to_user_ptr(uptr);
+	long len;
+	long i;
+
+	len = strncpy_from_user(dst, uname, KIPC_NAME_MAX + 1);
+	if (len < 0)
+		return len;
+	/* No NUL within KIPC_NAME_MAX + 1 bytes: too long. */
+	if (len == 0 || len > KIPC_NAME_MAX)
+		return -EINVAL;
+	if (dst[0] == '.')
+		return -EINVAL;
+	for (i = 0; i < len; i++) {
+		char c = dst[i];
+
+		if (!isalnum(c) && c != '.' && c != '_' && c != '-')
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static u32 kipc_name_hash(const void *ns, const char *name)
+{
+	return jhash(name, strlen(name), hash_ptr(ns, 32));
+}
+
+/* The caller's name scope: its IPC namespace, by address and inode. */
+static void kipc_current_ns(const void **ns, unsigned int *inum)
+{
+	struct ipc_namespace *ipc_ns = current->nsproxy->ipc_ns;
+
+	*ns = ipc_ns;
+	*inum = ipc_ns->ns.inum;
+}
+
+static struct kipc_obj *kipc_name_find(const char *name)
+{
+	unsigned int inum;
+	struct kipc_obj *obj;
+	const void *ns;
+
+	lockdep_assert_held(&kipc_objs_lock);
+	kipc_current_ns(&ns, &inum);
+	hash_for_each_possible(kipc_names, obj, name_node,
+			       kipc_name_hash(ns, name)) {
+		if (obj->ns == ns && obj->ns_inum == inum &&
+		    !strcmp(obj->name, name))
+			return obj;
+	}
+	return NULL;
+}
+
+int kipc_name_add(struct kipc_obj *obj, const char *name)
+{
+	int ret = 0;
+
+	mutex_lock(&kipc_objs_lock);
+	if (kipc_name_find(name)) {
+		ret = -EEXIST;
+		goto out_unlock;
+	}
+	strscpy(obj->name, name, sizeof(obj->name));
+	kipc_current_ns(&obj->ns, &obj->ns_inum);
+	obj->named = true;
+	refcount_inc(&obj->ref);
+	hash_add(kipc_names, &obj->name_node, kipc_name_hash(obj->ns, name));
+out_unlock:
+	mutex_unlock(&kipc_objs_lock);
+	return ret;
+}
+
+/* Called with kipc_objs_lock held; returns the name's reference. */
+static void kipc_name_del(struct kipc_obj *obj)
+{
+	lockdep_assert_held(&kipc_objs_lock);
+	hash_del(&obj->name_node);
+	obj->named = false;
+	obj->name[0] = '\0';
+}
+
+long kipc_ioc_open(unsigned int cmd, void __user *uarg)
+{
+	char name[KIPC_NAME_MAX + 1];
+	struct kipc_obj *obj;
+	struct kipc_open op;
+	int ret;
+
+	ret = kipc_copy_args_in(&op, sizeof(op), KIPC_OPEN_SIZE_VER0, cmd, uarg);
+	if (ret)
+		return ret;
+	if (memchr_inv(op.reserved, 0, sizeof(op.reserved)) || op.fd)
+		return -EINVAL;
+	if (op.type != KIPC_OBJ_RING && op.type != KIPC_OBJ_QUEUE)
+		return -EINVAL;
+	ret = kipc_check_role(op.role, op.fd_flags);
+	if (ret)
+		return ret;
+	ret = kipc_name_from_user(name, op.name);
+	if (ret)
+		return ret;
+
+	mutex_lock(&kipc_objs_lock);
+	obj = kipc_name_find(name);
+	if (!obj || obj->type != op.type) {
+		mutex_unlock(&kipc_objs_lock);
+		return -ENOENT;
+	}
+	kipc_obj_get(obj);
+	mutex_unlock(&kipc_objs_lock);
+
+	ret = kipc_obj_may(obj, op.role);
+	if (!ret) {
+		struct file *file = obj->ops->open_file(obj, op.role, op.fd_flags);
+
+		if (IS_ERR(file))
+			ret = PTR_ERR(file);
+		else
+			ret = kipc_publish_fd(file, op.fd_flags, &op.fd, cmd, uarg,
+					      &op, sizeof(op));
+	}
+	kipc_obj_put(obj);
+	return ret;
+}
+
+int kipc_publish_fd(struct file *file, u32 fd_flags, __s32 *fd_field,
+		    unsigned int cmd, void __user *uarg, const void *karg,
+		    size_t ksize)
+{
+	int fd = get_unused_fd_flags(kipc_fd_flags(fd_flags));
+
+	if (fd < 0) {
+		fput(file);
+		return fd;
+	}
+	*fd_field = fd;
+	if (kipc_copy_args_out(uarg, cmd, karg, ksize)) {
+		put_unused_fd(fd);
+		fput(file);
+		return -EFAULT;
+	}
+	fd_install(fd, file);
+	return fd;
+}
+
+long kipc_ioc_unlink(unsigned int cmd, void __user *uarg)
+{
+	char name[KIPC_NAME_MAX + 1];
+	struct kipc_unlink ul;
+	struct kipc_obj *obj;
+	int ret;
+
+	ret = kipc_copy_args_in(&ul, sizeof(ul), KIPC_UNLINK_SIZE_VER0, cmd, uarg);
+	if (ret)
+		return ret;
+	if (ul.flags || memchr_inv(ul.reserved, 0, sizeof(ul.reserved)))
+		return -EINVAL;
+	if (ul.type && ul.type != KIPC_OBJ_RING && ul.type != KIPC_OBJ_QUEUE)
+		return -EINVAL;
+	ret = kipc_name_from_user(name, ul.name);
+	if (ret)
+		return ret;
+
+	mutex_lock(&kipc_objs_lock);
+	obj = kipc_name_find(name);
+	if (!obj || (ul.type && obj->type != ul.type)) {
+		mutex_unlock(&kipc_objs_lock);
+		return -ENOENT;
+	}
+	if (!uid_eq(current_fsuid(), obj->uid) &&
+	    !ns_capable(current->nsproxy->ipc_ns->user_ns, CAP_IPC_OWNER)) {
+		mutex_unlock(&kipc_objs_lock);
+		return -EPERM;
+	}
+	kipc_name_del(obj);
+	mutex_unlock(&kipc_objs_lock);
+	kipc_obj_put(obj);
+	return 0;
+}
+
+static bool kipc_obj_visible(struct kipc_obj *obj)
+{
+	const void *ns;
+	unsigned int inum;
+
+	if (obj->named) {
+		kipc_current_ns(&ns, &inum);
+		return obj->ns == ns && obj->ns_inum == inum;
+	}
+	return uid_eq(current_fsuid(), obj->uid) ||
+	       capable(CAP_SYS_ADMIN);
+}
+
+static void kipc_obj_fill(struct kipc_obj *obj, struct kipc_obj_entry *e)
+{
+	struct user_namespace *user_ns = current_user_ns();
+
+	memset(e, 0, sizeof(*e));
+	e->id = obj->id;
+	e->type = obj->type;
+	e->mode = obj->mode;
+	e->uid = from_kuid_munged(user_ns, obj->uid);
+	e->gid = from_kgid_munged(user_ns, obj->gid);
+	strscpy(e->name, obj->name, sizeof(e->name));
+	obj->ops->fill(obj, e);
+}
+
+long kipc_ioc_list(unsigned int cmd, void __user *uarg)
+{
+	struct kipc_obj_entry *e;
+	struct kipc_list ls;
+	struct kipc_obj *obj;
+	u32 n = 0, total = 0;
+	size_t esize;
+	int ret;
+
+	ret = kipc_copy_args_in(&ls, sizeof(ls), KIPC_LIST_SIZE_VER0, cmd, uarg);
+	if (ret)
+		return ret;
+	if (ls.flags || ls.nr_total || memchr_inv(ls.reserved, 0, sizeof(ls.reserved)))
+		return -EINVAL;
+	if (ls.entry_size < KIPC_OBJ_ENTRY_SIZE_VER0 || ls.entry_size > PAGE_SIZE)
+		return -EINVAL;
+	esize = min_t(size_t, ls.entry_size, sizeof(*e));
+
+	e = kmalloc(sizeof(*e), GFP_KERNEL);
+	if (!e)
+		return -ENOMEM;
+
+	mutex_lock(&kipc_objs_lock);
+	list_for_each_entry(obj, &kipc_objs, all_node) {
+		void __user *dst;
+
+		if (!kipc_obj_visible(obj))
+			continue;
+		total++;
+		if (n >= ls.nr_entries)
+			continue;
+		kipc_obj_fill(obj, e);
+		dst = u64_to_user_ptr(ls.entries + (u64)n * ls.entry_size);
+		/* Zero what a newer caller knows beyond our struct. */
+		if (copy_to_user(dst, e, esize) ||
+		    (ls.entry_size > esize &&
+		     clear_user(dst + esize, ls.entry_size - esize))) {
+			ret = -EFAULT;
+			break;
+		}
+		n++;
+	}
+	mutex_unlock(&kipc_objs_lock);
+	kfree(e);
+	if (ret)
+		return ret;
+
+	ls.nr_entries = n;
+	ls.nr_total = total;
+	return kipc_copy_args_out(uarg, cmd, &ls, sizeof(ls));
+}
+
+static int kipc_objects_show(struct seq_file *m, void *v)
+{
+	struct kipc_obj_entry *e;
+	struct kipc_obj *obj;
+
+	e = kmalloc(sizeof(*e), GFP_KERNEL);
+	if (!e)
+		return -ENOMEM;
+	seq_puts(m, "id\ttype\tmode\tuid\tgid\tprod\tcons\tsize\tused\tcount\twaiters\tname\n");
+	mutex_lock(&kipc_objs_lock);
+	list_for_each_entry(obj, &kipc_objs, all_node) {
+		kipc_obj_fill(obj, e);
+		seq_printf(m, "%llu\t%s\t%04o\t%u\t%u\t%u\t%u\t%llu\t%llu\t%llu\t%u\t%s\n",
+			   e->id, e->type == KIPC_OBJ_RING ? "ring" : "queue",
+			   e->mode, e->uid, e->gid, e->nr_producers,
+			   e->nr_consumers, e->size, e->used, e->count,
+			   e->waiters, e->name[0] ? e->name : "-");
+	}
+	mutex_unlock(&kipc_objs_lock);
+	kfree(e);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(kipc_objects);
+
+int kipc_obj_module_init(void)
+{
+	kipc_debugfs = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	debugfs_create_file("objects", 0400, kipc_debugfs, NULL,
+			    &kipc_objects_fops);
+	return 0;
+}
+
+/*
+ * No fd or mapping exists any more (each pins the module), so the only
+ * references left are the names'.  Dropping them frees the objects.
+ */
+void kipc_obj_module_exit(void)
+{
+	struct kipc_obj *obj;
+	struct hlist_node *tmp;
+	unsigned int bkt, n = 0;
+	LIST_HEAD(dead);
+
+	debugfs_remove_recursive(kipc_debugfs);
+
+	mutex_lock(&kipc_objs_lock);
+	hash_for_each_safe(kipc_names, bkt, tmp, obj, name_node) {
+		kipc_name_del(obj);
+		/* Park it; the put must not run under the lock. */
+		list_move(&obj->all_node, &dead);
+		n++;
+	}
+	mutex_unlock(&kipc_objs_lock);
+
+	while (!list_empty(&dead)) {
+		obj = list_first_entry(&dead, struct kipc_obj, all_node);
+		mutex_lock(&kipc_objs_lock);
+		list_move(&obj->all_node, &kipc_objs);
+		mutex_unlock(&kipc_objs_lock);
+		kipc_obj_put(obj);
+	}
+	if (n)
+		pr_info("dropped %u named object(s) at unload\n", n);
+	WARN_ON(!list_empty(&kipc_objs));
+}
