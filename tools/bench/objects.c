@@ -62,14 +62,18 @@ static int obj_worker(void *varg, struct proc_ctl *ctl)
 
 	if (!o)
 		return -ENOMEM;
-	/* Two descriptors per object at most. */
+	/*
+	 * Two descriptors per object at most.  Without CAP_SYS_RESOURCE the
+	 * hard limit stays; the objects column then says how many fitted.
+	 */
 	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < 2ul * n + 64) {
-		rl.rlim_cur = 2ul * n + 64;
-		if (rl.rlim_max < rl.rlim_cur)
-			rl.rlim_max = rl.rlim_cur;
-		if (setrlimit(RLIMIT_NOFILE, &rl)) {
-			proc_msg("RLIMIT_NOFILE %lu: %s", (unsigned long)rl.rlim_cur, strerror(errno));
-			return -errno;
+		struct rlimit want = { 2ul * n + 64, 2ul * n + 64 };
+
+		if (want.rlim_max < rl.rlim_max)
+			want.rlim_max = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &want)) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
 		}
 	}
 	proc_ready_wait(ctl);
@@ -79,8 +83,8 @@ static int obj_worker(void *varg, struct proc_ctl *ctl)
 		ret = m->obj_create(&o[made]);
 		if (ret) {
 			proc_msg("object %u: %s", made, strerror(-ret));
-			/* A per-user limit (RLIMIT_MSGQUEUE): measure what fits. */
-			if ((ret == -EMFILE || ret == -ENOSPC) && made >= 100)
+			/* A limit (RLIMIT_NOFILE, _MSGQUEUE): measure what fits. */
+			if ((ret == -EMFILE || ret == -ENFILE || ret == -ENOSPC) && made >= 100)
 				ret = 0;
 			break;
 		}
