@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -100,6 +101,8 @@ int procs_spawn(struct procs *p, int cpu,
 
 	if (p->n >= (int)(sizeof(p->pid) / sizeof(p->pid[0])))
 		return -E2BIG;
+	pid_t parent = getpid();
+
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0)
@@ -107,8 +110,10 @@ int procs_spawn(struct procs *p, int cpu,
 	if (pid == 0) {
 		int ret;
 
-		/* Die with the parent rather than spin forever. */
-		signal(SIGINT, SIG_DFL);
+		/* Die with the parent rather than spin on for ever. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(1);
 		ret = pin_cpu(cpu);
 		if (!ret)
 			ret = fn(arg, p->ctl);
