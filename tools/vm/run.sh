@@ -91,7 +91,7 @@ timeout --foreground -k 10 "$timeout" \
 	qemu-system-x86_64 $accel -smp "$smp" -m "$mem" \
 	-nographic -no-reboot -monitor none -serial stdio \
 	-kernel "$kernel" -initrd "$work/initramfs.cpio.gz" \
-	-append "console=ttyS0 clocksource=tsc tsc=reliable panic=-1 quiet loglevel=4 rdinit=/init kipc_vm=$accel_tag $append_extra" \
+	-append "console=ttyS0 clocksource=tsc tsc=reliable panic=-1 loglevel=5 rdinit=/init kipc_vm=$accel_tag $append_extra" \
 	</dev/null 2>&1 | tr -d '\r' | tee "$log"
 qrc=${PIPESTATUS[0]}
 set -e
