@@ -63,7 +63,7 @@ static const char *queue_missing(void)
 
 static const char *lib_missing(void)
 {
-	return "libkipc channel API not available yet (issue 5)";
+	return "libkipc backend not wired into kipc-bench yet (kipc_pair, issue 5)";
 }
 
 const struct bench_mech mech_kipc_ring = {
