@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "kipc_test.h"
 
 static const char *const tiny[] = {
 	"--runs", "1", "--duration", "0.01", "--warmup", "0.005", "--objects", "100",
@@ -346,4 +347,4 @@ TEST(list_and_usage)
 	free(out);
 }
 
-TEST_HARNESS_MAIN
+KIPC_TEST_HARNESS_MAIN
