@@ -13,14 +13,35 @@
  * attach() takes the producer or consumer role in each worker, send/recv
  * move one message, send_batch/recv_batch several, obj_create/obj_destroy
  * one idle object.  Then make missing() return NULL when the module or
- * the library provides the feature.  A zero-copy reserve/commit path may
- * instead supply its own stream() or pingpong().
+ * the library provides the feature.
+ *
+ * The ring, shm, unix and pipe rows all go through libkipc: kipc_pair()
+ * in open() with the backend forced, so each row measures the library a
+ * user would call, fast path and sleeping included.  The variants:
+ *
+ *   blocking	spin 0: an empty consumer (or a full producer) sleeps at
+ *		once (futex on shm, WAIT/WAKE ioctls on kmod).
+ *   spin	the library's default adaptive spin, then sleep.
+ *   busy-poll	spin without bound (UINT32_MAX - 1 polls, about seconds)
+ *		before ever sleeping.  Not a KIPC_NOWAIT loop: a call that
+ *		returns -EAGAIN arms the endpoint for poll(2), which would
+ *		make the peer issue wake-ups.
+ *
+ * On the ring backends (kmod, shm) messages of ZC_MIN bytes and more go
+ * through the zero-copy calls: the producer writes the payload into a
+ * kipc_reserve() reservation (a memcpy from its buffer, standing in for
+ * building the message in place) and commits it; the consumer
+ * kipc_peek()s it, reads one word of every cache line in place (so the
+ * data does cross to the consumer's core, as it would for any real
+ * reader), copies out only the 8-byte sequence number, and releases it.
+ * Smaller messages use kipc_send()/kipc_recv(), the calls a user makes.
  *
  * Copyright (C) 2026 The kipc authors.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <kipc.h>
@@ -49,9 +70,7 @@ static const char *module_lacks(uint64_t feature, const char *what)
 
 static const char *ring_missing(void)
 {
-	const char *why = module_lacks(KIPC_FEATURE_RING, "rings");
-
-	return why ? why : "kmod ring path not wired into kipc-bench yet (issue 3)";
+	return module_lacks(KIPC_FEATURE_RING, "rings");
 }
 
 static const char *queue_missing(void)
@@ -61,33 +80,240 @@ static const char *queue_missing(void)
 	return why ? why : "kmod queue path not wired into kipc-bench yet (issue 4)";
 }
 
-static const char *lib_missing(void)
+/* ------------------------------------------------------------------ */
+/* libkipc channels                                                    */
+/* ------------------------------------------------------------------ */
+
+#define ZC_MIN		(64u << 10)
+#define SPIN_FOREVER	(UINT32_MAX - 1)
+
+struct kch {
+	kipc_chan *tx, *rx;
+	kipc_chan *me;		/* this process's endpoint, after attach */
+	size_t len;
+	bool zc;
+	unsigned int batch;
+	struct kipc_msg *msgs;	/* per process, batch entries */
+};
+
+static void *kch_open(const struct bench_chan_cfg *cfg, int *err, uint32_t backend, uint32_t spin)
 {
-	return "libkipc backend not wired into kipc-bench yet (kipc_pair, issue 5)";
+	struct kch *c = calloc(1, sizeof(*c));
+	struct kipc_opts o;
+	uint64_t cap = cfg->budget > 4 * cfg->msg_size ? cfg->budget : 4 * cfg->msg_size;
+	int ret;
+
+	if (!c) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	kipc_opts_init(&o);
+	o.backend = backend;
+	o.capacity = cap;
+	if (cfg->msg_size > 65536)
+		o.max_msg = (uint32_t)cfg->msg_size;
+	o.spin = spin;
+	if (cfg->shared_send)
+		o.flags |= KIPC_F_MULTI_PRODUCER;
+	ret = kipc_pair(&c->tx, &c->rx, &o);
+	if (ret < 0) {
+		*err = ret;
+		free(c);
+		return NULL;
+	}
+	c->len = cfg->msg_size;
+	c->zc = (backend == KIPC_BACKEND_KMOD || backend == KIPC_BACKEND_SHM) &&
+		cfg->msg_size >= ZC_MIN;
+	c->batch = cfg->batch > 1 ? cfg->batch : 1;
+	return c;
 }
+
+static int kch_attach(void *ch, enum bench_role role)
+{
+	struct kch *c = ch;
+
+	/*
+	 * The other endpoint stays open (the parent closes both after the
+	 * run): the workloads end with stop markers, not with peer death.
+	 */
+	c->me = role == ROLE_PRODUCER ? c->tx : c->rx;
+	c->msgs = calloc(c->batch, sizeof(*c->msgs));
+	return c->msgs ? 0 : -ENOMEM;
+}
+
+static int kch_send(void *ch, const void *msg)
+{
+	struct kch *c = ch;
+	void *p;
+	int ret;
+
+	if (c->zc) {
+		ret = kipc_reserve(c->me, &p, c->len, KIPC_FOREVER);
+		if (ret < 0)
+			return ret;
+		memcpy(p, msg, c->len);
+		ret = kipc_commit(c->me, c->len);
+		return ret < 0 ? ret : 0;
+	}
+	ret = kipc_send(c->me, msg, c->len);
+	return ret < 0 ? ret : 0;
+}
+
+static int kch_got(struct kch *c, int ret)
+{
+	if (ret < 0)
+		return ret;
+	if (ret == 0)
+		return -EPIPE;		/* end of stream before the stop marker */
+	return (size_t)ret == c->len ? 0 : -EBADMSG;
+}
+
+static int kch_recv(void *ch, void *buf)
+{
+	struct kch *c = ch;
+	const volatile uint64_t *w;
+	const void *p;
+	uint64_t sum = 0;
+	int ret;
+
+	if (c->zc) {
+		ret = kch_got(c, kipc_peek(c->me, &p, KIPC_FOREVER));
+		if (ret)
+			return ret;
+		w = p;
+		for (size_t i = 0; i < c->len / 8; i += 8)
+			sum += w[i];
+		__asm__ __volatile__("" : : "r"(sum));
+		memcpy(buf, p, 8);
+		ret = kipc_release(c->me, p);
+		return ret < 0 ? ret : 0;
+	}
+	return kch_got(c, kipc_recv(c->me, buf, c->len));
+}
+
+static int kch_send_batch(void *ch, const void *msgs, unsigned int n)
+{
+	struct kch *c = ch;
+	const unsigned char *p = msgs;
+	unsigned int done = 0;
+
+	for (unsigned int i = 0; i < n; i++)
+		c->msgs[i] = (struct kipc_msg){ .buf = (void *)(p + i * c->len), .len = c->len };
+	while (done < n) {
+		int ret = kipc_send_batch(c->me, c->msgs + done, n - done, KIPC_FOREVER);
+
+		if (ret < 0)
+			return ret;
+		done += (unsigned int)ret;
+	}
+	return 0;
+}
+
+static int kch_recv_batch(void *ch, void *bufs, unsigned int max)
+{
+	struct kch *c = ch;
+	unsigned char *p = bufs;
+	int ret;
+
+	if (max > c->batch)
+		max = c->batch;
+	for (unsigned int i = 0; i < max; i++)
+		c->msgs[i] = (struct kipc_msg){ .buf = p + i * c->len, .len = c->len };
+	ret = kipc_recv_batch(c->me, c->msgs, max, KIPC_FOREVER);
+	if (ret <= 0)
+		return ret ? ret : -EPIPE;
+	for (int i = 0; i < ret; i++)
+		if (c->msgs[i].len != c->len)
+			return -EBADMSG;
+	return ret;
+}
+
+static void kch_close(void *ch)
+{
+	struct kch *c = ch;
+
+	kipc_close(c->tx);
+	kipc_close(c->rx);
+	free(c->msgs);
+	free(c);
+}
+
+/* Busy-poll needs a CPU per busy process: it never yields. */
+static const char *poll_unsupported(const struct bench_chan_cfg *cfg)
+{
+	return cfg->oversubscribed ? "busy-poll with more busy processes than CPUs" : NULL;
+}
+
+static void *open_ring(const struct bench_chan_cfg *cfg, int *err)
+{
+	return kch_open(cfg, err, KIPC_BACKEND_KMOD, 0);
+}
+
+static void *open_ring_spin(const struct bench_chan_cfg *cfg, int *err)
+{
+	return kch_open(cfg, err, KIPC_BACKEND_KMOD, KIPC_SPIN_DEFAULT);
+}
+
+static void *open_ring_poll(const struct bench_chan_cfg *cfg, int *err)
+{
+	return kch_open(cfg, err, KIPC_BACKEND_KMOD, SPIN_FOREVER);
+}
+
+static void *open_shm(const struct bench_chan_cfg *cfg, int *err)
+{
+	return kch_open(cfg, err, KIPC_BACKEND_SHM, 0);
+}
+
+static void *open_shm_spin(const struct bench_chan_cfg *cfg, int *err)
+{
+	return kch_open(cfg, err, KIPC_BACKEND_SHM, KIPC_SPIN_DEFAULT);
+}
+
+static void *open_unix(const struct bench_chan_cfg *cfg, int *err)
+{
+	return kch_open(cfg, err, KIPC_BACKEND_UNIX, 0);
+}
+
+static void *open_pipe(const struct bench_chan_cfg *cfg, int *err)
+{
+	return kch_open(cfg, err, KIPC_BACKEND_PIPE, 0);
+}
+
+#define KCH_OPS					\
+	.group = BENCH_KIPC,			\
+	.attach = kch_attach,			\
+	.send = kch_send,			\
+	.recv = kch_recv,			\
+	.send_batch = kch_send_batch,		\
+	.recv_batch = kch_recv_batch,		\
+	.close = kch_close
 
 const struct bench_mech mech_kipc_ring = {
 	.name = "kipc-ring",
-	.group = BENCH_KIPC,
-	.desc = "kmod ring, blocking WAIT/WAKE, spin disabled",
+	.desc = "libkipc kmod backend: /dev/kipc ring, WAIT/WAKE, spin 0; >= 64 KiB zero-copy",
 	.caps = MECH_SLEEPS | MECH_BATCH | MECH_MPSC,
 	.missing = ring_missing,
+	KCH_OPS,
+	.open = open_ring,
 };
 
 const struct bench_mech mech_kipc_ring_spin = {
 	.name = "kipc-ring-spin",
-	.group = BENCH_KIPC,
-	.desc = "kmod ring, adaptive spin then WAIT",
+	.desc = "libkipc kmod backend, default adaptive spin then WAIT",
 	.caps = MECH_SLEEPS | MECH_BATCH | MECH_MPSC,
 	.missing = ring_missing,
+	KCH_OPS,
+	.open = open_ring_spin,
 };
 
 const struct bench_mech mech_kipc_ring_poll = {
 	.name = "kipc-ring-poll",
-	.group = BENCH_KIPC,
-	.desc = "kmod ring, busy-poll",
+	.desc = "libkipc kmod backend, busy-poll (spin without bound)",
 	.caps = MECH_BATCH | MECH_MPSC,
 	.missing = ring_missing,
+	.unsupported = poll_unsupported,
+	KCH_OPS,
+	.open = open_ring_poll,
 };
 
 const struct bench_mech mech_kipc_queue = {
@@ -100,24 +326,32 @@ const struct bench_mech mech_kipc_queue = {
 
 const struct bench_mech mech_kipc_shm = {
 	.name = "kipc-shm",
-	.group = BENCH_KIPC,
-	.desc = "libkipc shm backend (memfd ring, futex)",
+	.desc = "libkipc shm backend (memfd ring, futex), spin 0; >= 64 KiB zero-copy",
 	.caps = MECH_SLEEPS | MECH_BATCH | MECH_MPSC,
-	.missing = lib_missing,
+	KCH_OPS,
+	.open = open_shm,
+};
+
+const struct bench_mech mech_kipc_shm_spin = {
+	.name = "kipc-shm-spin",
+	.desc = "libkipc shm backend, default adaptive spin then futex",
+	.caps = MECH_SLEEPS | MECH_BATCH | MECH_MPSC,
+	KCH_OPS,
+	.open = open_shm_spin,
 };
 
 const struct bench_mech mech_kipc_unix = {
 	.name = "kipc-unix",
-	.group = BENCH_KIPC,
 	.desc = "libkipc unix backend (SOCK_SEQPACKET)",
 	.caps = MECH_SLEEPS | MECH_BATCH | MECH_MPSC,
-	.missing = lib_missing,
+	KCH_OPS,
+	.open = open_unix,
 };
 
 const struct bench_mech mech_kipc_pipe = {
 	.name = "kipc-pipe",
-	.group = BENCH_KIPC,
-	.desc = "libkipc pipe backend",
-	.caps = MECH_SLEEPS | MECH_MPSC,
-	.missing = lib_missing,
+	.desc = "libkipc pipe backend (length-prefixed frames)",
+	.caps = MECH_SLEEPS | MECH_BATCH | MECH_MPSC,
+	KCH_OPS,
+	.open = open_pipe,
 };
