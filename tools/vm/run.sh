@@ -65,6 +65,7 @@ GROUP
 [ -d "$build/selftests" ] && find "$build/selftests" -maxdepth 1 -type f -perm -u+x -exec cp {} "$root/kipc/tests/" \;
 [ -d "$build/examples" ] && find "$build/examples" -maxdepth 1 -type f -perm -u+x -exec cp {} "$root/kipc/bin/" \;
 install -m 0755 "$here/../../selftests/run_selftests.sh" "$root/kipc/run-selftests.sh"
+install -m 0755 "$here/demo-guest.sh" "$root/kipc/demo.sh"	# make demo
 
 # Shared libraries the binaries need, at the paths the host has them.
 for f in "$root"/kipc/bin/* "$root"/kipc/tests/*; do
