@@ -181,7 +181,7 @@ check-quick:
 	scripts/check.sh --quick
 
 demo:
-	scripts/demo.sh
+	BUILD=$(BUILD) scripts/demo.sh
 
 # ---------------------------------------------------------------------
 
