@@ -56,6 +56,7 @@ struct bench_obj {
 	int fd[2];
 	void *map;
 	size_t map_len;
+	void *priv[2];		/* the mechanism's own handles */
 };
 
 struct bench_run;

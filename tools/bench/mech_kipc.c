@@ -238,6 +238,55 @@ static void kch_close(void *ch)
 	free(c);
 }
 
+/*
+ * An idle channel of the objects workload: a kipc_pair() with 64 KiB of
+ * ring (as the memfd ring baseline), both endpoints kept open.
+ */
+#define OBJ_CAPACITY	65536u
+
+static int kch_obj_create(struct bench_obj *obj, uint32_t backend)
+{
+	kipc_chan *tx, *rx;
+	struct kipc_opts o;
+	int ret;
+
+	kipc_opts_init(&o);
+	o.backend = backend;
+	o.capacity = OBJ_CAPACITY;
+	ret = kipc_pair(&tx, &rx, &o);
+	if (ret < 0)
+		return ret;
+	obj->priv[0] = tx;
+	obj->priv[1] = rx;
+	return 0;
+}
+
+static void kch_obj_destroy(struct bench_obj *obj)
+{
+	kipc_close(obj->priv[0]);
+	kipc_close(obj->priv[1]);
+}
+
+static int obj_ring(struct bench_obj *obj)
+{
+	return kch_obj_create(obj, KIPC_BACKEND_KMOD);
+}
+
+static int obj_shm(struct bench_obj *obj)
+{
+	return kch_obj_create(obj, KIPC_BACKEND_SHM);
+}
+
+static int obj_unix(struct bench_obj *obj)
+{
+	return kch_obj_create(obj, KIPC_BACKEND_UNIX);
+}
+
+static int obj_pipe(struct bench_obj *obj)
+{
+	return kch_obj_create(obj, KIPC_BACKEND_PIPE);
+}
+
 /* Busy-poll needs a CPU per busy process: it never yields. */
 static const char *poll_unsupported(const struct bench_chan_cfg *cfg)
 {
@@ -286,7 +335,8 @@ static void *open_pipe(const struct bench_chan_cfg *cfg, int *err)
 	.recv = kch_recv,			\
 	.send_batch = kch_send_batch,		\
 	.recv_batch = kch_recv_batch,		\
-	.close = kch_close
+	.close = kch_close,			\
+	.obj_destroy = kch_obj_destroy
 
 const struct bench_mech mech_kipc_ring = {
 	.name = "kipc-ring",
@@ -295,6 +345,8 @@ const struct bench_mech mech_kipc_ring = {
 	.missing = ring_missing,
 	KCH_OPS,
 	.open = open_ring,
+	.obj_create = obj_ring,
+	.obj_desc = "kipc_pair(), 64 KiB kmod ring, both endpoints open",
 };
 
 const struct bench_mech mech_kipc_ring_spin = {
@@ -330,6 +382,8 @@ const struct bench_mech mech_kipc_shm = {
 	.caps = MECH_SLEEPS | MECH_BATCH | MECH_MPSC,
 	KCH_OPS,
 	.open = open_shm,
+	.obj_create = obj_shm,
+	.obj_desc = "kipc_pair(), 64 KiB shm ring (memfd), both endpoints open",
 };
 
 const struct bench_mech mech_kipc_shm_spin = {
@@ -346,6 +400,8 @@ const struct bench_mech mech_kipc_unix = {
 	.caps = MECH_SLEEPS | MECH_BATCH | MECH_MPSC,
 	KCH_OPS,
 	.open = open_unix,
+	.obj_create = obj_unix,
+	.obj_desc = "kipc_pair(), unix backend, both endpoints open",
 };
 
 const struct bench_mech mech_kipc_pipe = {
@@ -354,4 +410,6 @@ const struct bench_mech mech_kipc_pipe = {
 	.caps = MECH_SLEEPS | MECH_BATCH | MECH_MPSC,
 	KCH_OPS,
 	.open = open_pipe,
+	.obj_create = obj_pipe,
+	.obj_desc = "kipc_pair(), pipe backend, both endpoints open",
 };
