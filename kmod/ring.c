@@ -38,10 +38,12 @@
  * memory that no lock can protect.
  *
  * Lifetime: each ring fd holds a reference on the ring (struct
- * kipc_ring_file is its private data), a mapping holds its file, a name
- * holds a reference until unlinked.  Endpoints are fds, not mappings: a
- * process that closed its fd but kept the mapping is no longer a
- * producer or consumer.
+ * kipc_ring_file is its private data), a name holds one until unlinked,
+ * and each mapping holds a file of its own that holds one.  Endpoints
+ * are fds, not mappings: mmap() swaps the fd's file in the new vma for
+ * a role-less "mapping file", so a process that closed its fd but kept
+ * the mapping (or a child that inherited only the mapping) is no longer
+ * a producer or consumer.
  *
  * Copyright (C) 2026 The kipc authors.
  */
@@ -119,6 +121,7 @@ struct kipc_ring_file {
 };
 
 static const struct file_operations kipc_ring_fops;
+static const struct file_operations kipc_ring_map_fops;
 
 /**
  * kipc_ring_max_size() - largest data_size KIPC_IOC_RING_CREATE accepts
@@ -262,14 +265,19 @@ static void kipc_ring_add_endpoint(struct kipc_ring *ring, u32 role)
 
 /*
  * Wake every sleeper of @event, WAIT callers and poll waiters alike.
- * __wake_up() takes the wait-queue lock unconditionally: that lock
+ * wake_up_all() takes the wait-queue lock unconditionally: that lock
  * orders the caller's earlier stores (a bumped event count, a new peer
  * state) before the check of each sleeper, which re-reads them after
  * queueing itself under the same lock (see kipc_ring_wait()).
+ *
+ * No poll key: io_uring would take a key as the result without calling
+ * ->poll again, and a WAKE only says that something changed (maybe less
+ * room than lowat, or nothing at all if a peer lies).  Each waiter
+ * re-polls instead; a wait queue holds one role's waiters anyway.
  */
-static void kipc_ring_wake(struct kipc_ring *ring, u32 event, __poll_t key)
+static void kipc_ring_wake(struct kipc_ring *ring, u32 event)
 {
-	__wake_up(kipc_ring_wq(ring, event), TASK_NORMAL, 0, poll_to_key(key));
+	wake_up_all(kipc_ring_wq(ring, event));
 }
 
 /*
@@ -279,12 +287,8 @@ static void kipc_ring_wake(struct kipc_ring *ring, u32 event, __poll_t key)
  */
 static void kipc_ring_hangup(struct kipc_ring *ring, u32 event)
 {
-	__poll_t key = event == KIPC_EV_READABLE ?
-		       EPOLLHUP | EPOLLIN | EPOLLRDNORM :
-		       EPOLLHUP | EPOLLOUT | EPOLLWRNORM;
-
 	atomic_inc(kipc_ring_seq(ring, event));
-	kipc_ring_wake(ring, event, key);
+	kipc_ring_wake(ring, event);
 }
 
 static void kipc_ring_del_endpoint(struct kipc_ring *ring, u32 role)
@@ -469,8 +473,7 @@ static long kipc_ring_ioc_wake(struct file *file, unsigned int cmd,
 	if (!(rf->role & ~kipc_ring_wait_role(wk.event) & KIPC_ROLE_MASK))
 		return -EBADF;
 
-	kipc_ring_wake(rf->ring, wk.event, wk.event == KIPC_EV_READABLE ?
-		       EPOLLIN | EPOLLRDNORM : EPOLLOUT | EPOLLWRNORM);
+	kipc_ring_wake(rf->ring, wk.event);
 	return 0;
 }
 
@@ -574,6 +577,43 @@ static int kipc_ring_mmap_ring(struct kipc_ring *ring,
 }
 
 /*
+ * The file a mapping holds instead of the fd's: it keeps the ring (and
+ * the module) alive for as long as the mapping exists, and is no
+ * endpoint.  Its private data is the ring itself.
+ */
+static int kipc_ring_map_set_file(struct kipc_ring *ring,
+				  struct vm_area_struct *vma)
+{
+	struct file *file;
+
+	kipc_obj_get(&ring->obj);
+	file = anon_inode_getfile("[kipc-ring]", &kipc_ring_map_fops, ring,
+				  O_RDWR);
+	if (IS_ERR(file)) {
+		kipc_obj_put(&ring->obj);
+		return PTR_ERR(file);
+	}
+	vma_set_file(vma, file);
+	fput(file);
+	return 0;
+}
+
+static int kipc_ring_map_release(struct inode *inode, struct file *file)
+{
+	struct kipc_ring *ring = file->private_data;
+
+	kipc_obj_put(&ring->obj);
+	return 0;
+}
+
+/* Not reachable as an fd, but complete nevertheless. */
+static const struct file_operations kipc_ring_map_fops = {
+	.owner		= THIS_MODULE,
+	.release	= kipc_ring_map_release,
+	.llseek		= no_llseek,
+};
+
+/*
  * Two mappings, each all or nothing: anything but exactly the INFO page
  * or exactly the RING area is -EINVAL.  Both must be MAP_SHARED (a
  * private copy of a ring is meaningless); VM_MAYSHARE, not VM_SHARED,
@@ -587,29 +627,40 @@ static int kipc_ring_mmap(struct file *file, struct vm_area_struct *vma)
 	struct kipc_ring_file *rf = file->private_data;
 	struct kipc_ring *ring = rf->ring;
 	unsigned long len = vma->vm_end - vma->vm_start;
+	bool info;
+	int ret;
 
 	switch (vma->vm_pgoff) {
 	case KIPC_RING_OFF_INFO >> PAGE_SHIFT:
+		info = true;
 		if (len != PAGE_SIZE)
 			return -EINVAL;
 		if (!(vma->vm_flags & VM_MAYSHARE))
 			return -EINVAL;
 		if (vma->vm_flags & VM_WRITE)
 			return -EPERM;
-		/* Nor later through mprotect(). */
-		vma->vm_flags &= ~VM_MAYWRITE;
-		vma->vm_flags |= VM_DONTEXPAND;
-		return vm_insert_page(vma, vma->vm_start, ring->info_page);
+		break;
 	case KIPC_RING_OFF_RING >> PAGE_SHIFT:
+		info = false;
 		if (len != kipc_ring_map_size(ring))
 			return -EINVAL;
 		if (!(vma->vm_flags & VM_MAYSHARE))
 			return -EINVAL;
-		vma->vm_flags |= VM_DONTEXPAND;
-		return kipc_ring_mmap_ring(ring, vma);
+		break;
 	default:
 		return -EINVAL;
 	}
+
+	ret = kipc_ring_map_set_file(ring, vma);
+	if (ret)
+		return ret;
+	vma->vm_flags |= VM_DONTEXPAND;
+	if (info) {
+		/* Nor writable later through mprotect(). */
+		vma->vm_flags &= ~VM_MAYWRITE;
+		return vm_insert_page(vma, vma->vm_start, ring->info_page);
+	}
+	return kipc_ring_mmap_ring(ring, vma);
 }
 
 /* ------------------------------------------------------------------ */
@@ -650,7 +701,7 @@ static void kipc_ring_show_fdinfo(struct seq_file *m, struct file *file)
 	seq_printf(m, "kipc-ring-id:\t%llu\n", ring->obj.id);
 	seq_printf(m, "name:\t%s\n", name[0] ? name : "-");
 	seq_printf(m, "role:\t%s\n", kipc_ring_role_name(rf->role));
-	seq_printf(m, "flags:\t%#x\n", ring->flags);
+	seq_printf(m, "ring-flags:\t%#x\n", ring->flags);
 	seq_printf(m, "size:\t%llu\n", ring->data_size);
 	seq_printf(m, "lowat:\t%u\n", ring->lowat);
 	/* As user space left them: informational, not trusted. */
