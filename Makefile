@@ -168,7 +168,7 @@ install: lib tools
 	install -m 0644 $(BUILD)/lib/libkipc.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
 	install -m 0644 include/kipc.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 0755 $(TOOLS) $(DESTDIR)$(BINDIR)/
-	for s in 3 7; do \
+	for s in 1 3 7 8; do \
 		if ls man/*.$$s >/dev/null 2>&1; then \
 			install -d $(DESTDIR)$(MANDIR)/man$$s; \
 			install -m 0644 man/*.$$s $(DESTDIR)$(MANDIR)/man$$s/; \

@@ -27,6 +27,7 @@ rc=0
 "$top/tools/vm/run.sh" -k "$img" -m "$build/kmod-$lane/kipc.ko" -b "$build" \
 	-t "$timeout" -n "$lane" -- "$@" || rc=$?
 
+[ $# -gt 0 ] && exit $rc	# an ad-hoc command: its status is the answer
 tot=$(grep -a '^kipc-selftests: ' "$build/vm/$lane.log" | tail -1 || true)
 if [ -n "$tot" ]; then
 	echo "$tot" > "$build/results/$lane"
