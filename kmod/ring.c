@@ -114,10 +114,14 @@ struct kipc_ring {
 	atomic_t nr_waiters;		/* tasks inside WAIT, for reports */
 };
 
-/* file->private_data of a ring fd: the role belongs to the fd. */
+/*
+ * file->private_data of a ring fd: the role belongs to the fd.  Both
+ * fields are immutable for the life of the file; the file holds a
+ * reference on @ring and counts as one endpoint of each role in @role.
+ */
 struct kipc_ring_file {
 	struct kipc_ring *ring;
-	u32 role;			/* KIPC_ROLE_*, immutable */
+	u32 role;			/* KIPC_ROLE_* */
 };
 
 static const struct file_operations kipc_ring_fops;

@@ -267,7 +267,7 @@ static void run_stream(struct __test_metadata *_metadata, int dev,
 {
 	pid_t pids[MAX_PRODUCERS + 1];
 	struct stream_shm *shm;
-	uint64_t last = 0;
+	uint64_t last = 0, t0 = tring_now_ns(CLOCK_MONOTONIC);
 	int shmfd, fd, pfd, alive, stalled = 0;
 	char name[64];
 
@@ -343,10 +343,11 @@ static void run_stream(struct __test_metadata *_metadata, int dev,
 	EXPECT_EQ(0, tring_unlink(dev, name));
 	close(fd);
 	EXPECT_EQ(cfg->nprod * cfg->per_prod, shm->consumed);
-	TH_LOG("%" PRIu64 " records, %" PRIu64 " wrap-arounds; consumer slept %" PRIu64
+	TH_LOG("%" PRIu64 " records in %.1f s, %" PRIu64 " wrap-arounds; consumer slept %" PRIu64
 	       " times, woke producers %" PRIu64 " times; producer 0 slept %" PRIu64
 	       " times, woke the consumer %" PRIu64 " times",
-	       shm->consumed, shm->wraps, shm->cons_waits, shm->cons_wakes,
+	       shm->consumed, (tring_now_ns(CLOCK_MONOTONIC) - t0) / 1e9,
+	       shm->wraps, shm->cons_waits, shm->cons_wakes,
 	       shm->prod_waits[0], shm->prod_wakes[0]);
 }
 
