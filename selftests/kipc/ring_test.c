@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <grp.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,7 +22,10 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1708,6 +1712,204 @@ TEST_F(ring, rmmod_refused_while_in_use)
 	r.data[0] = 1;
 	EXPECT_EQ(1, r.data[RING_SZ]);
 	tring_unmap(&r);
+}
+
+/*
+ * Ring memory is charged to the creator's memory cgroup, and going over
+ * its limit is -ENOMEM for the creator, never an OOM kill.
+ */
+TEST_F_TIMEOUT(ring, memcg_limit_is_enomem, 120)
+{
+	char cg[128], path[192], buf[512];
+	const char *root = "/sys/fs/cgroup";
+	int st, fd, ret;
+	pid_t pid;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root for cgroups");
+	snprintf(path, sizeof(path), "%s/cgroup.controllers", root);
+	if (access(path, F_OK))
+		mount("none", root, "cgroup2", 0, NULL);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		SKIP(return, "no cgroup2");
+	ret = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[ret > 0 ? ret : 0] = 0;
+	if (!strstr(buf, "memory"))
+		SKIP(return, "no memory controller");
+	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", root);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_LT(0, write(fd, "+memory", 7));
+	close(fd);
+	snprintf(cg, sizeof(cg), "%s/kipc-ring-%d", root, (int)getpid());
+	ASSERT_EQ(0, mkdir(cg, 0755));
+	snprintf(path, sizeof(path), "%s/memory.max", cg);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_LT(0, write(fd, "8388608", 7));
+	close(fd);
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char me[16];
+		int cfd;
+
+		snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
+		cfd = open(path, O_WRONLY | O_CLOEXEC);
+		if (cfd < 0)
+			_exit(100);
+		snprintf(me, sizeof(me), "%d", (int)getpid());
+		if (write(cfd, me, strlen(me)) < 0)
+			_exit(101);
+		close(cfd);
+		/* 32 MiB of ring in an 8 MiB cgroup. */
+		ret = tring_create(self->dev, 32ULL << 20, 0, KIPC_ROLE_CONSUMER,
+				   NULL, 0600, 0);
+		if (ret != -ENOMEM)
+			_exit(102);
+		/* Something that fits still works. */
+		ret = tring_create(self->dev, 1ULL << 20, 0, KIPC_ROLE_CONSUMER,
+				   NULL, 0600, 0);
+		_exit(ret >= 0 ? 0 : 103);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_TRUE(WIFEXITED(st)) TH_LOG("status %#x", st);
+	EXPECT_EQ(0, WEXITSTATUS(st));
+	snprintf(path, sizeof(path), "%s/memory.events", cg);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ret = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	ASSERT_LT(0, ret);
+	buf[ret] = 0;
+	EXPECT_NE(NULL, strstr(buf, "oom_kill 0")) TH_LOG("%s", buf);
+	EXPECT_EQ(0, rmdir(cg));
+}
+
+/* A CLOCK_MONOTONIC deadline is read in the caller's time namespace. */
+TEST_F_TIMEOUT(ring, wait_deadline_in_time_namespace, 120)
+{
+	int fd, st;
+	pid_t pid;
+
+	fd = tring_create(self->dev, RING_SZ, 0, KIPC_ROLE_CONSUMER, NULL, 0600, 0);
+	ASSERT_LE(0, fd);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int tfd;
+
+		if (unshare(CLONE_NEWTIME))
+			_exit(255);	/* no time namespaces: skip */
+		tfd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+		if (tfd < 0 || write(tfd, "monotonic 100000 0", 18) != 18)
+			_exit(100);
+		close(tfd);
+		pid = fork();	/* only children enter the new namespace */
+		if (pid == 0) {
+			uint64_t dl = tring_deadline_ms(20);	/* 100000 s ahead of the host */
+
+			_exit(tring_wait(fd, KIPC_EV_READABLE, 0, dl, 0) == -ETIMEDOUT &&
+			      tring_now_ns(CLOCK_MONOTONIC) >= dl ? 0 : 101);
+		}
+		if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+			_exit(102);
+		_exit(WEXITSTATUS(st));
+	}
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	ASSERT_TRUE(WIFEXITED(st));
+	if (WEXITSTATUS(st) == 255)
+		SKIP(return, "no time namespaces");
+	EXPECT_EQ(0, WEXITSTATUS(st));
+	close(fd);
+}
+
+/* Ring fds travel with SCM_RIGHTS, role and all. */
+TEST_F_TIMEOUT(ring, pass_fd_scm_rights, 120)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct msghdr msg = { 0 };
+	struct cmsghdr *cmsg;
+	struct iovec iov;
+	struct tring c;
+	const void *rec;
+	int sv[2], pf, cf, st;
+	uint32_t len;
+	pid_t pid;
+	char x = 'x';
+
+	uname_(self->name, "scm");
+	cf = tring_create(self->dev, RING_SZ, 0, KIPC_ROLE_CONSUMER, self->name, 0600, 0);
+	ASSERT_LE(0, cf);
+	pf = tring_open(self->dev, self->name, KIPC_ROLE_PRODUCER, 0);
+	ASSERT_LE(0, pf);
+	ASSERT_EQ(0, tring_unlink(self->dev, self->name));
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv));
+	ASSERT_EQ(0, tring_map(&c, cf, KIPC_ROLE_CONSUMER));
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct tring p;
+		uint64_t pos;
+		void *pl;
+		int rfd;
+
+		close(sv[0]);
+		close(pf);
+		close(c.fd);
+		iov.iov_base = &x;
+		iov.iov_len = 1;
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = cbuf;
+		msg.msg_controllen = sizeof(cbuf);
+		if (recvmsg(sv[1], &msg, MSG_CMSG_CLOEXEC) != 1)
+			_exit(1);
+		cmsg = CMSG_FIRSTHDR(&msg);
+		if (!cmsg || cmsg->cmsg_type != SCM_RIGHTS)
+			_exit(2);
+		memcpy(&rfd, CMSG_DATA(cmsg), sizeof(rfd));
+		if (tring_map(&p, rfd, KIPC_ROLE_PRODUCER))
+			_exit(3);
+		/* It is the producer fd: WAIT for data is not its business. */
+		if (tring_wait(rfd, KIPC_EV_READABLE, 0, 1, 0) != -EBADF)
+			_exit(4);
+		pl = tring_reserve(&p, 6, &pos);
+		if (!pl)
+			_exit(5);
+		memcpy(pl, "passed", 6);
+		tring_commit(&p, pos, 6);
+		_exit(0);
+	}
+	close(sv[1]);
+	iov.iov_base = &x;
+	iov.iov_len = 1;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cbuf;
+	msg.msg_controllen = sizeof(cbuf);
+	cmsg = CMSG_FIRSTHDR(&msg);
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cmsg), &pf, sizeof(pf));
+	ASSERT_EQ(1, sendmsg(sv[0], &msg, 0));
+	/* In flight and then in the child: ours can go. */
+	close(pf);
+	close(sv[0]);
+	ASSERT_EQ(0, tring_peek_wait(&c, &rec, &len, tring_deadline_ms(60000)));
+	EXPECT_EQ(6, len);
+	EXPECT_EQ(0, memcmp(rec, "passed", 6));
+	tring_consume(&c, len);
+	/* The passed fd was the only producer: its exit ends the stream. */
+	EXPECT_EQ(-ENODATA, tring_peek_wait(&c, &rec, &len, tring_deadline_ms(60000)));
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_EQ(0, st);
+	tring_unmap(&c);
 }
 
 TEST_HARNESS_MAIN
