@@ -176,7 +176,19 @@ FIXTURE_TEARDOWN(ring)
 
 TEST_F(ring, get_info)
 {
-	uint64_t max = self->info.max_ring_size;
+	struct kipc_info info;
+	uint64_t max;
+
+	/* Output fields poisoned: the kernel must overwrite them. */
+	memset(&info, 0, sizeof(info));
+	info.features = 0;
+	info.max_ring_size = 0xdeadbeefdeadbeefULL;
+	info.page_size = 0xdeadbeef;
+	ASSERT_EQ(0, xioctl(self->dev, KIPC_IOC_GET_INFO, &info));
+	EXPECT_TRUE(info.features & KIPC_FEAT_RING);
+	EXPECT_EQ(self->info.max_ring_size, info.max_ring_size);
+	EXPECT_EQ(page_size(), info.page_size);
+	max = info.max_ring_size;
 
 	EXPECT_TRUE(self->info.features & KIPC_FEAT_NAMES);
 	EXPECT_LE((uint64_t)page_size(), max);
@@ -1472,6 +1484,7 @@ TEST_F(ring, fdinfo_and_list)
 
 	ents = calloc(1024, sizeof(*ents));
 	ASSERT_NE(NULL, ents);
+	memset(ents, 0xa5, 1024 * sizeof(*ents));	/* poisoned */
 	memset(&ls, 0, sizeof(ls));
 	ls.entries = (uintptr_t)ents;
 	ls.nr_entries = 1024;
@@ -1490,7 +1503,12 @@ TEST_F(ring, fdinfo_and_list)
 	EXPECT_EQ(0, e->used);
 	EXPECT_EQ(0, e->count);
 	EXPECT_EQ(KIPC_RING_F_MPSC, e->flags);
+	EXPECT_EQ(0, e->waiters);
 	EXPECT_STREQ(self->name, e->name);
+	for (size_t k = strlen(e->name); k < sizeof(e->name); k++)
+		EXPECT_EQ(0, e->name[k]);
+	EXPECT_EQ(0, e->reserved[0]);
+	EXPECT_EQ(0, e->reserved[1]);
 
 	EXPECT_EQ(0, tring_unlink(self->dev, self->name));
 	ASSERT_EQ(0, fdinfo_str(p, "name", buf, sizeof(buf)));
