@@ -91,7 +91,8 @@ $(BUILD)/tools/%: tools/%.c $(LIBSO)
 
 $(BUILD)/examples/%: examples/%.c $(LIBSO)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(KIPC_CFLAGS) -o $@ $< $(LINK_KIPC) $(LIBS_EXTRA)
+	$(CC) $(CFLAGS) $(KIPC_CFLAGS) -o $@ $< $(LINK_KIPC) $(LIBS_EXTRA) \
+		$(if $(findstring uring,$<),-luring)
 
 # kselftest_harness.h and checkpatch.pl come from Debian's linux-source
 # package, unpacked here at build time; they are never copied into the
@@ -109,7 +110,7 @@ define test_rule
 $(BUILD)/selftests/$(notdir $(1:.c=)): $(1) $(LIBSO) $(KSRC_STAMP) $(TEST_HELPER_OBJS)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(CFLAGS) $$(KIPC_CFLAGS) -isystem $$(KSFT) -Iselftests/common -o $$@ $(1) \
-		$$(TEST_HELPER_OBJS) $$(LINK_KIPC) $$(LIBS_EXTRA) -lrt $$(if $$(findstring uring,$(1)),-luring)
+		$$(TEST_HELPER_OBJS) $$(LINK_KIPC) $$(LIBS_EXTRA) -lrt $$(if $$(findstring uring,$(1))$$(findstring conformance,$(1)),-luring)
 endef
 $(foreach t,$(TEST_SRCS),$(eval $(call test_rule,$(t))))
 
@@ -165,7 +166,10 @@ install: lib tools
 	ln -sf libkipc.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libkipc.so.$(SOMAJOR)
 	ln -sf libkipc.so.$(SOMAJOR) $(DESTDIR)$(LIBDIR)/libkipc.so
 	install -m 0644 $(BUILD)/lib/libkipc.a $(DESTDIR)$(LIBDIR)/
-	install -m 0644 $(BUILD)/lib/libkipc.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+	    lib/libkipc.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/libkipc.pc
+	chmod 0644 $(DESTDIR)$(LIBDIR)/pkgconfig/libkipc.pc
 	install -m 0644 include/kipc.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 0755 $(TOOLS) $(DESTDIR)$(BINDIR)/
 	for s in 1 3 7 8; do \
