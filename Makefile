@@ -7,6 +7,7 @@
 #   make demo         boot the test VM and run producer/consumer through /dev/kipc
 #   make check        every gate: sparse, checkpatch, host tests, VM on 3 kernels
 #   make check-quick  the same with the stock kernel lane only
+#   make bench        kipc-bench natively (BENCH_ARGS=...); bench-vm in the VM
 #   make deps         install the Debian packages the above need
 #   make install      libkipc, header, pkg-config file, tools, man pages
 
@@ -89,6 +90,18 @@ $(BUILD)/tools/%: tools/%.c $(LIBSO)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(KIPC_CFLAGS) -o $@ $< $(LINK_KIPC) $(LIBS_EXTRA) -lrt
 
+# kipc-bench is the one multi-file tool: its parts live in tools/bench/.
+BENCH_SRCS := $(wildcard tools/bench/*.c)
+BENCH_OBJS := $(BENCH_SRCS:tools/bench/%.c=$(BUILD)/obj/tools/bench/%.o)
+
+$(BUILD)/obj/tools/bench/%.o: tools/bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(KIPC_CFLAGS) -Itools/bench -c -o $@ $<
+
+$(BUILD)/tools/kipc-bench: tools/kipc-bench.c $(BENCH_OBJS) $(LIBSO)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(KIPC_CFLAGS) -Itools/bench -o $@ $< $(BENCH_OBJS) $(LINK_KIPC) $(LIBS_EXTRA) -lrt -lm
+
 $(BUILD)/examples/%: examples/%.c $(LIBSO)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(KIPC_CFLAGS) -o $@ $< $(LINK_KIPC) $(LIBS_EXTRA) \
@@ -149,6 +162,18 @@ host-test-asan:
 vm-test: userspace
 	scripts/vm-lane.sh $(LANE) $(BUILD)
 
+# Benchmarks are programs, not timed tests (Documentation/performance.rst).
+# bench: userspace backends and baselines, natively on this machine.
+# bench-vm: the same program in the test-bed VM on the stock kernel,
+# module loaded, so the kmod paths run too.
+BENCH_ARGS ?=
+BENCH_VM_ARGS ?= --runs 3
+bench: lib tools
+	$(BUILD)/tools/kipc-bench $(BENCH_ARGS)
+
+bench-vm: userspace
+	scripts/vm-lane.sh stock $(BUILD) /kipc/bin/kipc-bench $(BENCH_VM_ARGS)
+
 check:
 	scripts/check.sh
 
@@ -187,5 +212,5 @@ distclean:
 	rm -rf $(BUILD)
 
 .PHONY: all userspace lib tools selftests examples module module-lane sparse \
-	style deps host-test host-test-asan vm-test check check-quick demo \
+	style deps host-test host-test-asan vm-test bench bench-vm check check-quick demo \
 	install clean distclean

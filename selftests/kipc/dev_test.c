@@ -17,6 +17,7 @@
 #include <linux/kipc.h>
 
 #include "kselftest_harness.h"
+#include "kipc_test.h"
 
 /* GET_INFO with an explicit structure size in the command number. */
 #define GET_INFO_SZ(sz) _IOC(_IOC_READ | _IOC_WRITE, KIPC_IOC_MAGIC, 0x00, (sz))
@@ -401,4 +402,4 @@ TEST_F(dev, list)
 	EXPECT_EQ(EINVAL, errno);
 }
 
-TEST_HARNESS_MAIN
+KIPC_TEST_HARNESS_MAIN

@@ -28,6 +28,7 @@
 #include <kipc.h>
 
 #include "kselftest_harness.h"
+#include "kipc_test.h"
 
 #define SEC		1000000000ULL
 #define MAX_MSG		(16U << 10)
@@ -1220,4 +1221,4 @@ TEST(guarantees_are_never_dropped)
 	unsetenv("KIPC_DEV");
 }
 
-TEST_HARNESS_MAIN
+KIPC_TEST_HARNESS_MAIN
