@@ -113,6 +113,8 @@ int kipc_ring_init(struct kipc_ring *r, const struct kipc_ring_info *info,
 	r->tail = load_acquire64(&ctrl->tail);
 	if (r->tail - r->head > r->size || ((r->tail - r->head) & (KIPC_REC_ALIGN - 1)))
 		return -EBADMSG;
+	r->head_seen = r->head;
+	r->tail_seen = consumer ? r->head : r->tail;
 	return 0;
 }
 
@@ -124,19 +126,29 @@ int kipc_ring_init(struct kipc_ring *r, const struct kipc_ring_info *info,
  * Look at the record at head.  Returns 1 with *len, *space, *type set,
  * 0 when there is none (yet), or -EBADMSG.
  */
-static int ring_next(struct kipc_ring *r, uint32_t *len, uint64_t *space,
-		     uint32_t *type)
+static inline int ring_next(struct kipc_ring *r, uint32_t *len,
+			    uint64_t *space, uint32_t *type)
 {
-	uint64_t tail = load_acquire64(&r->ctrl->tail);
-	uint64_t avail = tail - r->head;
+	uint64_t avail;
 	struct kipc_rec_hdr *h;
 	uint32_t l, n, t;
 	uint64_t sp;
 
 	if (r->corrupt)
 		return r->corrupt;
-	if (!avail)
-		return 0;
+	/*
+	 * SPSC: records in [head, tail_seen) were published before the
+	 * acquire that read tail_seen; the shared tail is read again only
+	 * once they are used up.  MPSC reads it every time (the commit bit
+	 * is the real signal there).
+	 */
+	avail = r->tail_seen - r->head;
+	if (!avail || (r->flags & KIPC_RING_F_MPSC)) {
+		r->tail_seen = load_acquire64(&r->ctrl->tail);
+		avail = r->tail_seen - r->head;
+		if (!avail)
+			return 0;
+	}
 	if (avail > r->size || (avail & (KIPC_REC_ALIGN - 1)))
 		return ring_corrupt(r);
 	h = rec_at(r, r->head);
@@ -235,6 +247,7 @@ static int64_t ring_free(struct kipc_ring *r)
 	used = tail - head;
 	if (used > r->size)
 		return ring_corrupt(r);
+	r->head_seen = head;
 	return (int64_t)(r->size - used);
 }
 
@@ -323,8 +336,8 @@ static int ring_wait(struct kipc_ring *r, int event, uint64_t space,
 
 int kipc_ring_peek(struct kipc_ring *r, const void **buf, uint64_t deadline)
 {
-	uint32_t len, type, pads = 0;
-	uint64_t space;
+	uint32_t len = 0, type = 0, pads = 0;
+	uint64_t space = 0;
 	int ret;
 
 	for (;;) {
@@ -375,6 +388,11 @@ static int ring_claim(struct kipc_ring *r, uint64_t space, uint64_t *pos)
 	int64_t f;
 
 	if (!(r->flags & KIPC_RING_F_MPSC)) {
+		/* Room by the last head seen (validated then): no shared read. */
+		if (r->size - (r->tail - r->head_seen) >= space) {
+			*pos = r->tail;
+			return 1;
+		}
 		f = ring_free(r);
 		if (f < 0)
 			return (int)f;

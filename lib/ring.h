@@ -56,6 +56,15 @@ struct kipc_ring {
 
 	uint64_t head;			/* consumer: own head */
 	uint64_t tail;			/* SPSC producer: own tail */
+	/*
+	 * Last validated position of the other side (SPSC): the producer
+	 * re-reads head only when head_seen says there is no room, the
+	 * consumer re-reads tail only when it has consumed up to tail_seen.
+	 * Both were checked against size when loaded, and the peer can only
+	 * move them forward, so a stale value is merely pessimistic.
+	 */
+	uint64_t head_seen;		/* SPSC producer */
+	uint64_t tail_seen;		/* SPSC consumer */
 	uint64_t resv_pos;		/* reservation (producer) */
 	uint64_t resv_space;
 	uint64_t peek_pos;		/* peeked record (consumer) */
