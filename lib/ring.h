@@ -94,6 +94,20 @@ int kipc_ring_abort(struct kipc_ring *r);
 int kipc_ring_peek(struct kipc_ring *r, const void **buf, uint64_t deadline);
 int kipc_ring_release(struct kipc_ring *r);
 
+/*
+ * Copying forms (the channel's send/recv and batches).  Each returns the
+ * length or count, 0 at end of stream (consumer), or -errno.
+ */
+struct kipc_msg;
+int kipc_ring_send(struct kipc_ring *r, const void *buf, size_t len,
+		   uint64_t deadline);
+int kipc_ring_send_batch(struct kipc_ring *r, const struct kipc_msg *msgs,
+			 unsigned int n, size_t max_len, uint64_t deadline);
+int kipc_ring_recv(struct kipc_ring *r, void *buf, size_t cap,
+		   uint64_t deadline);
+int kipc_ring_recv_batch(struct kipc_ring *r, struct kipc_msg *msgs,
+			 unsigned int n, uint64_t deadline);
+
 /* 1 when ready (data / room), 0 when armed, or -errno. */
 int kipc_ring_poll_arm(struct kipc_ring *r);
 
