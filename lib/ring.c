@@ -546,11 +546,16 @@ static inline void ring_publish_tail(struct kipc_ring *r)
 }
 
 /* SPSC: claim room for @space at the private tail, waiting if allowed. */
-static int ring_claim_wait(struct kipc_ring *r, uint64_t space, uint64_t *pos,
-			   uint64_t deadline)
+static inline int ring_claim_wait(struct kipc_ring *r, uint64_t space,
+				  uint64_t *pos, uint64_t deadline)
 {
 	int ret;
 
+	/* Room by the last head seen: no call, no shared read. */
+	if (r->size - (r->tail - r->head_seen) >= space) {
+		*pos = r->tail;
+		return 0;
+	}
 	for (;;) {
 		ret = ring_claim(r, space, pos);
 		if (ret)
@@ -637,8 +642,9 @@ int kipc_ring_send_batch(struct kipc_ring *r, const struct kipc_msg *msgs,
 		}
 		space = KIPC_REC_SPACE(len);
 		if (i) {
-			ret = ring_claim(r, space, &pos);
-			if (ret <= 0)
+			if (r->size - (r->tail - r->head_seen) >= space)
+				pos = r->tail;
+			else if ((ret = ring_claim(r, space, &pos)) <= 0)
 				break;	/* full (or corrupt): send what we have */
 		} else {
 			ret = ring_claim_wait(r, space, &pos, deadline);
