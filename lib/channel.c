@@ -590,10 +590,26 @@ int kipc_send_timed(kipc_chan *ch, const void *buf, size_t len,
 		    uint64_t deadline)
 {
 	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	int ret = chan_check(ch);
 
+	if (ret)
+		return ret;
 	if (!buf)
-		return chan_check(ch) ? chan_check(ch) : -EINVAL;
-	return kipc_sendv(ch, &iov, 1, deadline);
+		return -EINVAL;
+	if (!ch->ops->send)
+		return kipc_sendv(ch, &iov, 1, deadline);
+	/* The checks of kipc_sendv() for one buffer, without the iovec walk. */
+	ret = tx_check(ch);
+	if (ret)
+		return ret;
+	if (!len)
+		return -EINVAL;
+	if (len > ch->max_msg)
+		return -EMSGSIZE;
+	ret = ch->ops->send(ch, buf, len, deadline);
+	if (ret > 0)
+		count(ch, (size_t)ret);
+	return ret;
 }
 
 int kipc_send(kipc_chan *ch, const void *buf, size_t len)
@@ -672,6 +688,12 @@ int kipc_send_batch(kipc_chan *ch, const struct kipc_msg *msgs, unsigned int n,
 		return ret;
 	if (!msgs || !n || n > INT_MAX)
 		return -EINVAL;
+	if (ch->ops->send_batch) {
+		ret = ch->ops->send_batch(ch, msgs, n, deadline);
+		for (int j = 0; j < ret; j++)
+			count(ch, msgs[j].len);
+		return ret;
+	}
 	for (i = 0; i < n; i++) {
 		ret = kipc_send_timed(ch, msgs[i].buf, msgs[i].len,
 				      i ? KIPC_NOWAIT : deadline);
@@ -691,6 +713,12 @@ int kipc_recv_batch(kipc_chan *ch, struct kipc_msg *msgs, unsigned int n,
 		return ret;
 	if (!msgs || !n || n > INT_MAX)
 		return -EINVAL;
+	if (ch->ops->recv_batch) {
+		ret = ch->ops->recv_batch(ch, msgs, n, deadline);
+		for (int j = 0; j < ret; j++)
+			count(ch, msgs[j].len);
+		return ret;
+	}
 	for (i = 0; i < n; i++) {
 		if (!msgs[i].len) {
 			ret = -EINVAL;

@@ -52,6 +52,18 @@ struct kipc_backend_ops {
 	int (*sendv)(struct kipc_chan *ch, const struct iovec *iov, int iovcnt,
 		     size_t len, uint64_t deadline);
 	int (*recv)(struct kipc_chan *ch, struct kipc_msg *m, uint64_t deadline);
+	/*
+	 * Optional fast forms; without them the channel goes through
+	 * sendv/recv one message at a time.  Arguments are checked by the
+	 * channel, except each batch entry, which the backend checks as it
+	 * goes (buf non-NULL, 0 < len <= max_msg), stopping there.
+	 */
+	int (*send)(struct kipc_chan *ch, const void *buf, size_t len,
+		    uint64_t deadline);
+	int (*send_batch)(struct kipc_chan *ch, const struct kipc_msg *msgs,
+			  unsigned int n, uint64_t deadline);
+	int (*recv_batch)(struct kipc_chan *ch, struct kipc_msg *msgs,
+			  unsigned int n, uint64_t deadline);
 	int (*reserve)(struct kipc_chan *ch, void **buf, size_t len,
 		       uint64_t deadline);
 	int (*commit)(struct kipc_chan *ch, size_t len);
@@ -138,6 +150,12 @@ int kipc__path(char *buf, size_t size, const char *name, const char *suffix);
 int kipc__ring_sendv(struct kipc_chan *ch, const struct iovec *iov, int iovcnt,
 		     size_t len, uint64_t deadline);
 int kipc__ring_recv(struct kipc_chan *ch, struct kipc_msg *m, uint64_t deadline);
+int kipc__ring_send(struct kipc_chan *ch, const void *buf, size_t len,
+		    uint64_t deadline);
+int kipc__ring_send_batch(struct kipc_chan *ch, const struct kipc_msg *msgs,
+			  unsigned int n, uint64_t deadline);
+int kipc__ring_recv_batch(struct kipc_chan *ch, struct kipc_msg *msgs,
+			  unsigned int n, uint64_t deadline);
 int kipc__ring_reserve(struct kipc_chan *ch, void **buf, size_t len,
 		       uint64_t deadline);
 int kipc__ring_commit(struct kipc_chan *ch, size_t len);

@@ -113,6 +113,8 @@ int kipc_ring_init(struct kipc_ring *r, const struct kipc_ring_info *info,
 	r->tail = load_acquire64(&ctrl->tail);
 	if (r->tail - r->head > r->size || ((r->tail - r->head) & (KIPC_REC_ALIGN - 1)))
 		return -EBADMSG;
+	r->head_seen = r->head;
+	r->tail_seen = consumer ? r->head : r->tail;
 	return 0;
 }
 
@@ -124,19 +126,29 @@ int kipc_ring_init(struct kipc_ring *r, const struct kipc_ring_info *info,
  * Look at the record at head.  Returns 1 with *len, *space, *type set,
  * 0 when there is none (yet), or -EBADMSG.
  */
-static int ring_next(struct kipc_ring *r, uint32_t *len, uint64_t *space,
-		     uint32_t *type)
+static inline int ring_next(struct kipc_ring *r, uint32_t *len,
+			    uint64_t *space, uint32_t *type)
 {
-	uint64_t tail = load_acquire64(&r->ctrl->tail);
-	uint64_t avail = tail - r->head;
+	uint64_t avail;
 	struct kipc_rec_hdr *h;
 	uint32_t l, n, t;
 	uint64_t sp;
 
 	if (r->corrupt)
 		return r->corrupt;
-	if (!avail)
-		return 0;
+	/*
+	 * SPSC: records in [head, tail_seen) were published before the
+	 * acquire that read tail_seen; the shared tail is read again only
+	 * once they are used up.  MPSC reads it every time (the commit bit
+	 * is the real signal there).
+	 */
+	avail = r->tail_seen - r->head;
+	if (!avail || (r->flags & KIPC_RING_F_MPSC)) {
+		r->tail_seen = load_acquire64(&r->ctrl->tail);
+		avail = r->tail_seen - r->head;
+		if (!avail)
+			return 0;
+	}
 	if (avail > r->size || (avail & (KIPC_REC_ALIGN - 1)))
 		return ring_corrupt(r);
 	h = rec_at(r, r->head);
@@ -159,17 +171,13 @@ static int ring_next(struct kipc_ring *r, uint32_t *len, uint64_t *space,
 	return 1;
 }
 
-static void ring_wake(struct kipc_ring *r, int event)
+static void __attribute__((noinline))
+ring_wake_slow(struct kipc_ring *r, int event, uint32_t *flag)
 {
-	uint32_t *flag = event == KIPC_EV_READABLE ? &r->ctrl->read_need_wake :
-						     &r->ctrl->write_need_wake;
 	uint32_t *seq = event == KIPC_EV_READABLE ? &r->ctrl->read_seq :
 						    &r->ctrl->write_seq;
 	uint32_t m;
 
-	/* The caller published its position and issued smp_mb(). */
-	if (!read_once32(flag))
-		return;
 	m = __atomic_exchange_n(flag, 0, __ATOMIC_SEQ_CST);
 	if (!m)
 		return;
@@ -179,14 +187,37 @@ static void ring_wake(struct kipc_ring *r, int event)
 		(*r->st_wakes)++;
 }
 
-static void ring_consume(struct kipc_ring *r, uint64_t space)
+/* Inline: with nobody waiting this is one load of the need_wake word. */
+static inline void ring_wake(struct kipc_ring *r, int event)
+{
+	uint32_t *flag = event == KIPC_EV_READABLE ? &r->ctrl->read_need_wake :
+						     &r->ctrl->write_need_wake;
+
+	/* The caller published its position and issued smp_mb(). */
+	if (read_once32(flag))
+		ring_wake_slow(r, event, flag);
+}
+
+/* Account one record as used, privately: nothing is published yet. */
+static inline void ring_take(struct kipc_ring *r, uint64_t space)
 {
 	if (r->flags & KIPC_RING_F_MPSC)
 		memset(r->data + (r->head & r->mask), 0, space);
 	r->head += space;
+}
+
+/* Publish the consumer's head (one release store) and wake the producer. */
+static inline void ring_publish_head(struct kipc_ring *r)
+{
 	__atomic_store_n(&r->ctrl->head, r->head, __ATOMIC_RELEASE);
 	smp_mb();	/* pairs with the producer's barrier before sleeping */
 	ring_wake(r, KIPC_EV_WRITABLE);
+}
+
+static inline void ring_consume(struct kipc_ring *r, uint64_t space)
+{
+	ring_take(r, space);
+	ring_publish_head(r);
 }
 
 /*
@@ -235,6 +266,7 @@ static int64_t ring_free(struct kipc_ring *r)
 	used = tail - head;
 	if (used > r->size)
 		return ring_corrupt(r);
+	r->head_seen = head;
 	return (int64_t)(r->size - used);
 }
 
@@ -323,8 +355,8 @@ static int ring_wait(struct kipc_ring *r, int event, uint64_t space,
 
 int kipc_ring_peek(struct kipc_ring *r, const void **buf, uint64_t deadline)
 {
-	uint32_t len, type, pads = 0;
-	uint64_t space;
+	uint32_t len = 0, type = 0, pads = 0;
+	uint64_t space = 0;
 	int ret;
 
 	for (;;) {
@@ -375,6 +407,11 @@ static int ring_claim(struct kipc_ring *r, uint64_t space, uint64_t *pos)
 	int64_t f;
 
 	if (!(r->flags & KIPC_RING_F_MPSC)) {
+		/* Room by the last head seen (validated then): no shared read. */
+		if (r->size - (r->tail - r->head_seen) >= space) {
+			*pos = r->tail;
+			return 1;
+		}
 		f = ring_free(r);
 		if (f < 0)
 			return (int)f;
@@ -432,7 +469,7 @@ int kipc_ring_reserve(struct kipc_ring *r, void **buf, size_t len,
 	return 0;
 }
 
-static void ring_publish(struct kipc_ring *r, uint64_t pos, uint32_t len,
+static inline void ring_publish(struct kipc_ring *r, uint64_t pos, uint32_t len,
 			 uint32_t type, uint64_t space)
 {
 	struct kipc_rec_hdr *h = rec_at(r, pos);
@@ -482,6 +519,223 @@ int kipc_ring_abort(struct kipc_ring *r)
 	smp_mb();
 	ring_wake(r, KIPC_EV_READABLE);
 	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Copying fast paths and batches                                       */
+/* ------------------------------------------------------------------ */
+
+/* SPSC: write a DATA record at the private tail; not published yet. */
+static inline void ring_put(struct kipc_ring *r, uint64_t pos, const void *buf,
+			    size_t len, uint64_t space)
+{
+	struct kipc_rec_hdr *h = rec_at(r, pos);
+
+	memcpy(h + 1, buf, len);
+	__atomic_store_n(&h->type, KIPC_REC_DATA, __ATOMIC_RELAXED);
+	__atomic_store_n(&h->len, (uint32_t)len | KIPC_REC_COMMIT, __ATOMIC_RELAXED);
+	r->tail = pos + space;
+}
+
+/* SPSC: publish the private tail (one release store), then maybe wake. */
+static inline void ring_publish_tail(struct kipc_ring *r)
+{
+	__atomic_store_n(&r->ctrl->tail, r->tail, __ATOMIC_RELEASE);
+	smp_mb();	/* publish, then look at read_need_wake */
+	ring_wake(r, KIPC_EV_READABLE);
+}
+
+/* SPSC: claim room for @space at the private tail, waiting if allowed. */
+static inline int ring_claim_wait(struct kipc_ring *r, uint64_t space,
+				  uint64_t *pos, uint64_t deadline)
+{
+	int ret;
+
+	/* Room by the last head seen: no call, no shared read. */
+	if (r->size - (r->tail - r->head_seen) >= space) {
+		*pos = r->tail;
+		return 0;
+	}
+	for (;;) {
+		ret = ring_claim(r, space, pos);
+		if (ret)
+			return ret < 0 ? ret : 0;
+		ret = ring_wait(r, KIPC_EV_WRITABLE, space, deadline);
+		if (ret < 0)
+			return ret;
+	}
+}
+
+/* Copy one message in: kipc_ring_reserve() + memcpy + kipc_ring_commit(). */
+int kipc_ring_send(struct kipc_ring *r, const void *buf, size_t len,
+		   uint64_t deadline)
+{
+	uint64_t space, pos = 0;
+	void *p;
+	int ret;
+
+	if (r->flags & KIPC_RING_F_MPSC) {
+		ret = kipc_ring_reserve(r, &p, len, deadline);
+		if (ret)
+			return ret;
+		memcpy(p, buf, len);
+		ret = kipc_ring_commit(r, len);
+		return ret ? ret : (int)len;
+	}
+	if (r->corrupt)
+		return r->corrupt;
+	if (len > r->max_record)
+		return -EMSGSIZE;
+	space = KIPC_REC_SPACE(len);
+	ret = ring_claim_wait(r, space, &pos, deadline);
+	if (ret)
+		return ret;
+	ring_put(r, pos, buf, len, space);
+	ring_publish_tail(r);
+	return r->corrupt ? r->corrupt : (int)len;
+}
+
+/*
+ * Send up to @n messages, waiting (until @deadline) only for room for the
+ * first.  SPSC writes every record at the private tail and publishes
+ * them with one release store, one barrier and one need_wake check; it
+ * never waits with records written but unpublished.  @max_len bounds
+ * each message (the channel's max_msg).  Returns the count sent, or
+ * -errno if none was.
+ */
+int kipc_ring_send_batch(struct kipc_ring *r, const struct kipc_msg *msgs,
+			 unsigned int n, size_t max_len, uint64_t deadline)
+{
+	unsigned int i;
+	uint64_t space, pos = 0;
+	int ret = 0;
+
+	if (r->flags & KIPC_RING_F_MPSC) {
+		for (i = 0; i < n; i++) {
+			if (!msgs[i].buf || !msgs[i].len) {
+				ret = -EINVAL;
+				break;
+			}
+			if (msgs[i].len > max_len) {
+				ret = -EMSGSIZE;
+				break;
+			}
+			ret = kipc_ring_send(r, msgs[i].buf, msgs[i].len,
+					     i ? KIPC_NOWAIT : deadline);
+			if (ret < 0)
+				break;
+		}
+		return i ? (int)i : ret;
+	}
+	if (r->corrupt)
+		return r->corrupt;
+	for (i = 0; i < n; i++) {
+		size_t len = msgs[i].len;
+
+		if (!msgs[i].buf || !len) {
+			ret = -EINVAL;
+			break;
+		}
+		if (len > max_len || len > r->max_record) {
+			ret = -EMSGSIZE;
+			break;
+		}
+		space = KIPC_REC_SPACE(len);
+		if (i) {
+			if (r->size - (r->tail - r->head_seen) >= space)
+				pos = r->tail;
+			else if ((ret = ring_claim(r, space, &pos)) <= 0)
+				break;	/* full (or corrupt): send what we have */
+		} else {
+			ret = ring_claim_wait(r, space, &pos, deadline);
+			if (ret)
+				break;
+		}
+		ring_put(r, pos, msgs[i].buf, len, space);
+	}
+	if (i)
+		ring_publish_tail(r);
+	return i ? (int)i : ret;
+}
+
+/* Copy one message out: kipc_ring_peek() + memcpy + kipc_ring_release(). */
+int kipc_ring_recv(struct kipc_ring *r, void *buf, size_t cap,
+		   uint64_t deadline)
+{
+	uint32_t len = 0, type = 0;
+	uint64_t space = 0;
+	const void *p;
+	int ret;
+
+	ret = ring_next(r, &len, &space, &type);
+	if (ret <= 0 || type != KIPC_REC_DATA || !len) {
+		if (ret < 0)
+			return ret;
+		/* Empty, padding or odd: the general path handles it. */
+		ret = kipc_ring_peek(r, &p, deadline);
+		if (ret <= 0)
+			return ret;
+		if ((size_t)ret > cap)
+			return -EMSGSIZE;	/* stays queued */
+		memcpy(buf, p, (size_t)ret);
+		len = (uint32_t)ret;
+		ret = kipc_ring_release(r);
+		return ret ? ret : (int)len;
+	}
+	if (len > cap)
+		return -EMSGSIZE;		/* stays queued */
+	memcpy(buf, r->data + (r->head & r->mask) + HDR_SIZE, len);
+	ring_consume(r, space);
+	return (int)len;
+}
+
+/*
+ * Receive up to @n messages, waiting (until @deadline) only for the
+ * first.  Records are validated one by one as always; head is released
+ * once for the whole batch (one release store, one barrier, one
+ * need_wake check).  Returns the count, 0 at end of stream, or -errno
+ * if none was received.  A message longer than its buffer stays queued.
+ */
+int kipc_ring_recv_batch(struct kipc_ring *r, struct kipc_msg *msgs,
+			 unsigned int n, uint64_t deadline)
+{
+	uint64_t start, space = 0;
+	uint32_t len = 0, type = 0;
+	unsigned int i = 0, skipped = 0;
+	int ret;
+
+	if (!msgs[0].buf || !msgs[0].len)
+		return -EINVAL;
+	ret = kipc_ring_recv(r, msgs[0].buf, msgs[0].len, deadline);
+	if (ret <= 0)
+		return ret;
+	msgs[0].len = (size_t)ret;
+	msgs[0].flags = 0;
+	start = r->head;
+	for (i = 1; i < n; i++) {
+		if (!msgs[i].buf || !msgs[i].len)
+			break;
+		ret = ring_next(r, &len, &space, &type);
+		if (ret <= 0)
+			break;	/* empty, or corrupt: sticky, the next call reports it */
+		if (type == KIPC_REC_PAD) {
+			/* Bounded: a peer writing only padding cannot hold us. */
+			if (++skipped > n)
+				break;
+			ring_take(r, space);
+			i--;
+			continue;
+		}
+		if (!len || len > msgs[i].len)
+			break;	/* stays queued for a single receive */
+		memcpy(msgs[i].buf, r->data + (r->head & r->mask) + HDR_SIZE, len);
+		msgs[i].len = len;
+		msgs[i].flags = 0;
+		ring_take(r, space);
+	}
+	if (r->head != start)
+		ring_publish_head(r);
+	return (int)i;
 }
 
 /* ------------------------------------------------------------------ */

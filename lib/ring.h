@@ -56,6 +56,15 @@ struct kipc_ring {
 
 	uint64_t head;			/* consumer: own head */
 	uint64_t tail;			/* SPSC producer: own tail */
+	/*
+	 * Last validated position of the other side (SPSC): the producer
+	 * re-reads head only when head_seen says there is no room, the
+	 * consumer re-reads tail only when it has consumed up to tail_seen.
+	 * Both were checked against size when loaded, and the peer can only
+	 * move them forward, so a stale value is merely pessimistic.
+	 */
+	uint64_t head_seen;		/* SPSC producer */
+	uint64_t tail_seen;		/* SPSC consumer */
 	uint64_t resv_pos;		/* reservation (producer) */
 	uint64_t resv_space;
 	uint64_t peek_pos;		/* peeked record (consumer) */
@@ -84,6 +93,20 @@ int kipc_ring_abort(struct kipc_ring *r);
 /* Consumer: peek returns the length, 0 at end of stream. */
 int kipc_ring_peek(struct kipc_ring *r, const void **buf, uint64_t deadline);
 int kipc_ring_release(struct kipc_ring *r);
+
+/*
+ * Copying forms (the channel's send/recv and batches).  Each returns the
+ * length or count, 0 at end of stream (consumer), or -errno.
+ */
+struct kipc_msg;
+int kipc_ring_send(struct kipc_ring *r, const void *buf, size_t len,
+		   uint64_t deadline);
+int kipc_ring_send_batch(struct kipc_ring *r, const struct kipc_msg *msgs,
+			 unsigned int n, size_t max_len, uint64_t deadline);
+int kipc_ring_recv(struct kipc_ring *r, void *buf, size_t cap,
+		   uint64_t deadline);
+int kipc_ring_recv_batch(struct kipc_ring *r, struct kipc_msg *msgs,
+			 unsigned int n, uint64_t deadline);
 
 /* 1 when ready (data / room), 0 when armed, or -errno. */
 int kipc_ring_poll_arm(struct kipc_ring *r);

@@ -33,6 +33,8 @@ int kipc__ring_sendv(struct kipc_chan *ch, const struct iovec *iov, int iovcnt,
 	void *p;
 	int ret;
 
+	if (iovcnt == 1)
+		return kipc_ring_send(&ch->ring, iov[0].iov_base, len, deadline);
 	ret = kipc_ring_reserve(&ch->ring, &p, len, deadline);
 	if (ret)
 		return ret;
@@ -43,17 +45,25 @@ int kipc__ring_sendv(struct kipc_chan *ch, const struct iovec *iov, int iovcnt,
 
 int kipc__ring_recv(struct kipc_chan *ch, struct kipc_msg *m, uint64_t deadline)
 {
-	const void *p;
-	int ret;
+	return kipc_ring_recv(&ch->ring, m->buf, m->len, deadline);
+}
 
-	ret = kipc_ring_peek(&ch->ring, &p, deadline);
-	if (ret <= 0)
-		return ret;
-	if ((size_t)ret > m->len)
-		return -EMSGSIZE;	/* stays queued */
-	memcpy(m->buf, p, (size_t)ret);
-	kipc_ring_release(&ch->ring);
-	return ret;
+int kipc__ring_send(struct kipc_chan *ch, const void *buf, size_t len,
+		    uint64_t deadline)
+{
+	return kipc_ring_send(&ch->ring, buf, len, deadline);
+}
+
+int kipc__ring_send_batch(struct kipc_chan *ch, const struct kipc_msg *msgs,
+			  unsigned int n, uint64_t deadline)
+{
+	return kipc_ring_send_batch(&ch->ring, msgs, n, ch->max_msg, deadline);
+}
+
+int kipc__ring_recv_batch(struct kipc_chan *ch, struct kipc_msg *msgs,
+			  unsigned int n, uint64_t deadline)
+{
+	return kipc_ring_recv_batch(&ch->ring, msgs, n, deadline);
 }
 
 int kipc__ring_reserve(struct kipc_chan *ch, void **buf, size_t len,

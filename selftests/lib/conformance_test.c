@@ -464,6 +464,144 @@ TEST_F(chan, vectored_and_batched)
 	EXPECT_EQ(-EAGAIN, kipc_recv_batch(self->rx, in, 8, KIPC_NOWAIT));
 }
 
+#define BATCH_COUNT	200000U
+#define BATCH_MAX	32U
+
+/*
+ * Batches between processes through a small channel: random batch sizes
+ * on both sides, so batches wrap the ring, are cut short when it fills,
+ * and drain partly written ranges.  Every message arrives once, in order.
+ */
+TEST_F_TIMEOUT(chan, batched_integrity, 300)
+{
+	static uint8_t sbuf[BATCH_MAX][512], rbuf[BATCH_MAX][512];
+	struct kipc_msg m[BATCH_MAX];
+	uint64_t rng = 0x2545f4914f6cdd1dULL, pick = 7;
+	struct kipc_stats st;
+	struct msg_hdr h;
+	uint32_t n = 0;
+	pid_t pid;
+	int ret;
+
+	PRECHECK();
+	ASSERT_EQ(0, make_pair(self, 0, 8192));
+	pid = fork_child();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		uint32_t seq = 0;
+
+		kipc_close(self->rx);
+		while (seq < BATCH_COUNT) {
+			unsigned int k = 1 + (unsigned int)(xorshift(&pick) % BATCH_MAX);
+
+			if (k > BATCH_COUNT - seq)
+				k = BATCH_COUNT - seq;
+			for (unsigned int i = 0; i < k; i++) {
+				m[i].buf = sbuf[i];
+				m[i].len = make_msg(sbuf[i], &rng, 0, seq + i, sizeof(sbuf[i]));
+			}
+			/* A batch cut short by a full ring sends the rest next. */
+			for (unsigned int done = 0; done < k; done += (unsigned int)ret) {
+				ret = kipc_send_batch(self->tx, m + done, k - done,
+						      kipc_now() + 60 * SEC);
+				if (ret <= 0 || (unsigned int)ret > k - done)
+					_exit(1);
+			}
+			seq += k;
+		}
+		_exit(0);
+	}
+	kipc_close(self->tx);
+	self->tx = NULL;
+	for (;;) {
+		unsigned int k = 1 + (unsigned int)(xorshift(&pick) % BATCH_MAX);
+
+		for (unsigned int i = 0; i < k; i++) {
+			m[i].buf = rbuf[i];
+			m[i].len = sizeof(rbuf[i]);
+		}
+		ret = kipc_recv_batch(self->rx, m, k, kipc_now() + 60 * SEC);
+		if (ret <= 0)
+			break;
+		ASSERT_GE(k, (unsigned int)ret);
+		for (int i = 0; i < ret; i++) {
+			ASSERT_EQ(0, check_msg(rbuf[i], m[i].len, &h));
+			ASSERT_EQ(n, h.seq);
+			n++;
+		}
+	}
+	EXPECT_EQ(0, ret);	/* end of stream */
+	EXPECT_EQ(BATCH_COUNT, n);
+	EXPECT_EQ(0, wait_child(pid));
+	ASSERT_EQ(0, kipc_stats(self->rx, &st));
+	EXPECT_EQ(BATCH_COUNT, st.msgs);
+}
+
+/* A batch stops at the first message that cannot go: full, or invalid. */
+TEST_F(chan, batch_stops_short)
+{
+	static char big[MAX_MSG + 1];
+	struct kipc_msg m[64], in[4];
+	char b[64][200], r[4][200];
+	int ret, sent = 0;
+
+	PRECHECK();
+	ASSERT_EQ(0, make_pair(self, 0, 4096));
+	for (int i = 0; i < 64; i++) {
+		memset(b[i], 'a' + i % 26, sizeof(b[i]));
+		m[i].buf = b[i];
+		m[i].len = sizeof(b[i]);
+	}
+	/* Fill without waiting: counts (the last one short), then -EAGAIN. */
+	for (;;) {
+		int k = sent % 64;
+
+		ret = kipc_send_batch(self->tx, m + k, 64 - k, KIPC_NOWAIT);
+		if (ret == -EAGAIN)
+			break;
+		ASSERT_LT(0, ret);
+		ASSERT_GE(64 - k, ret);
+		sent += ret;
+		ASSERT_GT(1 << 20, sent);
+	}
+	ASSERT_LT(0, sent);
+	/* Receive them all; a short buffer leaves the message queued. */
+	in[0].buf = r[0];
+	in[0].len = 10;
+	EXPECT_EQ(-EMSGSIZE, kipc_recv_batch(self->rx, in, 1, KIPC_NOWAIT));
+	for (int got = 0; got < sent;) {
+		for (int i = 0; i < 4; i++) {
+			in[i].buf = r[i];
+			in[i].len = i == 2 ? 10 : sizeof(r[i]);
+		}
+		ret = kipc_recv_batch(self->rx, in, 4, KIPC_NOWAIT);
+		ASSERT_LT(0, ret);
+		ASSERT_GE(2, ret);	/* stops before the short buffer */
+		for (int i = 0; i < ret; i++) {
+			EXPECT_EQ(sizeof(r[i]), in[i].len);
+			EXPECT_EQ('a' + (got + i) % 64 % 26, r[i][0]);
+		}
+		got += ret;
+	}
+	EXPECT_EQ(-EAGAIN, kipc_recv_batch(self->rx, in, 4, KIPC_NOWAIT));
+	/* An invalid entry ends the batch; the ones before it are sent. */
+	m[1].len = 0;
+	EXPECT_EQ(1, kipc_send_batch(self->tx, m, 3, KIPC_NOWAIT));
+	m[1].len = sizeof(b[1]);
+	m[0].buf = big;
+	m[0].len = sizeof(big);
+	EXPECT_EQ(-EMSGSIZE, kipc_send_batch(self->tx, m, 2, KIPC_NOWAIT));
+	m[1].buf = NULL;
+	m[0].buf = b[0];
+	m[0].len = sizeof(b[0]);
+	EXPECT_EQ(1, kipc_send_batch(self->tx, m, 2, KIPC_NOWAIT));
+	EXPECT_EQ(-EINVAL, kipc_send_batch(self->tx, m + 1, 1, KIPC_NOWAIT));
+	in[0].buf = r[0];
+	in[0].len = sizeof(r[0]);
+	EXPECT_EQ(1, kipc_recv_batch(self->rx, in, 1, KIPC_NOWAIT));
+	EXPECT_EQ(1, kipc_recv_batch(self->rx, in, 1, KIPC_NOWAIT));
+}
+
 /* ------------------------------------------------------------------ */
 /* Zero-copy                                                            */
 /* ------------------------------------------------------------------ */
