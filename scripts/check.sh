@@ -20,7 +20,7 @@ quick=0
 mkdir -p "$build/results"
 rm -f "$build"/results/*
 
-pass=0 fail=0 skip=0
+pass=0 fail=0 skip=0 suites=
 gate() {	# gate NAME CMD...: a pass/fail step
 	local name=$1
 	shift
@@ -46,6 +46,7 @@ tally() {	# add a "kipc-selftests: pass=P fail=F skip=S" file
 suite() {	# suite NAME CMD...: a step that prints kipc-selftests totals
 	local name=$1 log=$build/results/$1.log
 	shift
+	suites="$suites $name"
 	echo "=== $name"
 	"$@" 2>&1 | tee "$log"
 	local rc=${PIPESTATUS[0]}
@@ -93,9 +94,8 @@ if [ $quick = 0 ]; then
 fi
 
 echo "=== summary ($(( $(date +%s) - start )) s)"
-for f in "$build"/results/*; do
-	case "$f" in *.log) continue ;; esac
-	echo "  $(basename "$f"): $(tr '\n' ' ' < "$f")"
+for f in $suites; do
+	echo "  $f: $(tr '\n' ' ' < "$build/results/$f")"
 done
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]
