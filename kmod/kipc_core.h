@@ -120,6 +120,21 @@ int kipc_name_from_user(char *dst, u64 uptr);
  */
 int kipc_name_add(struct kipc_obj *obj, const char *name);
 
+/**
+ * kipc_name_remove() - undo kipc_name_add() on an error path
+ * @obj: the object; the caller holds a reference of its own
+ *
+ * Drops the name and its reference if @obj is still named.
+ */
+void kipc_name_remove(struct kipc_obj *obj);
+
+/**
+ * kipc_obj_name() - copy the current name of @obj ("" if none)
+ * @obj: the object
+ * @buf: KIPC_NAME_MAX + 1 bytes
+ */
+void kipc_obj_name(struct kipc_obj *obj, char *buf);
+
 /* The /dev/kipc ioctls shared by all types. */
 long kipc_ioc_open(unsigned int cmd, void __user *uarg);
 long kipc_ioc_unlink(unsigned int cmd, void __user *uarg);

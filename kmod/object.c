@@ -314,6 +314,26 @@ static void kipc_name_del(struct kipc_obj *obj)
 	obj->name[0] = '\0';
 }
 
+void kipc_name_remove(struct kipc_obj *obj)
+{
+	bool named;
+
+	mutex_lock(&kipc_objs_lock);
+	named = obj->named;
+	if (named)
+		kipc_name_del(obj);
+	mutex_unlock(&kipc_objs_lock);
+	if (named)
+		kipc_obj_put(obj);
+}
+
+void kipc_obj_name(struct kipc_obj *obj, char *buf)
+{
+	mutex_lock(&kipc_objs_lock);
+	strscpy(buf, obj->name, KIPC_NAME_MAX + 1);
+	mutex_unlock(&kipc_objs_lock);
+}
+
 long kipc_ioc_open(unsigned int cmd, void __user *uarg)
 {
 	char name[KIPC_NAME_MAX + 1];
