@@ -7,6 +7,7 @@
 #   make demo         boot the test VM and run producer/consumer through /dev/kipc
 #   make check        every gate: sparse, checkpatch, host tests, VM on 3 kernels
 #   make check-quick  the same with the stock kernel lane only
+#   make bench        kipc-bench natively (BENCH_ARGS=...); bench-vm in the VM
 #   make deps         install the Debian packages the above need
 #   make install      libkipc, header, pkg-config file, tools, man pages
 
@@ -89,9 +90,22 @@ $(BUILD)/tools/%: tools/%.c $(LIBSO)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(KIPC_CFLAGS) -o $@ $< $(LINK_KIPC) $(LIBS_EXTRA) -lrt
 
+# kipc-bench is the one multi-file tool: its parts live in tools/bench/.
+BENCH_SRCS := $(wildcard tools/bench/*.c)
+BENCH_OBJS := $(BENCH_SRCS:tools/bench/%.c=$(BUILD)/obj/tools/bench/%.o)
+
+$(BUILD)/obj/tools/bench/%.o: tools/bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(KIPC_CFLAGS) -Itools/bench -c -o $@ $<
+
+$(BUILD)/tools/kipc-bench: tools/kipc-bench.c $(BENCH_OBJS) $(LIBSO)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(KIPC_CFLAGS) -Itools/bench -o $@ $< $(BENCH_OBJS) $(LINK_KIPC) $(LIBS_EXTRA) -lrt -lm
+
 $(BUILD)/examples/%: examples/%.c $(LIBSO)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(KIPC_CFLAGS) -o $@ $< $(LINK_KIPC) $(LIBS_EXTRA)
+	$(CC) $(CFLAGS) $(KIPC_CFLAGS) -o $@ $< $(LINK_KIPC) $(LIBS_EXTRA) \
+		$(if $(findstring uring,$<),-luring)
 
 # kselftest_harness.h and checkpatch.pl come from Debian's linux-source
 # package, unpacked here at build time; they are never copied into the
@@ -109,7 +123,7 @@ define test_rule
 $(BUILD)/selftests/$(notdir $(1:.c=)): $(1) $(LIBSO) $(KSRC_STAMP) $(TEST_HELPER_OBJS)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(CFLAGS) $$(KIPC_CFLAGS) -isystem $$(KSFT) -Iselftests/common -o $$@ $(1) \
-		$$(TEST_HELPER_OBJS) $$(LINK_KIPC) $$(LIBS_EXTRA) -lrt $$(if $$(findstring uring,$(1)),-luring)
+		$$(TEST_HELPER_OBJS) $$(LINK_KIPC) $$(LIBS_EXTRA) -lrt $$(if $$(findstring uring,$(1))$$(findstring conformance,$(1)),-luring)
 endef
 $(foreach t,$(TEST_SRCS),$(eval $(call test_rule,$(t))))
 
@@ -148,6 +162,18 @@ host-test-asan:
 vm-test: userspace
 	scripts/vm-lane.sh $(LANE) $(BUILD)
 
+# Benchmarks are programs, not timed tests (Documentation/performance.rst).
+# bench: userspace backends and baselines, natively on this machine.
+# bench-vm: the same program in the test-bed VM on the stock kernel,
+# module loaded, so the kmod paths run too.
+BENCH_ARGS ?=
+BENCH_VM_ARGS ?= --runs 3
+bench: lib tools
+	$(BUILD)/tools/kipc-bench $(BENCH_ARGS)
+
+bench-vm: userspace
+	scripts/vm-lane.sh stock $(BUILD) /kipc/bin/kipc-bench $(BENCH_VM_ARGS)
+
 check:
 	scripts/check.sh
 
@@ -165,10 +191,13 @@ install: lib tools
 	ln -sf libkipc.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libkipc.so.$(SOMAJOR)
 	ln -sf libkipc.so.$(SOMAJOR) $(DESTDIR)$(LIBDIR)/libkipc.so
 	install -m 0644 $(BUILD)/lib/libkipc.a $(DESTDIR)$(LIBDIR)/
-	install -m 0644 $(BUILD)/lib/libkipc.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+	    lib/libkipc.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/libkipc.pc
+	chmod 0644 $(DESTDIR)$(LIBDIR)/pkgconfig/libkipc.pc
 	install -m 0644 include/kipc.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 0755 $(TOOLS) $(DESTDIR)$(BINDIR)/
-	for s in 3 7; do \
+	for s in 1 3 7 8; do \
 		if ls man/*.$$s >/dev/null 2>&1; then \
 			install -d $(DESTDIR)$(MANDIR)/man$$s; \
 			install -m 0644 man/*.$$s $(DESTDIR)$(MANDIR)/man$$s/; \
@@ -183,5 +212,5 @@ distclean:
 	rm -rf $(BUILD)
 
 .PHONY: all userspace lib tools selftests examples module module-lane sparse \
-	style deps host-test host-test-asan vm-test check check-quick demo \
+	style deps host-test host-test-asan vm-test bench bench-vm check check-quick demo \
 	install clean distclean

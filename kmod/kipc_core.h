@@ -23,6 +23,13 @@ int kipc_copy_args_out(void __user *uarg, unsigned int cmd,
 		       const void *karg, size_t ksize);
 
 /*
+ * Commands are matched on type, number and direction; the size field is
+ * the caller's structure size and is checked by kipc_copy_args_in().
+ */
+#define KIPC_IOC_NOSIZE(cmd)	((cmd) & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT))
+#define KIPC_IOC_MATCH(cmd, ref) (KIPC_IOC_NOSIZE(cmd) == KIPC_IOC_NOSIZE(ref))
+
+/*
  * Objects (rings, queues) share one header, one name registry, one
  * permission check, one per-user memory limit and one global list.
  *
@@ -120,19 +127,7 @@ int kipc_name_from_user(char *dst, u64 uptr);
  */
 int kipc_name_add(struct kipc_obj *obj, const char *name);
 
-/**
- * kipc_name_remove() - undo kipc_name_add() on an error path
- * @obj: the object; the caller holds a reference of its own
- *
- * Drops the name and its reference if @obj is still named.
- */
 void kipc_name_remove(struct kipc_obj *obj);
-
-/**
- * kipc_obj_name() - copy the current name of @obj ("" if none)
- * @obj: the object
- * @buf: KIPC_NAME_MAX + 1 bytes
- */
 void kipc_obj_name(struct kipc_obj *obj, char *buf);
 
 /* The /dev/kipc ioctls shared by all types. */

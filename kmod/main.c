@@ -19,6 +19,7 @@
 #include <linux/uaccess.h>
 
 #include "kipc_core.h"
+#include "ring.h"
 
 /**
  * kipc_copy_args_in() - copy a size-versioned ioctl argument from user
@@ -79,6 +80,8 @@ static long kipc_ioc_get_info(unsigned int cmd, void __user *uarg)
 	memset(&info, 0, sizeof(info));
 	info.abi_version = KIPC_ABI_VERSION;
 	info.features = KIPC_FEAT_INFO | KIPC_FEAT_NAMES;
+	info.features |= KIPC_FEAT_RING;
+	info.max_ring_size = kipc_ring_max_size();
 	info.features |= KIPC_FEAT_QUEUE;
 	info.max_msg_size = kipc_queue_max_msg_size();
 	info.page_size = PAGE_SIZE;
@@ -87,13 +90,6 @@ static long kipc_ioc_get_info(unsigned int cmd, void __user *uarg)
 	return kipc_copy_args_out(uarg, cmd, &info, sizeof(info));
 }
 
-/*
- * Commands are matched on type, number and direction; the size field is
- * the caller's structure size and is checked by kipc_copy_args_in().
- */
-#define KIPC_IOC_NOSIZE(cmd)	((cmd) & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT))
-#define KIPC_IOC_MATCH(cmd, ref) (KIPC_IOC_NOSIZE(cmd) == KIPC_IOC_NOSIZE(ref))
-
 static long kipc_dev_ioctl(struct file *file, unsigned int cmd,
 			   unsigned long arg)
 {
@@ -101,6 +97,8 @@ static long kipc_dev_ioctl(struct file *file, unsigned int cmd,
 
 	if (KIPC_IOC_MATCH(cmd, KIPC_IOC_GET_INFO))
 		return kipc_ioc_get_info(cmd, uarg);
+	if (KIPC_IOC_MATCH(cmd, KIPC_IOC_RING_CREATE))
+		return kipc_ioc_ring_create(cmd, uarg);
 	if (KIPC_IOC_MATCH(cmd, KIPC_IOC_OPEN))
 		return kipc_ioc_open(cmd, uarg);
 	if (KIPC_IOC_MATCH(cmd, KIPC_IOC_UNLINK))

@@ -314,6 +314,14 @@ static void kipc_name_del(struct kipc_obj *obj)
 	obj->name[0] = '\0';
 }
 
+/**
+ * kipc_name_remove() - take @obj's name out of the registry, if it still
+ * has one, and drop the registry's reference
+ * @obj: the object; the caller holds a reference of its own
+ *
+ * For a creator that published a name and then failed to hand out the
+ * fd: the name must not outlive the failed call.
+ */
 void kipc_name_remove(struct kipc_obj *obj)
 {
 	bool named;
@@ -327,6 +335,11 @@ void kipc_name_remove(struct kipc_obj *obj)
 		kipc_obj_put(obj);
 }
 
+/**
+ * kipc_obj_name() - copy @obj's current name (empty once unlinked)
+ * @obj: the object
+ * @buf: KIPC_NAME_MAX + 1 bytes
+ */
 void kipc_obj_name(struct kipc_obj *obj, char *buf)
 {
 	mutex_lock(&kipc_objs_lock);

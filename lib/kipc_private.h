@@ -8,11 +8,145 @@
 #define KIPC_PRIVATE_H
 
 #include <errno.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "kipc.h"
+#include "ring.h"
 
 /* Open the control device; returns an fd or -errno (-ENODEV if absent). */
 int kipc__open_dev(void);
 
 /* ioctl() wrapper that returns the result or -errno and keeps errno. */
 int kipc__ioctl(int fd, unsigned long cmd, void *arg);
+
+/* close() that keeps errno. */
+void kipc__close_fd(int fd);
+
+#define KIPC_DEFAULT_CAPACITY	(256U << 10)
+#define KIPC_DEFAULT_MAX_MSG	(64U << 10)
+#define KIPC_DEFAULT_SPIN	200U
+#define KIPC_DEFAULT_MODE	0600U
+#define KIPC_MAX_MSG_LIMIT	(64U << 20)
+
+/* Guarantees a backend honours (KIPC_F_* bits of struct kipc_opts). */
+#define KIPC_F_GUARANTEES	(KIPC_F_MULTI_PRODUCER | KIPC_F_MULTI_CONSUMER | \
+				 KIPC_F_CREDENTIALS | KIPC_F_ZERO_COPY)
+
+struct kipc_chan;
+
+/*
+ * One backend.  Every operation returns 0 / a count / -errno.  Wait-free
+ * forms take a deadline (KIPC_NOWAIT, KIPC_FOREVER, or absolute ns).
+ * setup functions fill @ch (role, flags and options are set already).
+ */
+struct kipc_backend_ops {
+	const char *name;
+	uint32_t guarantees;		/* KIPC_F_* it can honour */
+	int (*available)(void);		/* 0, or -ENODEV etc. */
+	int (*pair)(struct kipc_chan *tx, struct kipc_chan *rx);
+	int (*create)(struct kipc_chan *ch, const char *name);
+	int (*open)(struct kipc_chan *ch, const char *name);
+	int (*unlink)(const char *name);
+	void (*close)(struct kipc_chan *ch);
+	int (*sendv)(struct kipc_chan *ch, const struct iovec *iov, int iovcnt,
+		     size_t len, uint64_t deadline);
+	int (*recv)(struct kipc_chan *ch, struct kipc_msg *m, uint64_t deadline);
+	int (*reserve)(struct kipc_chan *ch, void **buf, size_t len,
+		       uint64_t deadline);
+	int (*commit)(struct kipc_chan *ch, size_t len);
+	int (*abort)(struct kipc_chan *ch);
+	int (*peek)(struct kipc_chan *ch, const void **buf, uint64_t deadline);
+	int (*release)(struct kipc_chan *ch);
+	int (*poll_arm)(struct kipc_chan *ch);
+	int (*poll_events)(struct kipc_chan *ch);
+	uint64_t (*depth)(struct kipc_chan *ch);
+};
+
+extern const struct kipc_backend_ops kipc__kmod_ops;
+extern const struct kipc_backend_ops kipc__shm_ops;
+extern const struct kipc_backend_ops kipc__unix_ops;
+extern const struct kipc_backend_ops kipc__pipe_ops;
+
+#define KIPC_CHAN_MAGIC		0x6b636861U	/* "kcha" */
+#define KIPC_CHAN_DEAD		0x64656164U	/* "dead" */
+
+/*
+ * An endpoint.  Handles are never given back to malloc: a closed one is
+ * marked dead and parked, so a use after close finds KIPC_CHAN_DEAD and
+ * fails with -EBADF instead of touching freed memory (see channel.c).
+ */
+struct kipc_chan {
+	uint32_t magic;
+	int role;			/* KIPC_PRODUCER or KIPC_CONSUMER */
+	uint32_t flags;			/* KIPC_F_* */
+	uint32_t max_msg;
+	uint64_t capacity;
+	uint32_t spin;
+	uint32_t mode;
+	const struct kipc_backend_ops *ops;
+	struct kipc_chan *next_free;
+
+	/* Zero-copy state (all backends). */
+	void *resv_buf;			/* current reservation, or NULL */
+	size_t resv_len;
+	const void *peek_buf;		/* current peek, or NULL */
+	size_t peek_len;
+
+	struct kipc_stats st;
+
+	/* Ring backends (kmod, shm). */
+	struct kipc_ring ring;
+	int ring_fd;			/* kmod: ring fd; shm: memfd/shm fd */
+	int notify_rd;			/* shm: my notify pipe/FIFO (read) */
+	int notify_wr;			/* shm: the peer's notify (write) */
+	void *map_info;			/* mappings to undo at close */
+	size_t map_info_len;
+	void *map_ring;
+	size_t map_ring_len;
+
+	/* Socket and pipe backends. */
+	int fd;				/* socket, pipe end, or FIFO */
+	int epfd;			/* unix named consumer: epoll set */
+	int lfd;			/* unix named consumer: listener */
+	int nconn;			/* unix named consumer: connections */
+	int ever_connected;
+	int *conns;
+	int conn_cap;
+	int conn_next;
+	uint8_t *buf;			/* pipe/unix: one message buffer */
+	size_t buf_cap;
+	size_t buf_off;			/* pipe consumer: first unparsed byte */
+	size_t buf_fill;		/* pipe consumer: end of buffered bytes */
+	size_t msg_ready;		/* unix consumer: message in buf */
+	struct kipc_msg msg_cred;	/* unix consumer: its credentials */
+	int eof;
+	int lock_fd;			/* pipe multi-producer: POSIX lock */
+};
+
+/* channel.c helpers used by the backends. */
+int kipc__iov_len(const struct iovec *iov, int iovcnt, size_t *len);
+void kipc__iov_copy_out(void *dst, const struct iovec *iov, int iovcnt,
+			size_t len);
+int kipc__wait_fd(int fd, short events, uint64_t deadline);
+int kipc__deadline_ms(uint64_t deadline);
+int kipc__valid_name(const char *name);
+/* Directory for names of the userspace backends ($KIPC_RUNDIR). */
+int kipc__path(char *buf, size_t size, const char *name, const char *suffix);
+
+/* ring_ops.c: the data path of the ring backends (kmod, shm). */
+int kipc__ring_sendv(struct kipc_chan *ch, const struct iovec *iov, int iovcnt,
+		     size_t len, uint64_t deadline);
+int kipc__ring_recv(struct kipc_chan *ch, struct kipc_msg *m, uint64_t deadline);
+int kipc__ring_reserve(struct kipc_chan *ch, void **buf, size_t len,
+		       uint64_t deadline);
+int kipc__ring_commit(struct kipc_chan *ch, size_t len);
+int kipc__ring_abort(struct kipc_chan *ch);
+int kipc__ring_peek(struct kipc_chan *ch, const void **buf, uint64_t deadline);
+int kipc__ring_release(struct kipc_chan *ch);
+int kipc__ring_poll_arm(struct kipc_chan *ch);
+uint64_t kipc__ring_depth(struct kipc_chan *ch);
+void kipc__ring_attach(struct kipc_chan *ch,
+		       const struct kipc_ring_sleep_ops *sops);
 
 #endif /* KIPC_PRIVATE_H */

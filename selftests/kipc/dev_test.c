@@ -17,6 +17,7 @@
 #include <linux/kipc.h>
 
 #include "kselftest_harness.h"
+#include "kipc_test.h"
 
 /* GET_INFO with an explicit structure size in the command number. */
 #define GET_INFO_SZ(sz) _IOC(_IOC_READ | _IOC_WRITE, KIPC_IOC_MAGIC, 0x00, (sz))
@@ -253,4 +254,152 @@ TEST_F(dev, no_read_write_seek)
 	EXPECT_EQ(ESPIPE, errno);
 }
 
-TEST_HARNESS_MAIN
+TEST_F(dev, open_and_unlink_names)
+{
+	static const char *const bad[] = {
+		"", ".hidden", "a/b", "sp ace", "tab\t", "new\nline", "\x7f",
+		"01234567890123456789012345678901234567890123456789012345678901234",
+	};
+	struct kipc_unlink ul;
+	struct kipc_open op;
+	char long_name[200];
+
+	for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&op, 0, sizeof(op));
+		op.name = (uintptr_t)bad[i];
+		op.type = KIPC_OBJ_RING;
+		op.role = KIPC_ROLE_CONSUMER;
+		errno = 0;
+		EXPECT_EQ(-1, ioctl(self->fd, KIPC_IOC_OPEN, &op)) TH_LOG("name %u", i);
+		EXPECT_EQ(EINVAL, errno) TH_LOG("name %u", i);
+		memset(&ul, 0, sizeof(ul));
+		ul.name = (uintptr_t)bad[i];
+		errno = 0;
+		EXPECT_EQ(-1, ioctl(self->fd, KIPC_IOC_UNLINK, &ul));
+		EXPECT_EQ(EINVAL, errno);
+	}
+	/* Not NUL-terminated within the limit. */
+	memset(long_name, 'x', sizeof(long_name));
+	memset(&op, 0, sizeof(op));
+	op.name = (uintptr_t)long_name;
+	op.type = KIPC_OBJ_QUEUE;
+	op.role = KIPC_ROLE_PRODUCER;
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, KIPC_IOC_OPEN, &op));
+	EXPECT_EQ(EINVAL, errno);
+
+	/* Valid but absent. */
+	op.name = (uintptr_t)"kipc-dev-test-absent";
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, KIPC_IOC_OPEN, &op));
+	EXPECT_EQ(ENOENT, errno);
+	memset(&ul, 0, sizeof(ul));
+	ul.name = (uintptr_t)"kipc-dev-test-absent";
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, KIPC_IOC_UNLINK, &ul));
+	EXPECT_EQ(ENOENT, errno);
+
+	/* Bad type, role, fd_flags, reserved, fd. */
+	memset(&op, 0, sizeof(op));
+	op.name = (uintptr_t)"kipc-dev-test-absent";
+	op.role = KIPC_ROLE_CONSUMER;
+	op.type = 3;
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, KIPC_IOC_OPEN, &op));
+	EXPECT_EQ(EINVAL, errno);
+	op.type = KIPC_OBJ_RING;
+	op.role = 0;
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, KIPC_IOC_OPEN, &op));
+	EXPECT_EQ(EINVAL, errno);
+	op.role = 4;
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, KIPC_IOC_OPEN, &op));
+	EXPECT_EQ(EINVAL, errno);
+	op.role = KIPC_ROLE_CONSUMER;
+	op.fd_flags = 2;
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, KIPC_IOC_OPEN, &op));
+	EXPECT_EQ(EINVAL, errno);
+	op.fd_flags = 0;
+	op.reserved[3] = 1;
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, KIPC_IOC_OPEN, &op));
+	EXPECT_EQ(EINVAL, errno);
+	op.reserved[3] = 0;
+	op.fd = 5;
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, KIPC_IOC_OPEN, &op));
+	EXPECT_EQ(EINVAL, errno);
+
+	memset(&ul, 0, sizeof(ul));
+	ul.name = (uintptr_t)"kipc-dev-test-absent";
+	ul.flags = 1;
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, KIPC_IOC_UNLINK, &ul));
+	EXPECT_EQ(EINVAL, errno);
+	ul.flags = 0;
+	ul.type = 9;
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, KIPC_IOC_UNLINK, &ul));
+	EXPECT_EQ(EINVAL, errno);
+
+	/* Name pointer NULL or unmapped. */
+	memset(&op, 0, sizeof(op));
+	op.type = KIPC_OBJ_RING;
+	op.role = KIPC_ROLE_CONSUMER;
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, KIPC_IOC_OPEN, &op));
+	EXPECT_EQ(EFAULT, errno);
+	op.name = 0xffffffff81000000ULL;
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, KIPC_IOC_OPEN, &op));
+	EXPECT_EQ(EFAULT, errno);
+}
+
+TEST_F(dev, list)
+{
+	struct kipc_obj_entry ents[4];
+	struct kipc_list ls;
+
+	memset(&ls, 0, sizeof(ls));
+	ls.entry_size = sizeof(struct kipc_obj_entry);
+	ASSERT_EQ(0, ioctl(self->fd, KIPC_IOC_LIST, &ls));
+	EXPECT_EQ(0, ls.nr_entries);
+
+	memset(ents, 0xaa, sizeof(ents));
+	memset(&ls, 0, sizeof(ls));
+	ls.entries = (uintptr_t)ents;
+	ls.nr_entries = 4;
+	ls.entry_size = sizeof(ents[0]);
+	ASSERT_EQ(0, ioctl(self->fd, KIPC_IOC_LIST, &ls));
+	EXPECT_LE(ls.nr_entries, ls.nr_total);
+	EXPECT_LE(ls.nr_entries, 4);
+
+	memset(&ls, 0, sizeof(ls));
+	ls.entry_size = KIPC_OBJ_ENTRY_SIZE_VER0 - 8;
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, KIPC_IOC_LIST, &ls));
+	EXPECT_EQ(EINVAL, errno);
+	ls.entry_size = 8192;
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, KIPC_IOC_LIST, &ls));
+	EXPECT_EQ(EINVAL, errno);
+	ls.entry_size = sizeof(ents[0]);
+	ls.flags = 1;
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, KIPC_IOC_LIST, &ls));
+	EXPECT_EQ(EINVAL, errno);
+	ls.flags = 0;
+	ls.nr_total = 1;
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, KIPC_IOC_LIST, &ls));
+	EXPECT_EQ(EINVAL, errno);
+	ls.nr_total = 0;
+	ls.reserved[1] = 1;
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, KIPC_IOC_LIST, &ls));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+KIPC_TEST_HARNESS_MAIN

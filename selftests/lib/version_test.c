@@ -13,6 +13,7 @@
 #include <kipc.h>
 
 #include "kselftest_harness.h"
+#include "kipc_test.h"
 
 TEST(version)
 {
@@ -71,4 +72,4 @@ TEST(module_present_if_loaded)
 		EXPECT_EQ(0, info.reserved[i]);
 }
 
-TEST_HARNESS_MAIN
+KIPC_TEST_HARNESS_MAIN

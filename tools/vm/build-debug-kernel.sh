@@ -122,6 +122,8 @@ if [ ! -f "$SRC/.kipc-extracted" ] || [ "$(cat "$SRC/.kipc-extracted")" != "$TAR
 	rm -rf "$SRC" "$SRC.tmp" "$OBJ"
 	mkdir -p "$SRC.tmp"
 	run tar -xf "$LINUX_TARBALL" -C "$SRC.tmp" --strip-components=1
+	[ -f "$SRC.tmp/Makefile" ] && [ -f "$SRC.tmp/scripts/kconfig/merge_config.sh" ] ||
+		die "$LINUX_TARBALL does not look like a kernel source tarball"
 	echo "$TARBALL_VERSION" >"$SRC.tmp/.kipc-extracted"
 	mv "$SRC.tmp" "$SRC"
 else

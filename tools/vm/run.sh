@@ -80,9 +80,9 @@ cp -L /lib64/ld-linux-x86-64.so.2 "$root/lib64/"
 
 (cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 > "$work/initramfs.cpio.gz"
 
-accel="-accel tcg,thread=multi -cpu max"
+accel="-accel tcg,thread=multi -cpu max" accel_tag=tcg
 if grep -qE '\b(vmx|svm)\b' /proc/cpuinfo && [ -w /dev/kvm ]; then
-	accel="-accel kvm -cpu host"
+	accel="-accel kvm -cpu host" accel_tag=kvm
 fi
 log=$build/vm/$name.log
 echo "[vm] $name: kernel $(basename "$kernel"), ${accel%% -cpu*}, smp $smp, timeout ${timeout}s"
@@ -91,7 +91,7 @@ timeout --foreground -k 10 "$timeout" \
 	qemu-system-x86_64 $accel -smp "$smp" -m "$mem" \
 	-nographic -no-reboot -monitor none -serial stdio \
 	-kernel "$kernel" -initrd "$work/initramfs.cpio.gz" \
-	-append "console=ttyS0 clocksource=tsc tsc=reliable panic=-1 quiet loglevel=4 rdinit=/init $append_extra" \
+	-append "console=ttyS0 clocksource=tsc tsc=reliable panic=-1 loglevel=5 rdinit=/init kipc_vm=$accel_tag $append_extra" \
 	</dev/null 2>&1 | tr -d '\r' | tee "$log"
 qrc=${PIPESTATUS[0]}
 set -e

@@ -96,15 +96,21 @@ struct kipc_info {
  * A ring is a shared-memory byte ring carrying variable-length records.
  * It is mapped with two mmap() calls on the ring fd:
  *
- *   offset KIPC_RING_OFF_INFO, 1 page, PROT_READ only:
+ *   offset KIPC_RING_OFF_INFO, 1 page, MAP_SHARED, PROT_READ only:
  *	struct kipc_ring_info, written by the kernel only (geometry, peer
- *	state).  A writable mapping is refused with -EPERM.
+ *	state).  A writable mapping is refused with -EPERM, and mprotect()
+ *	cannot make it writable later (-EACCES).
  *   offset KIPC_RING_OFF_RING, KIPC_RING_MAP_SIZE(data_size) bytes,
  *	MAP_SHARED, read-write:
  *	one page of struct kipc_ring_ctrl (positions, event counts, wake
  *	flags), then the data_size data pages mapped twice, back to back,
  *	so a record that runs past the end of the data area continues in
  *	the second copy and is always contiguous in the mapping.
+ *
+ * Any other offset or length, or MAP_PRIVATE, is -EINVAL; mremap() cannot
+ * grow either mapping.  Mappings are inherited across fork().  A mapping
+ * is not an endpoint: only ring fds count as producers and consumers,
+ * so a process that keeps a mapping but closed its fd has left.
  *
  * Positions (head, tail) are byte counts since creation, 64-bit, never
  * wrapping in practice; the byte of position p is at data[p & (size-1)].
@@ -114,7 +120,9 @@ struct kipc_info {
  * KIPC_REC_ALIGN.  A record takes KIPC_REC_SPACE(len) bytes of ring.
  *
  * Single producer (default):
- *	producer: write hdr + payload at tail; store-release tail += space.
+ *	producer: write hdr + payload at tail (hdr.len may carry
+ *		  KIPC_REC_COMMIT; consumers mask it); store-release
+ *		  tail += space.
  *	consumer: load-acquire tail; records in [head, tail) are complete;
  *		  after use, store-release head += space.
  * Multi producer (KIPC_RING_F_MPSC), Agrona/Aeron many-to-one style:
@@ -138,7 +146,12 @@ struct kipc_info {
 
 #define KIPC_RING_F_MPSC	_BITUL(0)	/* many producers, one consumer */
 
-/* kipc_ring_info.state: written by the kernel only. */
+/*
+ * kipc_ring_info.state: written by the kernel only, with release
+ * semantics; read it with load-acquire.  A bit is set when the last fd
+ * of that role is closed (a ring that never had one is not in that
+ * state) and cleared when a new one is opened, as for a FIFO.
+ */
 #define KIPC_RING_STATE_NO_PRODUCERS	_BITUL(0)	/* last producer closed */
 #define KIPC_RING_STATE_NO_CONSUMERS	_BITUL(1)	/* last consumer closed */
 
@@ -157,6 +170,7 @@ struct kipc_info {
  * @nr_producers: producer fds open
  * @nr_consumers: consumer fds open
  * @lowat:	EPOLLOUT is reported when at least this many bytes are free
+ * @reserved:	zero
  */
 struct kipc_ring_info {
 	__u32 magic;
@@ -227,14 +241,21 @@ struct kipc_rec_hdr {
  * struct kipc_ring_create - argument of KIPC_IOC_RING_CREATE
  * @flags:	KIPC_RING_F_*
  * @role:	KIPC_ROLE_* of the returned fd (at least one)
- * @data_size:	bytes; a power of two, a multiple of the page size, at
- *		most the max_ring_size module parameter
+ * @data_size:	bytes; a power of two, a multiple of the page size
+ *		(else -EINVAL), at most kipc_info.max_ring_size (else -E2BIG)
  * @name:	user pointer to a NUL-terminated name, or 0 for anonymous
  * @mode:	permission bits (0..0777) checked by KIPC_IOC_OPEN
  * @fd_flags:	KIPC_FD_*
- * @lowat:	EPOLLOUT low-water mark in bytes (0: one smallest record)
- * @fd:		out: the new ring fd (also the ioctl's return value)
+ * @lowat:	EPOLLOUT low-water mark in bytes, at most @data_size
+ *		(0: KIPC_REC_SPACE(1), room for a one-byte record)
+ * @fd:		in: must be zero; out: the new ring fd (also the ioctl's
+ *		return value; always O_CLOEXEC)
  * @reserved:	must be zero
+ *
+ * Errors: -EINVAL (unknown flags or role bits, bad fd_flags, mode, size,
+ * lowat or name, non-zero reserved fields), -E2BIG, -ENOSPC (per-user
+ * limit, module parameter max_user_bytes), -ENOMEM, -EEXIST (name in
+ * use), -EFAULT, -EMFILE.  On error no fd, ring or name is left behind.
  */
 struct kipc_ring_create {
 	__u32 flags;
@@ -306,10 +327,16 @@ struct kipc_unlink {
  *
  * Sleeps while the event count in the control page still equals @seq.
  * Returns 0 after a wake-up or when the count already differs,
- * KIPC_WAIT_HUP (positive) when waiting for data and no producer is left,
- * -EPIPE when waiting for room and no consumer is left, -ETIMEDOUT,
- * -ERESTARTSYS/-EINTR on a signal, -EBADF when the fd's role does not
- * match the event, -EINVAL for bad arguments.
+ * KIPC_WAIT_HUP (positive) when waiting for data and no producer is left
+ * (KIPC_RING_STATE_NO_PRODUCERS: every committed record is visible; drain
+ * them, then stop), -EPIPE when waiting for room and no consumer is left,
+ * -ETIMEDOUT once the deadline passed, -EINTR on a signal (restarted
+ * instead under SA_RESTART: the deadline is absolute), -EAGAIN instead of
+ * sleeping on an O_NONBLOCK fd, -EBADF when the fd's role does not match
+ * the event (READABLE needs a consumer fd, WRITABLE a producer fd),
+ * -EINVAL for a bad event, flags, reserved field or a timeout above
+ * INT64_MAX.  A CLOCK_MONOTONIC deadline is in the caller's time
+ * namespace.
  *
  * The protocol (consumer side; the producer side mirrors it):
  *
@@ -326,6 +353,11 @@ struct kipc_unlink {
  * flag; then read_seq moves past s before WAKE, so WAIT returns at once
  * or is woken.  Because s is read before the flag is raised, a wake
  * acting on an earlier announcement can never be spent before this one.
+ *
+ * poll() raises the flag the same way when it reports "not ready", so
+ * level-triggered epoll, poll/select and io_uring POLL_ADD need nothing
+ * more.  Edge-triggered epoll does not call poll() again after an event:
+ * before each epoll_wait(), announce and re-check exactly as above.
  */
 struct kipc_ring_wait {
 	__u32 event;
@@ -345,8 +377,9 @@ struct kipc_ring_wait {
  * @flags:	must be zero
  * @reserved:	must be zero
  *
- * Wakes every sleeper (WAIT, poll, epoll) of @event.  The caller bumps
- * the event count first, as in the protocol above.
+ * Wakes every sleeper (WAIT, poll, epoll, io_uring) of @event.  The
+ * caller bumps the event count first, as in the protocol above.
+ * Producers wake READABLE and consumers WRITABLE; otherwise -EBADF.
  */
 struct kipc_ring_wake {
 	__u32 event;

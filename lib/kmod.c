@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+/*
+ * libkipc - the kmod backend: kipc rings through /dev/kipc.
+ *
+ * The ring fd comes from KIPC_IOC_RING_CREATE or KIPC_IOC_OPEN and is
+ * mapped with two mmap() calls: the read-only info page and the RING map
+ * (control page plus the data mapped twice by the kernel).  The data
+ * path is lib/ring.c, shared with the shm backend; sleeping is
+ * KIPC_RING_IOC_WAIT / KIPC_RING_IOC_WAKE, and the ring fd itself is the
+ * pollable fd (the kernel reports EPOLLIN / EPOLLOUT / EPOLLHUP).
+ *
+ * An anonymous pair is a ring created under a random name with mode
+ * 0600, opened once more for the consumer role, and unlinked at once:
+ * each endpoint is then its own fd, so the kernel's producer and
+ * consumer counts see each side close (or die) separately.
+ *
+ * Queues (multi-consumer, credentials) will add a second object type
+ * behind the same kipc_chan; the guarantees below grow with them.
+ *
+ * Copyright (C) 2026 The kipc authors.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "kipc_private.h"
+
+static int kmod_available(void)
+{
+	struct kipc_info ki;
+	int fd, ret;
+
+	fd = kipc__open_dev();
+	if (fd < 0)
+		return fd;
+	memset(&ki, 0, sizeof(ki));
+	ret = kipc__ioctl(fd, KIPC_IOC_GET_INFO, &ki);
+	kipc__close_fd(fd);
+	if (ret == -ENOTTY)
+		return -ENODEV;
+	if (ret < 0)
+		return ret;
+	/* Without rings (or names, for pairs) the module cannot serve us. */
+	if ((ki.features & (KIPC_FEAT_RING | KIPC_FEAT_NAMES)) !=
+	    (KIPC_FEAT_RING | KIPC_FEAT_NAMES))
+		return -ENODEV;
+	return 0;
+}
+
+static const struct kipc_ring_info *kmod_info(struct kipc_ring *r)
+{
+	struct kipc_chan *ch = r->owner;
+
+	return ch->map_info;
+}
+
+static int kmod_peer_gone(struct kipc_ring *r)
+{
+	uint32_t state = __atomic_load_n(&kmod_info(r)->state, __ATOMIC_ACQUIRE);
+
+	return !!(state & (r->consumer ? KIPC_RING_STATE_NO_PRODUCERS :
+					 KIPC_RING_STATE_NO_CONSUMERS));
+}
+
+static int kmod_wait(struct kipc_ring *r, int event, uint32_t seq,
+		     uint64_t deadline)
+{
+	struct kipc_chan *ch = r->owner;
+	struct kipc_ring_wait w;
+
+	memset(&w, 0, sizeof(w));
+	w.event = (uint32_t)event;
+	w.seq = seq;
+	w.timeout = deadline == KIPC_FOREVER ? 0 : deadline;
+	return kipc__ioctl(ch->ring_fd, KIPC_RING_IOC_WAIT, &w);
+}
+
+static void kmod_wake(struct kipc_ring *r, int event, uint32_t mask)
+{
+	struct kipc_chan *ch = r->owner;
+	struct kipc_ring_wake w;
+
+	(void)mask;
+	memset(&w, 0, sizeof(w));
+	w.event = (uint32_t)event;
+	kipc__ioctl(ch->ring_fd, KIPC_RING_IOC_WAKE, &w);
+}
+
+static const struct kipc_ring_sleep_ops kmod_sleep_ops = {
+	.wait = kmod_wait,
+	.wake = kmod_wake,
+	.peer_gone = kmod_peer_gone,
+};
+
+static void kmod_close(struct kipc_chan *ch)
+{
+	if (ch->map_ring)
+		munmap(ch->map_ring, ch->map_ring_len);
+	if (ch->map_info)
+		munmap(ch->map_info, ch->map_info_len);
+	ch->map_ring = ch->map_info = NULL;
+	kipc__close_fd(ch->ring_fd);
+	ch->ring_fd = -1;
+}
+
+/* Map a ring fd into @ch and take ownership of @fd. */
+static int kmod_map(struct kipc_chan *ch, int fd)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	const struct kipc_ring_info *info;
+	int saved = errno, ret;
+	uint64_t len;
+	void *ring;
+
+	ch->ring_fd = fd;
+	info = mmap(NULL, page, PROT_READ, MAP_SHARED, fd, KIPC_RING_OFF_INFO);
+	if (info == MAP_FAILED)
+		goto out_errno;
+	ch->map_info = (void *)info;
+	ch->map_info_len = page;
+	len = __atomic_load_n(&info->map_size, __ATOMIC_RELAXED);
+	if (len < 3 * page || len > (1ULL << 41)) {
+		ret = -EBADMSG;
+		goto out_close;
+	}
+	ring = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		    KIPC_RING_OFF_RING);
+	if (ring == MAP_FAILED)
+		goto out_errno;
+	ch->map_ring = ring;
+	ch->map_ring_len = len;
+	ret = kipc_ring_init(&ch->ring, info, len, ring, ch->role == KIPC_CONSUMER);
+	if (ret)
+		goto out_close;
+	kipc__ring_attach(ch, &kmod_sleep_ops);
+	errno = saved;
+	return 0;
+out_errno:
+	ret = -errno;
+out_close:
+	kmod_close(ch);
+	errno = saved;
+	return ret;
+}
+
+static uint64_t kmod_data_size(const struct kipc_chan *ch)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t need = 2 * KIPC_REC_SPACE(ch->max_msg), v = page;
+
+	if (ch->capacity > need)
+		need = ch->capacity;
+	while (v < need)
+		v <<= 1;
+	return v;
+}
+
+static int kmod_ring_create(struct kipc_chan *ch, const char *name, int role,
+			    uint32_t mode)
+{
+	struct kipc_ring_create c;
+	int dev, ret;
+
+	dev = kipc__open_dev();
+	if (dev < 0)
+		return dev;
+	memset(&c, 0, sizeof(c));
+	c.flags = (ch->flags & KIPC_F_MULTI_PRODUCER) ? KIPC_RING_F_MPSC : 0;
+	c.role = role == KIPC_PRODUCER ? KIPC_ROLE_PRODUCER : KIPC_ROLE_CONSUMER;
+	c.data_size = kmod_data_size(ch);
+	c.name = (uint64_t)(uintptr_t)name;
+	c.mode = mode;
+	c.lowat = (uint32_t)KIPC_REC_SPACE(ch->max_msg);	/* room for any message */
+	ret = kipc__ioctl(dev, KIPC_IOC_RING_CREATE, &c);
+	kipc__close_fd(dev);
+	return ret;
+}
+
+static int kmod_ring_open(const char *name, int role)
+{
+	struct kipc_open o;
+	int dev, ret;
+
+	dev = kipc__open_dev();
+	if (dev < 0)
+		return dev;
+	memset(&o, 0, sizeof(o));
+	o.name = (uint64_t)(uintptr_t)name;
+	o.type = KIPC_OBJ_RING;
+	o.role = role == KIPC_PRODUCER ? KIPC_ROLE_PRODUCER : KIPC_ROLE_CONSUMER;
+	ret = kipc__ioctl(dev, KIPC_IOC_OPEN, &o);
+	kipc__close_fd(dev);
+	return ret;
+}
+
+static int kmod_unlink(const char *name)
+{
+	struct kipc_unlink u;
+	int dev, ret;
+
+	dev = kipc__open_dev();
+	if (dev < 0)
+		return dev;
+	memset(&u, 0, sizeof(u));
+	u.name = (uint64_t)(uintptr_t)name;
+	u.type = KIPC_OBJ_RING;
+	ret = kipc__ioctl(dev, KIPC_IOC_UNLINK, &u);
+	kipc__close_fd(dev);
+	return ret;
+}
+
+static int kmod_pair(struct kipc_chan *tx, struct kipc_chan *rx)
+{
+	char name[KIPC_NAME_MAX + 1];
+	uint64_t r = kipc_now() ^ ((uint64_t)getpid() << 32) ^ (uintptr_t)tx;
+	int pfd, cfd, ret;
+
+	for (int tries = 0;; tries++) {
+		snprintf(name, sizeof(name), "libkipc-anon-%d-%016llx",
+			 (int)getpid(), (unsigned long long)r);
+		pfd = kmod_ring_create(tx, name, KIPC_PRODUCER, 0600);
+		if (pfd != -EEXIST || tries > 8)
+			break;
+		r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+	}
+	if (pfd < 0)
+		return pfd;
+	cfd = kmod_ring_open(name, KIPC_CONSUMER);
+	kmod_unlink(name);
+	if (cfd < 0) {
+		kipc__close_fd(pfd);
+		return cfd;
+	}
+	ret = kmod_map(tx, pfd);
+	if (ret) {
+		kipc__close_fd(cfd);
+		return ret;
+	}
+	ret = kmod_map(rx, cfd);
+	if (ret)
+		kmod_close(tx);
+	return ret;
+}
+
+static int kmod_create(struct kipc_chan *ch, const char *name)
+{
+	int fd = kmod_ring_create(ch, name, ch->role, ch->mode);
+
+	return fd < 0 ? fd : kmod_map(ch, fd);
+}
+
+static int kmod_open(struct kipc_chan *ch, const char *name)
+{
+	int fd = kmod_ring_open(name, ch->role);
+	int ret;
+
+	if (fd < 0)
+		return fd;
+	ret = kmod_map(ch, fd);
+	if (!ret && (ch->flags & KIPC_F_MULTI_PRODUCER) &&
+	    !(ch->ring.flags & KIPC_RING_F_MPSC)) {
+		kmod_close(ch);
+		return -EOPNOTSUPP;	/* created single-producer */
+	}
+	return ret;
+}
+
+static int kmod_poll_events(struct kipc_chan *ch)
+{
+	return ch->role == KIPC_CONSUMER ? POLLIN : POLLOUT;
+}
+
+const struct kipc_backend_ops kipc__kmod_ops = {
+	.name = "kmod",
+	.guarantees = KIPC_F_MULTI_PRODUCER | KIPC_F_ZERO_COPY,
+	.available = kmod_available,
+	.pair = kmod_pair,
+	.create = kmod_create,
+	.open = kmod_open,
+	.unlink = kmod_unlink,
+	.close = kmod_close,
+	.sendv = kipc__ring_sendv,
+	.recv = kipc__ring_recv,
+	.reserve = kipc__ring_reserve,
+	.commit = kipc__ring_commit,
+	.abort = kipc__ring_abort,
+	.peek = kipc__ring_peek,
+	.release = kipc__ring_release,
+	.poll_arm = kipc__ring_poll_arm,
+	.poll_events = kmod_poll_events,
+	.depth = kipc__ring_depth,
+};

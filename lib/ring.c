@@ -1,0 +1,531 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+/*
+ * libkipc - the one ring fast path, shared by the kmod and shm backends.
+ *
+ * Layout, record format and the sleep/wake protocol are those of
+ * include/uapi/linux/kipc.h; only the sleeping itself is delegated to
+ * the backend (KIPC_RING_IOC_WAIT/WAKE, or futex).
+ *
+ * Trust: the control page and the data pages are shared with a peer
+ * that may be hostile.  Every value read from them is read once into a
+ * local, checked, and only then used:
+ *   - positions: 0 <= tail - head <= size, a multiple of KIPC_REC_ALIGN
+ *     (so a tail that moves backwards or jumps ahead is caught);
+ *   - records: len <= max_record, KIPC_REC_SPACE(len) <= tail - head,
+ *     type is DATA or PAD;
+ *   - every address is data + (pos & mask) + at most size bytes, inside
+ *     the double mapping whatever the position.
+ * A violation makes the ring fail with -EBADMSG from then on.  The only
+ * loop that depends on the peer (the MPSC compare-and-swap on tail) is
+ * bounded.  Geometry lives in struct kipc_ring, copied and validated once.
+ *
+ * Copyright (C) 2026 The kipc authors.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <string.h>
+
+#include "kipc.h"
+#include "ring.h"
+
+#define HDR_SIZE	sizeof(struct kipc_rec_hdr)
+#define CAS_LIMIT	(1U << 20)
+
+static inline uint64_t load_acquire64(const __u64 *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static inline uint32_t load_acquire32(const uint32_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static inline uint32_t read_once32(const uint32_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+static inline void smp_mb(void)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#else
+	__asm__ __volatile__("" ::: "memory");
+#endif
+}
+
+static inline struct kipc_rec_hdr *rec_at(struct kipc_ring *r, uint64_t pos)
+{
+	return (struct kipc_rec_hdr *)(r->data + (pos & r->mask));
+}
+
+static int ring_corrupt(struct kipc_ring *r)
+{
+	r->corrupt = -EBADMSG;
+	return -EBADMSG;
+}
+
+int kipc_ring_init(struct kipc_ring *r, const struct kipc_ring_info *info,
+		   uint64_t map_size, void *ring_map, int consumer)
+{
+	struct kipc_ring_info i;
+	struct kipc_ring_ctrl *ctrl = ring_map;
+
+	memcpy(&i, info, sizeof(i));	/* one read of the untrusted page */
+	if (i.magic != KIPC_RING_MAGIC || i.abi_version != KIPC_ABI_VERSION)
+		return -EBADMSG;
+	if (i.page_size < sizeof(struct kipc_ring_ctrl) ||
+	    (i.page_size & (i.page_size - 1)))
+		return -EBADMSG;
+	if (i.data_size < i.page_size || (i.data_size & (i.data_size - 1)) ||
+	    i.data_size > (1ULL << 40))
+		return -EBADMSG;
+	if (i.flags & ~(uint32_t)KIPC_RING_F_MPSC)
+		return -EBADMSG;
+	if (i.ctrl_offset != 0 || i.data_offset != i.page_size ||
+	    i.map_size != KIPC_RING_MAP_SIZE(i.page_size, i.data_size) ||
+	    i.map_size > map_size)
+		return -EBADMSG;
+	if (i.max_record == 0 || i.max_record > KIPC_REC_LEN_MASK ||
+	    KIPC_REC_SPACE(i.max_record) > i.data_size)
+		return -EBADMSG;
+
+	memset(r, 0, offsetof(struct kipc_ring, spin));
+	r->ctrl = ctrl;
+	r->data = (uint8_t *)ring_map + i.data_offset;
+	r->size = i.data_size;
+	r->mask = i.data_size - 1;
+	r->max_record = i.max_record;
+	r->flags = i.flags;
+	r->consumer = consumer;
+	r->lowat = i.lowat < KIPC_REC_SPACE(1) ? KIPC_REC_SPACE(1) : i.lowat;
+	if (r->lowat > r->size)
+		r->lowat = r->size;
+	r->head = load_acquire64(&ctrl->head);
+	r->tail = load_acquire64(&ctrl->tail);
+	if (r->tail - r->head > r->size || ((r->tail - r->head) & (KIPC_REC_ALIGN - 1)))
+		return -EBADMSG;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Consumer                                                             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Look at the record at head.  Returns 1 with *len, *space, *type set,
+ * 0 when there is none (yet), or -EBADMSG.
+ */
+static int ring_next(struct kipc_ring *r, uint32_t *len, uint64_t *space,
+		     uint32_t *type)
+{
+	uint64_t tail = load_acquire64(&r->ctrl->tail);
+	uint64_t avail = tail - r->head;
+	struct kipc_rec_hdr *h;
+	uint32_t l, n, t;
+	uint64_t sp;
+
+	if (r->corrupt)
+		return r->corrupt;
+	if (!avail)
+		return 0;
+	if (avail > r->size || (avail & (KIPC_REC_ALIGN - 1)))
+		return ring_corrupt(r);
+	h = rec_at(r, r->head);
+	if (r->flags & KIPC_RING_F_MPSC) {
+		l = load_acquire32(&h->len);
+		if (!(l & KIPC_REC_COMMIT))
+			return 0;	/* reserved, not committed yet */
+	} else {
+		l = read_once32(&h->len);	/* ordered by the tail acquire */
+	}
+	t = read_once32(&h->type);
+	n = l & KIPC_REC_LEN_MASK;
+	sp = KIPC_REC_SPACE(n);
+	if (n > r->max_record || sp > avail ||
+	    (t != KIPC_REC_DATA && t != KIPC_REC_PAD))
+		return ring_corrupt(r);
+	*len = n;
+	*space = sp;
+	*type = t;
+	return 1;
+}
+
+static void ring_wake(struct kipc_ring *r, int event)
+{
+	uint32_t *flag = event == KIPC_EV_READABLE ? &r->ctrl->read_need_wake :
+						     &r->ctrl->write_need_wake;
+	uint32_t *seq = event == KIPC_EV_READABLE ? &r->ctrl->read_seq :
+						    &r->ctrl->write_seq;
+	uint32_t m;
+
+	/* The caller published its position and issued smp_mb(). */
+	if (!read_once32(flag))
+		return;
+	m = __atomic_exchange_n(flag, 0, __ATOMIC_SEQ_CST);
+	if (!m)
+		return;
+	__atomic_fetch_add(seq, 1, __ATOMIC_SEQ_CST);
+	r->sops->wake(r, event, m);
+	if (r->st_wakes)
+		(*r->st_wakes)++;
+}
+
+static void ring_consume(struct kipc_ring *r, uint64_t space)
+{
+	if (r->flags & KIPC_RING_F_MPSC)
+		memset(r->data + (r->head & r->mask), 0, space);
+	r->head += space;
+	__atomic_store_n(&r->ctrl->head, r->head, __ATOMIC_RELEASE);
+	smp_mb();	/* pairs with the producer's barrier before sleeping */
+	ring_wake(r, KIPC_EV_WRITABLE);
+}
+
+/*
+ * A consistent (head, tail) pair for an MPSC producer: head is read
+ * before and after tail, so it did not move while tail was read, and an
+ * honest ring then has 0 <= tail - head <= size.  (Reading them once
+ * each races with the consumer and other producers and can look like
+ * corruption.)  Returns 1, 0 when head kept moving, or -EBADMSG.
+ */
+static int ring_snapshot(struct kipc_ring *r, uint64_t *head, uint64_t *tail)
+{
+	for (int i = 0; i < 64; i++) {
+		uint64_t h = load_acquire64(&r->ctrl->head);
+		uint64_t t = load_acquire64(&r->ctrl->tail);
+
+		if (load_acquire64(&r->ctrl->head) != h) {
+			cpu_relax();
+			continue;
+		}
+		if (t - h > r->size || (t & (KIPC_REC_ALIGN - 1)))
+			return ring_corrupt(r);
+		*head = h;
+		*tail = t;
+		return 1;
+	}
+	return 0;
+}
+
+/* Free bytes for a producer (0 while unsettled), or -EBADMSG. */
+static int64_t ring_free(struct kipc_ring *r)
+{
+	uint64_t head, tail, used;
+	int ret;
+
+	if (r->corrupt)
+		return r->corrupt;
+	if (r->flags & KIPC_RING_F_MPSC) {
+		ret = ring_snapshot(r, &head, &tail);
+		if (ret <= 0)
+			return ret;
+	} else {
+		/* Our own tail: the consumer's head can never pass it. */
+		head = load_acquire64(&r->ctrl->head);
+		tail = r->tail;
+	}
+	used = tail - head;
+	if (used > r->size)
+		return ring_corrupt(r);
+	return (int64_t)(r->size - used);
+}
+
+/* 1 when the side's wait condition holds, 0 if not, or -EBADMSG. */
+static int ring_ready(struct kipc_ring *r, int event, uint64_t space)
+{
+	uint32_t len, type;
+	uint64_t sp;
+	int64_t f;
+
+	if (event == KIPC_EV_READABLE)
+		return ring_next(r, &len, &sp, &type);
+	f = ring_free(r);
+	if (f < 0)
+		return (int)f;
+	return (uint64_t)f >= space;
+}
+
+static int ring_arm(struct kipc_ring *r, uint64_t space);
+
+/*
+ * Wait until ring_ready(); returns 0 to retry, 1 at end of stream
+ * (consumer), or -EPIPE, -EAGAIN, -ETIMEDOUT, -EINTR, -EBADMSG.
+ * This is the sleeper's half of the UAPI protocol:
+ *   s = load_acquire(seq); check; need_wake |= SLEEP; smp_mb(); check;
+ *   WAIT(s).
+ */
+static int ring_wait(struct kipc_ring *r, int event, uint64_t space,
+		     uint64_t deadline)
+{
+	uint32_t *seqp = event == KIPC_EV_READABLE ? &r->ctrl->read_seq :
+						     &r->ctrl->write_seq;
+	uint32_t *flag = event == KIPC_EV_READABLE ? &r->ctrl->read_need_wake :
+						     &r->ctrl->write_need_wake;
+	uint32_t s;
+	int ret;
+
+	for (uint32_t i = 0; i < r->spin && deadline != KIPC_NOWAIT; i++) {
+		cpu_relax();
+		ret = ring_ready(r, event, space);
+		if (ret) {
+			if (ret > 0 && r->st_spins)
+				(*r->st_spins)++;
+			return ret < 0 ? ret : 0;
+		}
+	}
+	if (deadline == KIPC_NOWAIT) {
+		ret = ring_arm(r, space);
+		if (ret == 2)	/* not ready, and the other side is gone */
+			return event == KIPC_EV_READABLE ? 1 : -EPIPE;
+		if (ret < 0)
+			return ret;
+		return ret ? 0 : -EAGAIN;
+	}
+
+	/*
+	 * The deadline is checked here, not only by the sleep: a peer that
+	 * keeps moving the event count must not keep us past it.
+	 */
+	if (deadline != KIPC_FOREVER && kipc_now() >= deadline)
+		return -ETIMEDOUT;
+	s = load_acquire32(seqp);
+	ret = ring_ready(r, event, space);
+	if (ret)
+		return ret < 0 ? ret : 0;
+	__atomic_fetch_or(flag, KIPC_NEED_WAKE_SLEEP, __ATOMIC_SEQ_CST);
+	smp_mb();
+	ret = ring_ready(r, event, space);
+	if (ret)
+		return ret < 0 ? ret : 0;
+	if (r->sops->peer_gone(r))
+		ret = event == KIPC_EV_READABLE ? KIPC_WAIT_HUP : -EPIPE;
+	else
+		ret = r->sops->wait(r, event, s, deadline);
+	if (r->st_sleeps)
+		(*r->st_sleeps)++;
+	if (ret == 0 || ret == -EINTR || ret == -EPIPE)
+		return ret;
+	/* HUP or timeout: whatever was published before still counts. */
+	if (ring_ready(r, event, space) > 0)
+		return 0;
+	if (ret == KIPC_WAIT_HUP)
+		return 1;
+	return ret;
+}
+
+int kipc_ring_peek(struct kipc_ring *r, const void **buf, uint64_t deadline)
+{
+	uint32_t len, type, pads = 0;
+	uint64_t space;
+	int ret;
+
+	for (;;) {
+		ret = ring_next(r, &len, &space, &type);
+		if (ret < 0)
+			return ret;
+		if (ret > 0 && type == KIPC_REC_PAD) {
+			ring_consume(r, space);
+			/* A peer producing only padding cannot hold us past the deadline. */
+			if (!(++pads & 4095) && deadline != KIPC_FOREVER &&
+			    (deadline == KIPC_NOWAIT || kipc_now() >= deadline))
+				return deadline == KIPC_NOWAIT ? -EAGAIN : -ETIMEDOUT;
+			continue;
+		}
+		if (ret > 0) {
+			r->peek_pos = r->head;
+			r->peek_space = space;
+			*buf = r->data + (r->head & r->mask) + HDR_SIZE;
+			return (int)len;
+		}
+		ret = ring_wait(r, KIPC_EV_READABLE, 0, deadline);
+		if (ret < 0)
+			return ret;
+		if (ret == 1)
+			return 0;	/* end of stream */
+	}
+}
+
+int kipc_ring_release(struct kipc_ring *r)
+{
+	if (r->corrupt)
+		return r->corrupt;
+	if (!r->peek_space)
+		return -ENOENT;
+	ring_consume(r, r->peek_space);
+	r->peek_space = 0;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Producer                                                             */
+/* ------------------------------------------------------------------ */
+
+/* 1 with *pos claimed, 0 when full, or -EBADMSG. */
+static int ring_claim(struct kipc_ring *r, uint64_t space, uint64_t *pos)
+{
+	uint64_t head, tail;
+	int64_t f;
+
+	if (!(r->flags & KIPC_RING_F_MPSC)) {
+		f = ring_free(r);
+		if (f < 0)
+			return (int)f;
+		if ((uint64_t)f < space)
+			return 0;
+		*pos = r->tail;
+		return 1;
+	}
+	for (uint32_t i = 0; i < CAS_LIMIT; i++) {
+		__u64 t;
+		int ret = ring_snapshot(r, &head, &tail);
+
+		if (ret < 0)
+			return ret;
+		if (!ret)
+			continue;
+		if (r->size - (tail - head) < space)
+			return 0;
+		t = tail;
+		if (__atomic_compare_exchange_n(&r->ctrl->tail, &t, tail + space,
+						false, __ATOMIC_ACQ_REL,
+						__ATOMIC_RELAXED)) {
+			*pos = tail;
+			return 1;
+		}
+		cpu_relax();
+	}
+	return ring_corrupt(r);	/* tail never settles: not an honest peer */
+}
+
+int kipc_ring_reserve(struct kipc_ring *r, void **buf, size_t len,
+		      uint64_t deadline)
+{
+	uint64_t space, pos = 0;
+	int ret;
+
+	if (r->corrupt)
+		return r->corrupt;
+	if (len > r->max_record)
+		return -EMSGSIZE;
+	space = KIPC_REC_SPACE(len);
+	for (;;) {
+		ret = ring_claim(r, space, &pos);
+		if (ret < 0)
+			return ret;
+		if (ret)
+			break;
+		ret = ring_wait(r, KIPC_EV_WRITABLE, space, deadline);
+		if (ret < 0)
+			return ret;
+	}
+	r->resv_pos = pos;
+	r->resv_space = space;
+	*buf = r->data + (pos & r->mask) + HDR_SIZE;
+	return 0;
+}
+
+static void ring_publish(struct kipc_ring *r, uint64_t pos, uint32_t len,
+			 uint32_t type, uint64_t space)
+{
+	struct kipc_rec_hdr *h = rec_at(r, pos);
+
+	__atomic_store_n(&h->type, type, __ATOMIC_RELAXED);
+	if (r->flags & KIPC_RING_F_MPSC) {
+		__atomic_store_n(&h->len, len | KIPC_REC_COMMIT, __ATOMIC_RELEASE);
+	} else {
+		__atomic_store_n(&h->len, len | KIPC_REC_COMMIT, __ATOMIC_RELAXED);
+		r->tail = pos + space;
+		__atomic_store_n(&r->ctrl->tail, r->tail, __ATOMIC_RELEASE);
+	}
+}
+
+int kipc_ring_commit(struct kipc_ring *r, size_t len)
+{
+	uint64_t pos = r->resv_pos, space = r->resv_space, sp;
+
+	if (!space)
+		return -ENOENT;
+	if (KIPC_REC_SPACE(len) > space)
+		return -EINVAL;
+	r->resv_space = 0;
+	sp = KIPC_REC_SPACE(len);
+	if ((r->flags & KIPC_RING_F_MPSC) && sp < space) {
+		/* The claim is fixed: the unused rest becomes a PAD record. */
+		ring_publish(r, pos + sp, (uint32_t)(space - sp - HDR_SIZE),
+			     KIPC_REC_PAD, space - sp);
+		space = sp;
+	}
+	ring_publish(r, pos, (uint32_t)len, KIPC_REC_DATA, sp);
+	smp_mb();	/* publish, then look at read_need_wake */
+	ring_wake(r, KIPC_EV_READABLE);
+	return r->corrupt;
+}
+
+int kipc_ring_abort(struct kipc_ring *r)
+{
+	uint64_t pos = r->resv_pos, space = r->resv_space;
+
+	if (!space)
+		return -ENOENT;
+	r->resv_space = 0;
+	if (!(r->flags & KIPC_RING_F_MPSC))
+		return 0;	/* nothing was published */
+	ring_publish(r, pos, (uint32_t)(space - HDR_SIZE), KIPC_REC_PAD, space);
+	smp_mb();
+	ring_wake(r, KIPC_EV_READABLE);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+
+/*
+ * The poller's half of the protocol: the notification (notify fd or the
+ * kernel's poll wait queue) replaces WAIT, so no sequence is needed; the
+ * flag is raised, then the ring is checked again after a full barrier.
+ */
+static int ring_arm(struct kipc_ring *r, uint64_t space)
+{
+	int event = r->consumer ? KIPC_EV_READABLE : KIPC_EV_WRITABLE;
+	uint32_t *flag = r->consumer ? &r->ctrl->read_need_wake :
+				       &r->ctrl->write_need_wake;
+	int ret;
+
+	ret = ring_ready(r, event, space);
+	if (ret)
+		return ret < 0 ? ret : 1;
+	if (r->sops->poll_reset)
+		r->sops->poll_reset(r);
+	__atomic_fetch_or(flag, KIPC_NEED_WAKE_POLL, __ATOMIC_SEQ_CST);
+	smp_mb();
+	ret = ring_ready(r, event, space);
+	if (ret)
+		return ret < 0 ? ret : 1;
+	if (r->sops->peer_gone(r))
+		return 2;	/* end of stream / -EPIPE is ready to report */
+	return 0;
+}
+
+/* A producer polls for lowat bytes of room, as the kernel's EPOLLOUT does. */
+int kipc_ring_poll_arm(struct kipc_ring *r)
+{
+	int ret = ring_arm(r, r->lowat);
+
+	return ret > 0 ? 1 : ret;
+}
+
+uint64_t kipc_ring_depth(struct kipc_ring *r)
+{
+	uint64_t tail = load_acquire64(&r->ctrl->tail);
+	uint64_t head = r->consumer ? r->head : load_acquire64(&r->ctrl->head);
+	uint64_t d = tail - head;
+
+	return d > r->size ? r->size : d;
+}

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+/*
+ * libkipc - the channel operations of the ring backends (kmod, shm):
+ * copies in and out of the ring, on top of the zero-copy primitives.
+ *
+ * Copyright (C) 2026 The kipc authors.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <string.h>
+
+#include "kipc_private.h"
+
+void kipc__ring_attach(struct kipc_chan *ch,
+		       const struct kipc_ring_sleep_ops *sops)
+{
+	struct kipc_ring *r = &ch->ring;
+
+	r->spin = ch->spin;
+	r->st_spins = &ch->st.spins;
+	r->st_sleeps = &ch->st.sleeps;
+	r->st_wakes = &ch->st.wakes;
+	r->sops = sops;
+	r->owner = ch;
+	if (ch->max_msg > r->max_record)
+		ch->max_msg = (uint32_t)r->max_record;
+	ch->capacity = r->size;
+}
+
+int kipc__ring_sendv(struct kipc_chan *ch, const struct iovec *iov, int iovcnt,
+		     size_t len, uint64_t deadline)
+{
+	void *p;
+	int ret;
+
+	ret = kipc_ring_reserve(&ch->ring, &p, len, deadline);
+	if (ret)
+		return ret;
+	kipc__iov_copy_out(p, iov, iovcnt, len);
+	ret = kipc_ring_commit(&ch->ring, len);
+	return ret ? ret : (int)len;
+}
+
+int kipc__ring_recv(struct kipc_chan *ch, struct kipc_msg *m, uint64_t deadline)
+{
+	const void *p;
+	int ret;
+
+	ret = kipc_ring_peek(&ch->ring, &p, deadline);
+	if (ret <= 0)
+		return ret;
+	if ((size_t)ret > m->len)
+		return -EMSGSIZE;	/* stays queued */
+	memcpy(m->buf, p, (size_t)ret);
+	kipc_ring_release(&ch->ring);
+	return ret;
+}
+
+int kipc__ring_reserve(struct kipc_chan *ch, void **buf, size_t len,
+		       uint64_t deadline)
+{
+	return kipc_ring_reserve(&ch->ring, buf, len, deadline);
+}
+
+int kipc__ring_commit(struct kipc_chan *ch, size_t len)
+{
+	return kipc_ring_commit(&ch->ring, len);
+}
+
+int kipc__ring_abort(struct kipc_chan *ch)
+{
+	return kipc_ring_abort(&ch->ring);
+}
+
+int kipc__ring_peek(struct kipc_chan *ch, const void **buf, uint64_t deadline)
+{
+	return kipc_ring_peek(&ch->ring, buf, deadline);
+}
+
+int kipc__ring_release(struct kipc_chan *ch)
+{
+	return kipc_ring_release(&ch->ring);
+}
+
+int kipc__ring_poll_arm(struct kipc_chan *ch)
+{
+	return kipc_ring_poll_arm(&ch->ring);
+}
+
+uint64_t kipc__ring_depth(struct kipc_chan *ch)
+{
+	return kipc_ring_depth(&ch->ring);
+}

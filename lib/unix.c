@@ -1,0 +1,497 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+/*
+ * libkipc - the unix backend: AF_UNIX SOCK_SEQPACKET.
+ *
+ * Anonymous pair: socketpair(); the producer only sends, the consumer
+ * only receives.  Message boundaries, end of stream (recv 0 once every
+ * producer fd is closed) and EPIPE come from the socket layer; sends use
+ * MSG_NOSIGNAL.  Several processes may share either end: each recvmsg()
+ * takes one whole message, so this backend honours multi-producer and
+ * multi-consumer.  With KIPC_F_CREDENTIALS the consumer sets SO_PASSCRED
+ * and every message carries the sender's pid/uid/gid as the kernel saw
+ * them (SCM_CREDENTIALS).
+ *
+ * Named channel: the consumer creates it, binding a listening socket at
+ * $KIPC_RUNDIR/kipc.NAME.sock (mode = opts.mode; connect() needs write
+ * permission, as a producer does on the kernel's names).  Producers
+ * connect; the consumer accepts lazily and reads its connections in
+ * turn.  Its kipc_fd() is an epoll fd over the listener and the
+ * connections.  End of stream: every producer that connected has gone.
+ *
+ * Zero-copy degrades to one copy through a buffer owned by the endpoint.
+ *
+ * Copyright (C) 2026 The kipc authors.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "kipc_private.h"
+
+static int unix_available(void)
+{
+	return 0;
+}
+
+static int sock_err(void)
+{
+	int e = errno;
+
+	if (e == ECONNRESET || e == ENOTCONN)
+		return -EPIPE;
+	return -e;
+}
+
+static int unix_alloc_buf(struct kipc_chan *ch)
+{
+	int saved = errno;
+
+	ch->buf_cap = ch->max_msg;
+	ch->buf = malloc(ch->buf_cap);
+	errno = saved;
+	return ch->buf ? 0 : -ENOMEM;
+}
+
+static void unix_tune(struct kipc_chan *ch, int fd)
+{
+	int one = 1, sz;
+
+	sz = (int)(ch->capacity > 2ULL * ch->max_msg + 4096 ? ch->capacity :
+		   2ULL * ch->max_msg + 4096);
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	if (ch->role == KIPC_CONSUMER && (ch->flags & KIPC_F_CREDENTIALS))
+		setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
+}
+
+static void unix_close(struct kipc_chan *ch)
+{
+	for (int i = 0; i < ch->nconn; i++)
+		kipc__close_fd(ch->conns[i]);
+	free(ch->conns);
+	ch->conns = NULL;
+	ch->nconn = 0;
+	kipc__close_fd(ch->fd);
+	kipc__close_fd(ch->lfd);
+	kipc__close_fd(ch->epfd);
+	ch->fd = ch->lfd = ch->epfd = -1;
+	free(ch->buf);
+	ch->buf = NULL;
+}
+
+static int unix_pair(struct kipc_chan *tx, struct kipc_chan *rx)
+{
+	int sv[2], saved = errno, ret;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv)) {
+		ret = -errno;
+		errno = saved;
+		return ret;
+	}
+	tx->fd = sv[0];
+	rx->fd = sv[1];
+	unix_tune(tx, sv[0]);
+	unix_tune(rx, sv[1]);
+	errno = saved;
+	ret = unix_alloc_buf(tx);
+	if (!ret)
+		ret = unix_alloc_buf(rx);
+	if (ret) {
+		unix_close(tx);
+		unix_close(rx);
+	}
+	return ret;
+}
+
+static int unix_addr(const char *name, struct sockaddr_un *a, const char *suffix)
+{
+	memset(a, 0, sizeof(*a));
+	a->sun_family = AF_UNIX;
+	return kipc__path(a->sun_path, sizeof(a->sun_path), name, suffix);
+}
+
+static int unix_create(struct kipc_chan *ch, const char *name)
+{
+	struct sockaddr_un a, t;
+	struct epoll_event ev = { .events = EPOLLIN };
+	int saved = errno, ret;
+
+	if (ch->role != KIPC_CONSUMER || (ch->flags & KIPC_F_MULTI_CONSUMER))
+		return -EOPNOTSUPP;	/* the one consumer creates the name */
+	ret = unix_addr(name, &a, ".sock");
+	if (!ret)
+		ret = unix_addr(name, &t, ".sock.tmp");
+	if (ret)
+		return ret;
+	if (snprintf(t.sun_path, sizeof(t.sun_path), "%s.%d", a.sun_path,
+		     (int)getpid()) >= (int)sizeof(t.sun_path))
+		return -ENAMETOOLONG;
+	if (!access(a.sun_path, F_OK))
+		return -EEXIST;
+	ret = unix_alloc_buf(ch);
+	if (ret)
+		return ret;
+	ch->lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (ch->lfd < 0)
+		goto out_errno;
+	unix_tune(ch, ch->lfd);
+	unlink(t.sun_path);
+	/* Bind under a temporary name, set the mode, then rename into place. */
+	if (bind(ch->lfd, (struct sockaddr *)&t, sizeof(t)) ||
+	    chmod(t.sun_path, ch->mode) || listen(ch->lfd, 128))
+		goto out_unlink;
+	if (link(t.sun_path, a.sun_path))
+		goto out_unlink;
+	unlink(t.sun_path);
+	ch->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (ch->epfd < 0 || epoll_ctl(ch->epfd, EPOLL_CTL_ADD, ch->lfd, &ev)) {
+		ret = -errno;
+		unlink(a.sun_path);
+		goto out_close;
+	}
+	errno = saved;
+	return 0;
+out_unlink:
+	ret = -errno;
+	unlink(t.sun_path);
+	goto out_close;
+out_errno:
+	ret = -errno;
+out_close:
+	unix_close(ch);
+	errno = saved;
+	return ret;
+}
+
+static int unix_open(struct kipc_chan *ch, const char *name)
+{
+	struct sockaddr_un a;
+	int saved = errno, ret;
+
+	ret = unix_addr(name, &a, ".sock");
+	if (ret)
+		return ret;
+	if (access(a.sun_path, F_OK) && errno == ENOENT) {
+		errno = saved;
+		return -ENOENT;
+	}
+	if (ch->role != KIPC_PRODUCER)
+		return -EOPNOTSUPP;	/* one consumer: its creator */
+	ret = unix_alloc_buf(ch);
+	if (ret)
+		return ret;
+	ch->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (ch->fd < 0)
+		goto out_errno;
+	unix_tune(ch, ch->fd);
+	if (connect(ch->fd, (struct sockaddr *)&a, sizeof(a)))
+		goto out_errno;
+	if (fcntl(ch->fd, F_SETFL, O_NONBLOCK))
+		goto out_errno;
+	errno = saved;
+	return 0;
+out_errno:
+	ret = -errno;
+	unix_close(ch);
+	errno = saved;
+	return ret;
+}
+
+static int unix_unlink(const char *name)
+{
+	struct sockaddr_un a;
+	int saved = errno, ret;
+
+	ret = unix_addr(name, &a, ".sock");
+	if (ret)
+		return ret;
+	ret = unlink(a.sun_path) ? -errno : 0;
+	errno = saved;
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+
+static int unix_sendv(struct kipc_chan *ch, const struct iovec *iov, int iovcnt,
+		      size_t len, uint64_t deadline)
+{
+	struct msghdr mh = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt };
+	int saved = errno, ret;
+	ssize_t n;
+
+	for (;;) {
+		n = sendmsg(ch->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n >= 0) {
+			ret = (int)len;
+			break;
+		}
+		ret = sock_err();
+		if (ret != -EAGAIN && ret != -EINTR)
+			break;
+		ret = kipc__wait_fd(ch->fd, POLLOUT, deadline);
+		if (ret < 0)
+			break;
+	}
+	errno = saved;
+	return ret;
+}
+
+static void unix_take_cred(struct msghdr *mh, struct kipc_msg *c)
+{
+	c->flags = 0;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_CREDENTIALS &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(struct ucred))) {
+			struct ucred uc;
+
+			memcpy(&uc, CMSG_DATA(cm), sizeof(uc));
+			c->pid = uc.pid;
+			c->uid = uc.uid;
+			c->gid = uc.gid;
+			c->flags = KIPC_MSG_CRED;
+		} else if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+			/* fds are not part of the channel API: close them */
+			int nfd = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+
+			for (int i = 0; i < nfd; i++) {
+				int fd;
+
+				memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+				kipc__close_fd(fd);
+			}
+		}
+	}
+}
+
+/* One recvmsg into @buf on @fd: length, 0 (EOF of fd), or -errno. */
+static int unix_recv_fd(int fd, void *buf, size_t cap, struct kipc_msg *cred)
+{
+	union {
+		char b[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(16 * sizeof(int))];
+		struct cmsghdr align;
+	} cbuf;
+	struct iovec iov = { .iov_base = buf, .iov_len = cap };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf.b, .msg_controllen = sizeof(cbuf.b),
+	};
+	ssize_t n;
+
+	n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
+	if (n < 0)
+		return sock_err();
+	unix_take_cred(&mh, cred);
+	if ((size_t)n > cap)
+		return -EMSGSIZE;	/* longer than our max_msg: dropped */
+	return (int)n;
+}
+
+static void unix_drop_conn(struct kipc_chan *ch, int i)
+{
+	epoll_ctl(ch->epfd, EPOLL_CTL_DEL, ch->conns[i], NULL);
+	kipc__close_fd(ch->conns[i]);
+	ch->conns[i] = ch->conns[--ch->nconn];
+}
+
+static void unix_accept(struct kipc_chan *ch)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	int fd, one = 1;
+
+	while ((fd = accept4(ch->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
+		if (ch->nconn == ch->conn_cap) {
+			int cap = ch->conn_cap ? 2 * ch->conn_cap : 8;
+			int *n = realloc(ch->conns, (size_t)cap * sizeof(int));
+
+			if (!n) {
+				kipc__close_fd(fd);
+				return;
+			}
+			ch->conns = n;
+			ch->conn_cap = cap;
+		}
+		if (ch->flags & KIPC_F_CREDENTIALS)
+			setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
+		ev.data.fd = fd;
+		epoll_ctl(ch->epfd, EPOLL_CTL_ADD, fd, &ev);
+		ch->conns[ch->nconn++] = fd;
+		ch->ever_connected = 1;
+	}
+}
+
+/*
+ * Fetch the next message into ch->buf (ch->msg_ready = its length).
+ * Returns 1, 0 at end of stream, or -errno.
+ */
+static int unix_fetch(struct kipc_chan *ch, uint64_t deadline)
+{
+	int saved = errno, ret;
+
+	if (ch->msg_ready)
+		return 1;
+	for (;;) {
+		if (ch->lfd < 0) {
+			ret = unix_recv_fd(ch->fd, ch->buf, ch->buf_cap, &ch->msg_cred);
+			if (ret == -EAGAIN || ret == -EINTR) {
+				ret = kipc__wait_fd(ch->fd, POLLIN, deadline);
+				if (ret < 0)
+					break;
+				continue;
+			}
+		} else {
+			unix_accept(ch);
+			ret = -EAGAIN;
+			for (int k = 0; k < ch->nconn && ret == -EAGAIN; k++) {
+				int i = (ch->conn_next + k) % ch->nconn;
+
+				ret = unix_recv_fd(ch->conns[i], ch->buf, ch->buf_cap,
+						   &ch->msg_cred);
+				if (ret == 0 || ret == -EPIPE) {
+					unix_drop_conn(ch, i);
+					ret = -EAGAIN;
+					k = -1;		/* rescan from conn_next */
+					if (!ch->nconn)
+						break;
+				} else if (ret > 0) {
+					ch->conn_next = (i + 1) % ch->nconn;
+				}
+			}
+			if (ret == -EAGAIN && !ch->nconn && ch->ever_connected)
+				ret = 0;	/* every producer has gone */
+			if (ret == -EAGAIN || ret == -EINTR) {
+				ret = kipc__wait_fd(ch->epfd, POLLIN, deadline);
+				if (ret < 0)
+					break;
+				continue;
+			}
+		}
+		if (ret > 0)
+			ch->msg_ready = (size_t)ret;
+		break;
+	}
+	errno = saved;
+	return ret > 0 ? 1 : ret;
+}
+
+static int unix_recv(struct kipc_chan *ch, struct kipc_msg *m, uint64_t deadline)
+{
+	int ret;
+
+	/* Fast path: straight into the caller's buffer when it is big enough. */
+	if (!ch->msg_ready && ch->lfd < 0 && m->len >= ch->max_msg) {
+		for (;;) {
+			ret = unix_recv_fd(ch->fd, m->buf, m->len, m);
+			if (ret != -EAGAIN && ret != -EINTR)
+				return ret;
+			ret = kipc__wait_fd(ch->fd, POLLIN, deadline);
+			if (ret < 0)
+				return ret;
+		}
+	}
+	ret = unix_fetch(ch, deadline);
+	if (ret <= 0)
+		return ret;
+	if (ch->msg_ready > m->len)
+		return -EMSGSIZE;	/* stays buffered */
+	memcpy(m->buf, ch->buf, ch->msg_ready);
+	m->flags = ch->msg_cred.flags;
+	m->pid = ch->msg_cred.pid;
+	m->uid = ch->msg_cred.uid;
+	m->gid = ch->msg_cred.gid;
+	ret = (int)ch->msg_ready;
+	ch->msg_ready = 0;
+	return ret;
+}
+
+static int unix_peek(struct kipc_chan *ch, const void **buf, uint64_t deadline)
+{
+	int ret = unix_fetch(ch, deadline);
+
+	if (ret <= 0)
+		return ret;
+	*buf = ch->buf;
+	return (int)ch->msg_ready;
+}
+
+static int unix_release(struct kipc_chan *ch)
+{
+	ch->msg_ready = 0;
+	return 0;
+}
+
+static int unix_reserve(struct kipc_chan *ch, void **buf, size_t len,
+			uint64_t deadline)
+{
+	int ret;
+
+	if (len > ch->buf_cap)
+		return -EMSGSIZE;
+	/* Wait for room now, so that commit rarely has to. */
+	ret = kipc__wait_fd(ch->fd, POLLOUT, deadline);
+	if (ret < 0)
+		return ret;
+	*buf = ch->buf;
+	return 0;
+}
+
+static int unix_commit(struct kipc_chan *ch, size_t len)
+{
+	struct iovec iov = { .iov_base = ch->buf, .iov_len = len };
+	int ret = unix_sendv(ch, &iov, 1, len, KIPC_FOREVER);
+
+	return ret < 0 ? ret : 0;
+}
+
+static int unix_abort(struct kipc_chan *ch)
+{
+	(void)ch;
+	return 0;
+}
+
+static int unix_poll_events(struct kipc_chan *ch)
+{
+	return ch->role == KIPC_CONSUMER ? POLLIN : POLLOUT;
+}
+
+static int unix_poll_arm(struct kipc_chan *ch)
+{
+	int fd = ch->epfd >= 0 ? ch->epfd : ch->fd;
+	int ret;
+
+	if (ch->msg_ready)
+		return 1;
+	ret = kipc__wait_fd(fd, (short)unix_poll_events(ch), KIPC_NOWAIT);
+	if (ret == -EAGAIN)
+		return 0;
+	return ret < 0 ? ret : 1;
+}
+
+const struct kipc_backend_ops kipc__unix_ops = {
+	.name = "unix",
+	.guarantees = KIPC_F_MULTI_PRODUCER | KIPC_F_MULTI_CONSUMER |
+		      KIPC_F_CREDENTIALS,
+	.available = unix_available,
+	.pair = unix_pair,
+	.create = unix_create,
+	.open = unix_open,
+	.unlink = unix_unlink,
+	.close = unix_close,
+	.sendv = unix_sendv,
+	.recv = unix_recv,
+	.reserve = unix_reserve,
+	.commit = unix_commit,
+	.abort = unix_abort,
+	.peek = unix_peek,
+	.release = unix_release,
+	.poll_arm = unix_poll_arm,
+	.poll_events = unix_poll_events,
+};

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later OR MIT */
+/*
+ * Shared by kipc's selftests, on top of the kernel's kselftest_harness.h.
+ *
+ * KIPC_TEST_HARNESS_MAIN replaces TEST_HARNESS_MAIN.  It multiplies every
+ * test's timeout by $KIPC_TIMEOUT_SCALE (an integer, default 1) before
+ * running the tests.  The timeouts are watchdogs that turn a hang into a
+ * failure, never performance limits; the slow lanes (the KASAN kernel
+ * under emulation) set a larger scale instead of every test carrying the
+ * worst case.
+ *
+ * Copyright (C) 2026 The kipc authors.
+ */
+#ifndef KIPC_TEST_H
+#define KIPC_TEST_H
+
+#include <stdlib.h>
+
+#define KIPC_TEST_HARNESS_MAIN						\
+static void kipc_test_scale_timeouts(void)				\
+{									\
+	const char *s = getenv("KIPC_TIMEOUT_SCALE");			\
+	struct __fixture_metadata *f;					\
+	struct __test_metadata *t;					\
+	int k = s ? atoi(s) : 1;					\
+									\
+	if (k <= 1 || k > 100)						\
+		return;							\
+	for (f = __fixture_list; f; f = f->next)			\
+		for (t = f->tests; t; t = t->next)			\
+			t->timeout *= k;				\
+}									\
+									\
+int main(int argc, char **argv)						\
+{									\
+	kipc_test_scale_timeouts();					\
+	return test_harness_run(argc, argv);				\
+}
+
+#endif /* KIPC_TEST_H */

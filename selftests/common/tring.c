@@ -1,0 +1,454 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+/*
+ * tring - the selftests' own small implementation of the kipc ring
+ * protocol (see tring.h and include/uapi/linux/kipc.h).
+ *
+ * Copyright (C) 2026 The kipc authors.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tring.h"
+
+#define LOAD_ACQ(p)	__atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define LOAD(p)		__atomic_load_n((p), __ATOMIC_RELAXED)
+#define STORE_REL(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define STORE(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define MB()		__atomic_thread_fence(__ATOMIC_SEQ_CST)
+
+int tring_dev(void)
+{
+	int fd = open("/dev/kipc", O_RDWR | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int tring_create(int dev, uint64_t size, uint32_t flags, uint32_t role,
+		 const char *name, uint32_t mode, uint32_t fd_flags)
+{
+	struct kipc_ring_create rc;
+	int ret;
+
+	memset(&rc, 0, sizeof(rc));
+	rc.flags = flags;
+	rc.role = role;
+	rc.data_size = size;
+	rc.name = (uintptr_t)name;
+	rc.mode = mode;
+	rc.fd_flags = fd_flags;
+	ret = ioctl(dev, KIPC_IOC_RING_CREATE, &rc);
+	if (ret < 0)
+		return -errno;
+	return ret == rc.fd ? ret : -EPROTO;
+}
+
+int tring_open(int dev, const char *name, uint32_t role, uint32_t fd_flags)
+{
+	struct kipc_open op;
+	int ret;
+
+	memset(&op, 0, sizeof(op));
+	op.name = (uintptr_t)name;
+	op.type = KIPC_OBJ_RING;
+	op.role = role;
+	op.fd_flags = fd_flags;
+	ret = ioctl(dev, KIPC_IOC_OPEN, &op);
+	if (ret < 0)
+		return -errno;
+	return ret == op.fd ? ret : -EPROTO;
+}
+
+int tring_unlink(int dev, const char *name)
+{
+	struct kipc_unlink ul;
+
+	memset(&ul, 0, sizeof(ul));
+	ul.name = (uintptr_t)name;
+	ul.type = KIPC_OBJ_RING;
+	return ioctl(dev, KIPC_IOC_UNLINK, &ul) < 0 ? -errno : 0;
+}
+
+int tring_map(struct tring *r, int fd, uint32_t role)
+{
+	const struct kipc_ring_info *info;
+	void *map;
+
+	memset(r, 0, sizeof(*r));
+	r->fd = -1;
+	info = mmap(NULL, sysconf(_SC_PAGESIZE), PROT_READ, MAP_SHARED, fd,
+		    KIPC_RING_OFF_INFO);
+	if (info == MAP_FAILED)
+		return -errno;
+	if (info->magic != KIPC_RING_MAGIC || info->data_size < 4096 ||
+	    (info->data_size & (info->data_size - 1)) ||
+	    info->map_size != KIPC_RING_MAP_SIZE(info->page_size, info->data_size)) {
+		munmap((void *)info, sysconf(_SC_PAGESIZE));
+		return -EPROTO;
+	}
+	map = mmap(NULL, info->map_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   fd, KIPC_RING_OFF_RING);
+	if (map == MAP_FAILED) {
+		int err = -errno;
+
+		munmap((void *)info, sysconf(_SC_PAGESIZE));
+		return err;
+	}
+	r->fd = fd;
+	r->role = role;
+	r->info = info;
+	r->map = map;
+	r->map_len = info->map_size;
+	r->ctrl = (struct kipc_ring_ctrl *)((char *)map + info->ctrl_offset);
+	r->data = (unsigned char *)map + info->data_offset;
+	r->size = info->data_size;
+	r->mask = info->data_size - 1;
+	r->max_record = info->max_record;
+	r->mpsc = info->flags & KIPC_RING_F_MPSC;
+	return 0;
+}
+
+void tring_unmap(struct tring *r)
+{
+	if (r->map)
+		munmap(r->map, r->map_len);
+	if (r->info)
+		munmap((void *)r->info, sysconf(_SC_PAGESIZE));
+	if (r->fd >= 0)
+		close(r->fd);
+	memset(r, 0, sizeof(*r));
+	r->fd = -1;
+}
+
+int tring_wait(int fd, uint32_t event, uint32_t seq, uint64_t deadline_ns,
+	       uint32_t flags)
+{
+	struct kipc_ring_wait w;
+	int ret;
+
+	memset(&w, 0, sizeof(w));
+	w.event = event;
+	w.seq = seq;
+	w.flags = flags;
+	w.timeout = deadline_ns;
+	ret = ioctl(fd, KIPC_RING_IOC_WAIT, &w);
+	return ret < 0 ? -errno : ret;
+}
+
+int tring_wake(int fd, uint32_t event)
+{
+	struct kipc_ring_wake wk;
+
+	memset(&wk, 0, sizeof(wk));
+	wk.event = event;
+	return ioctl(fd, KIPC_RING_IOC_WAKE, &wk) < 0 ? -errno : 0;
+}
+
+uint64_t tring_now_ns(int clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+uint64_t tring_deadline_ms(uint64_t ms)
+{
+	return tring_now_ns(CLOCK_MONOTONIC) + ms * 1000000ULL;
+}
+
+/*
+ * The waker's half of the protocol: publish (done by the caller with a
+ * release store), full barrier, and WAKE only if a sleeper announced
+ * itself.  Reading the flag before the xchg keeps the common case, an
+ * awake peer, free of atomics as well as of syscalls.
+ */
+static void tring_notify(struct tring *r, uint32_t *need_wake, uint32_t *seq,
+			 uint32_t event)
+{
+	MB();
+	if (LOAD(need_wake) && __atomic_exchange_n(need_wake, 0, __ATOMIC_SEQ_CST)) {
+		__atomic_fetch_add(seq, 1, __ATOMIC_SEQ_CST);
+		tring_wake(r->fd, event);
+		r->nr_wakes++;
+	}
+}
+
+void *tring_reserve(struct tring *r, uint32_t len, uint64_t *pos)
+{
+	uint64_t space = KIPC_REC_SPACE(len);
+	uint64_t head, tail;
+
+	if (len > r->max_record)
+		return NULL;
+	if (!r->mpsc) {
+		tail = LOAD(&r->ctrl->tail);
+		head = LOAD_ACQ(&r->ctrl->head);
+		if (tail - head > r->size || tail + space - head > r->size)
+			return NULL;
+	} else {
+		/* Head first: head <= tail holds for any tail read later. */
+		head = LOAD_ACQ(&r->ctrl->head);
+		tail = LOAD(&r->ctrl->tail);
+		do {
+			if (tail - head > r->size || tail + space - head > r->size)
+				return NULL;
+		} while (!__atomic_compare_exchange_n(&r->ctrl->tail, &tail,
+						      tail + space, false,
+						      __ATOMIC_ACQ_REL,
+						      __ATOMIC_RELAXED));
+	}
+	*pos = tail;
+	return r->data + (tail & r->mask) + sizeof(struct kipc_rec_hdr);
+}
+
+void tring_commit(struct tring *r, uint64_t pos, uint32_t len)
+{
+	struct kipc_rec_hdr *hdr = (void *)(r->data + (pos & r->mask));
+
+	hdr->type = KIPC_REC_DATA;
+	if (!r->mpsc) {
+		hdr->len = len | KIPC_REC_COMMIT;
+		STORE_REL(&r->ctrl->tail, pos + KIPC_REC_SPACE(len));
+	} else {
+		STORE_REL(&hdr->len, len | KIPC_REC_COMMIT);
+	}
+	tring_notify(r, &r->ctrl->read_need_wake, &r->ctrl->read_seq,
+		     KIPC_EV_READABLE);
+}
+
+int tring_reserve_wait(struct tring *r, uint32_t len, void **payload,
+		       uint64_t *pos, uint64_t deadline_ns)
+{
+	uint32_t seq;
+	int ret;
+
+	if (len > r->max_record)
+		return -EMSGSIZE;
+	for (;;) {
+		*payload = tring_reserve(r, len, pos);
+		if (*payload)
+			return 0;
+		seq = LOAD_ACQ(&r->ctrl->write_seq);
+		*payload = tring_reserve(r, len, pos);
+		if (*payload)
+			return 0;
+		STORE(&r->ctrl->write_need_wake, 1);
+		MB();
+		*payload = tring_reserve(r, len, pos);
+		if (*payload)
+			return 0;
+		r->nr_waits++;
+		ret = tring_wait(r->fd, KIPC_EV_WRITABLE, seq, deadline_ns, 0);
+		if (ret < 0)
+			return ret;
+	}
+}
+
+int tring_peek(struct tring *r, const void **payload, uint32_t *len)
+{
+	for (;;) {
+		uint64_t head = LOAD(&r->ctrl->head);
+		struct kipc_rec_hdr *hdr = (void *)(r->data + (head & r->mask));
+		uint64_t tail, space;
+		uint32_t l;
+
+		if (head & (KIPC_REC_ALIGN - 1))
+			return -EIO;
+		if (!r->mpsc) {
+			tail = LOAD_ACQ(&r->ctrl->tail);
+			if (tail == head)
+				return 0;
+			l = LOAD(&hdr->len);
+		} else {
+			l = LOAD_ACQ(&hdr->len);
+			if (!(l & KIPC_REC_COMMIT))
+				return 0;
+			tail = LOAD(&r->ctrl->tail);
+		}
+		l &= KIPC_REC_LEN_MASK;
+		space = KIPC_REC_SPACE(l);
+		/* Nothing here is trusted: a record must fit what was published. */
+		if (l > r->max_record || tail - head > r->size || space > tail - head)
+			return -EIO;
+		if (LOAD(&hdr->type) == KIPC_REC_PAD) {
+			tring_consume(r, l);
+			continue;
+		}
+		if (LOAD(&hdr->type) != KIPC_REC_DATA)
+			return -EIO;
+		*payload = hdr + 1;
+		*len = l;
+		return 1;
+	}
+}
+
+void tring_consume(struct tring *r, uint32_t len)
+{
+	uint64_t head = LOAD(&r->ctrl->head);
+	uint64_t space = KIPC_REC_SPACE(len);
+
+	/* MPSC: a future reservation must start on zeroes ("not committed"). */
+	if (r->mpsc)
+		memset(r->data + (head & r->mask), 0, space);
+	STORE_REL(&r->ctrl->head, head + space);
+	tring_notify(r, &r->ctrl->write_need_wake, &r->ctrl->write_seq,
+		     KIPC_EV_WRITABLE);
+}
+
+int tring_peek_wait(struct tring *r, const void **payload, uint32_t *len,
+		    uint64_t deadline_ns)
+{
+	uint32_t seq;
+	int ret;
+
+	for (;;) {
+		ret = tring_peek(r, payload, len);
+		if (ret)
+			return ret < 0 ? ret : 0;
+		seq = LOAD_ACQ(&r->ctrl->read_seq);
+		ret = tring_peek(r, payload, len);
+		if (ret)
+			return ret < 0 ? ret : 0;
+		STORE(&r->ctrl->read_need_wake, 1);
+		MB();
+		ret = tring_peek(r, payload, len);
+		if (ret)
+			return ret < 0 ? ret : 0;
+		r->nr_waits++;
+		ret = tring_wait(r->fd, KIPC_EV_READABLE, seq, deadline_ns, 0);
+		if (ret == KIPC_WAIT_HUP) {
+			/* No producer left: what is committed is visible. */
+			ret = tring_peek(r, payload, len);
+			if (ret)
+				return ret < 0 ? ret : 0;
+			return -ENODATA;
+		}
+		if (ret < 0)
+			return ret;
+	}
+}
+
+/*
+ * Test payloads.  Record number @seq of @producer has a length that both
+ * sides derive from (producer, seq), so a lost, duplicated or reordered
+ * record shows as a wrong length, sequence number or content.
+ *
+ *   len >= 16: u64 seq, u32 producer, u32 checksum (FNV-1a of the
+ *              rest), then pattern bytes;
+ *   len < 16:  byte 0 = producer << 6 | (seq & 63), then pattern bytes.
+ *
+ * Most records are short so that a million of them stay cheap under
+ * emulation; one in 128 is of any size up to @max, and every 100000th
+ * is exactly @max.
+ */
+struct tring_test_hdr {
+	uint64_t seq;
+	uint32_t producer;
+	uint32_t csum;
+};
+
+static uint64_t tring_mix(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ULL;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+uint32_t tring_test_len(uint32_t producer, uint64_t seq, uint32_t max)
+{
+	uint64_t h = tring_mix(((uint64_t)producer << 48) ^ seq);
+
+	if (seq % 100000 == 99999)
+		return max;
+	if ((h & 127) == 0)
+		return 1 + (h >> 8) % max;
+	return 1 + (h >> 8) % (max < 48 ? max : 48);
+}
+
+static unsigned char tring_pattern(uint64_t seq, uint32_t i)
+{
+	return (unsigned char)(seq * 131 + i * 7 + (i >> 8));
+}
+
+static uint32_t tring_fnv(const unsigned char *p, uint32_t len, uint64_t seq,
+			  bool fill)
+{
+	uint32_t h = 2166136261u;
+	uint32_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c;
+
+		if (fill)
+			((unsigned char *)p)[i] = tring_pattern(seq, i);
+		c = p[i];
+		h = (h ^ c) * 16777619u;
+	}
+	return h;
+}
+
+void tring_test_fill(void *p, uint32_t len, uint32_t producer, uint64_t seq)
+{
+	unsigned char *b = p;
+	uint32_t i;
+
+	if (len >= sizeof(struct tring_test_hdr)) {
+		struct tring_test_hdr h = { .seq = seq, .producer = producer };
+
+		h.csum = tring_fnv(b + sizeof(h), len - sizeof(h), seq, true);
+		memcpy(b, &h, sizeof(h));
+		return;
+	}
+	b[0] = (unsigned char)(producer << 6 | (seq & 63));
+	for (i = 1; i < len; i++)
+		b[i] = tring_pattern(seq, i);
+}
+
+int tring_test_producer(const void *p, uint32_t len)
+{
+	struct tring_test_hdr h;
+
+	if (len >= sizeof(h)) {
+		memcpy(&h, p, sizeof(h));
+		return h.producer < 64 ? (int)h.producer : -1;
+	}
+	return len ? ((const unsigned char *)p)[0] >> 6 : -1;
+}
+
+const char *tring_test_check(const void *p, uint32_t len, uint32_t producer,
+			     uint64_t seq, uint32_t max)
+{
+	const unsigned char *b = p;
+	uint32_t i;
+
+	if (len != tring_test_len(producer, seq, max))
+		return "length (lost, duplicated or reordered record)";
+	if (len >= sizeof(struct tring_test_hdr)) {
+		struct tring_test_hdr h;
+
+		memcpy(&h, b, sizeof(h));
+		if (h.seq != seq)
+			return "sequence number";
+		if (h.producer != producer)
+			return "producer";
+		if (h.csum != tring_fnv(b + sizeof(h), len - sizeof(h), seq, false))
+			return "checksum";
+		if (len > sizeof(h) &&
+		    b[len - 1] != tring_pattern(seq, len - 1 - sizeof(h)))
+			return "content";
+		return NULL;
+	}
+	if (b[0] != (unsigned char)(producer << 6 | (seq & 63)))
+		return "short record tag";
+	for (i = 1; i < len; i++)
+		if (b[i] != tring_pattern(seq, i))
+			return "short record content";
+	return NULL;
+}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later OR MIT */
+/*
+ * tring - a deliberately small producer/consumer for the kipc ring UAPI,
+ * used by the selftests to drive the kernel.  It follows the protocol of
+ * include/uapi/linux/kipc.h to the letter and checks every value it
+ * reads from the shared pages, so a test can point a hostile peer at it.
+ * It is not libkipc and does not try to be fast.
+ *
+ * Functions return 0, a count, or -errno; they never leave errno as the
+ * only report.
+ *
+ * Copyright (C) 2026 The kipc authors.
+ */
+#ifndef KIPC_SELFTEST_TRING_H
+#define KIPC_SELFTEST_TRING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <linux/kipc.h>
+
+struct tring {
+	int fd;
+	uint32_t role;
+	bool mpsc;
+	const struct kipc_ring_info *info;
+	struct kipc_ring_ctrl *ctrl;
+	unsigned char *data;		/* first copy; the second follows */
+	void *map;
+	size_t map_len;
+	uint64_t size;
+	uint64_t mask;
+	uint64_t max_record;
+	/* Statistics, per process. */
+	uint64_t nr_waits;		/* WAIT calls that were made */
+	uint64_t nr_wakes;		/* WAKE calls that were made */
+};
+
+/* Open /dev/kipc: an fd or -errno. */
+int tring_dev(void);
+
+/* KIPC_IOC_RING_CREATE: the ring fd or -errno. */
+int tring_create(int dev, uint64_t size, uint32_t flags, uint32_t role,
+		 const char *name, uint32_t mode, uint32_t fd_flags);
+/* KIPC_IOC_OPEN of a ring: the fd or -errno. */
+int tring_open(int dev, const char *name, uint32_t role, uint32_t fd_flags);
+int tring_unlink(int dev, const char *name);
+
+/* Map @fd (INFO and RING) into @r: 0 or -errno.  @r takes the fd. */
+int tring_map(struct tring *r, int fd, uint32_t role);
+void tring_unmap(struct tring *r);	/* and closes the fd */
+
+/* Raw ioctls: the ioctl's return value, or -errno. */
+int tring_wait(int fd, uint32_t event, uint32_t seq, uint64_t deadline_ns,
+	       uint32_t flags);
+int tring_wake(int fd, uint32_t event);
+
+/* Absolute CLOCK_MONOTONIC deadline @ms from now. */
+uint64_t tring_deadline_ms(uint64_t ms);
+uint64_t tring_now_ns(int clock);
+
+/*
+ * Producer.  tring_reserve() returns the payload address of a record of
+ * @len bytes (contiguous thanks to the double mapping) and its position,
+ * or NULL when the ring has no room.  tring_reserve_wait() sleeps for
+ * room: 0, -EPIPE (no consumer left), -ETIMEDOUT, -EINTR, -EMSGSIZE.
+ * tring_commit() publishes the record and wakes a sleeping consumer.
+ */
+void *tring_reserve(struct tring *r, uint32_t len, uint64_t *pos);
+int tring_reserve_wait(struct tring *r, uint32_t len, void **payload,
+		       uint64_t *pos, uint64_t deadline_ns);
+void tring_commit(struct tring *r, uint64_t pos, uint32_t len);
+
+/*
+ * Consumer.  tring_peek(): 1 and the next record, 0 when empty, -EIO when
+ * the shared pages make no sense.  tring_peek_wait(): 0 and a record,
+ * -ENODATA at end of stream (no producer left and the ring drained),
+ * -ETIMEDOUT, -EINTR, -EIO.  tring_consume() releases the record and
+ * wakes a sleeping producer.
+ */
+int tring_peek(struct tring *r, const void **payload, uint32_t *len);
+int tring_peek_wait(struct tring *r, const void **payload, uint32_t *len,
+		    uint64_t deadline_ns);
+void tring_consume(struct tring *r, uint32_t len);
+
+/* Test payloads: a sequence number and a checksum (see tring.c). */
+uint32_t tring_test_len(uint32_t producer, uint64_t seq, uint32_t max);
+void tring_test_fill(void *p, uint32_t len, uint32_t producer, uint64_t seq);
+/* NULL when the record is the expected one, else a short reason. */
+const char *tring_test_check(const void *p, uint32_t len, uint32_t producer,
+			     uint64_t seq, uint32_t max);
+/* For records of several producers: who sent it, or -1. */
+int tring_test_producer(const void *p, uint32_t len);
+
+#endif /* KIPC_SELFTEST_TRING_H */

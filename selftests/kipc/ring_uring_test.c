@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+/*
+ * kipc rings with io_uring: IORING_OP_POLL_ADD completes when data
+ * arrives and when the other side hangs up, for consumers and for
+ * producers.
+ *
+ * Copyright (C) 2026 The kipc authors.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <liburing.h>
+#include <poll.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/kipc.h>
+
+#include "kselftest_harness.h"
+#include "tring.h"
+
+FIXTURE(uring) {
+	int dev;
+	struct io_uring ring;
+	bool have_ring;
+};
+
+FIXTURE_SETUP(uring)
+{
+	struct kipc_info info;
+	int ret;
+
+	self->dev = tring_dev();
+	/* The 6.1 harness runs the test after a SKIP in setup: leave now. */
+	if (self->dev == -ENOENT || self->dev == -ENXIO || self->dev == -ENODEV)
+		SKIP(_exit(255), "kipc module not loaded");
+	ASSERT_LE(0, self->dev);
+	memset(&info, 0, sizeof(info));
+	ASSERT_EQ(0, ioctl(self->dev, KIPC_IOC_GET_INFO, &info));
+	if (!(info.features & KIPC_FEAT_RING))
+		SKIP(_exit(255), "kipc module without rings");
+	ret = io_uring_queue_init(8, &self->ring, 0);
+	if (ret == -ENOSYS || ret == -EPERM)
+		SKIP(_exit(255), "io_uring not available (%d)", ret);
+	ASSERT_EQ(0, ret);
+	self->have_ring = true;
+}
+
+FIXTURE_TEARDOWN(uring)
+{
+	if (self->have_ring)
+		io_uring_queue_exit(&self->ring);
+	if (self->dev >= 0)
+		close(self->dev);
+}
+
+static void make_pair(struct __test_metadata *_metadata, int dev, int *prod,
+		      int *cons)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "uring-%d", (int)getpid());
+	*cons = tring_create(dev, 4096, 0, KIPC_ROLE_CONSUMER, name, 0600, 0);
+	ASSERT_LE(0, *cons);
+	*prod = tring_open(dev, name, KIPC_ROLE_PRODUCER, 0);
+	ASSERT_LE(0, *prod);
+	ASSERT_EQ(0, tring_unlink(dev, name));
+}
+
+static void poll_add(struct __test_metadata *_metadata, struct io_uring *ring,
+		     int fd, unsigned int events, uint64_t tag)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+
+	ASSERT_NE(NULL, sqe);
+	io_uring_prep_poll_add(sqe, fd, events);
+	io_uring_sqe_set_data64(sqe, tag);
+	ASSERT_EQ(1, io_uring_submit(ring));
+}
+
+/* The completion of tag @tag, or fails; its result. */
+static int reap(struct __test_metadata *_metadata, struct io_uring *ring,
+		uint64_t tag, bool wait)
+{
+	struct io_uring_cqe *cqe;
+	int ret;
+
+	if (wait) {
+		struct __kernel_timespec ts = { .tv_sec = 120 };
+
+		ret = io_uring_wait_cqe_timeout(ring, &cqe, &ts);
+	} else {
+		ret = io_uring_peek_cqe(ring, &cqe);
+	}
+	if (ret)
+		return ret == -ETIME ? -ETIME : ret;
+	EXPECT_EQ(tag, io_uring_cqe_get_data64(cqe));
+	ret = cqe->res;
+	io_uring_cqe_seen(ring, cqe);
+	return ret;
+}
+
+/* Child: per byte from the pipe, one record; hang up at end of file. */
+static pid_t spawn_sender(int pfd, int cfd, int *go)
+{
+	int pipefd[2];
+	pid_t pid;
+
+	if (pipe2(pipefd, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		struct tring p;
+		uint64_t pos;
+		void *pl;
+		char c;
+
+		close(cfd);
+		close(pipefd[1]);
+		if (tring_map(&p, pfd, KIPC_ROLE_PRODUCER))
+			_exit(1);
+		while (read(pipefd[0], &c, 1) == 1) {
+			if (tring_reserve_wait(&p, 8, &pl, &pos, 0))
+				_exit(2);
+			memcpy(pl, "uringrec", 8);
+			tring_commit(&p, pos, 8);
+		}
+		_exit(0);
+	}
+	close(pipefd[0]);
+	*go = pipefd[1];
+	return pid;
+}
+
+TEST_F_TIMEOUT(uring, poll_add_data_and_hangup, 300)
+{
+	const void *rec;
+	struct tring c;
+	int pf, cf, go, st;
+	uint32_t len;
+	pid_t pid;
+
+	make_pair(_metadata, self->dev, &pf, &cf);
+	ASSERT_EQ(0, tring_map(&c, cf, KIPC_ROLE_CONSUMER));
+	pid = spawn_sender(pf, cf, &go);
+	ASSERT_LT(0, pid);
+	close(pf);
+
+	for (int i = 0; i < 3; i++) {
+		/* Armed by the poll itself: no explicit announcement. */
+		poll_add(_metadata, &self->ring, cf, POLLIN, 100 + i);
+		EXPECT_EQ(-EAGAIN, reap(_metadata, &self->ring, 0, false));
+		EXPECT_EQ(1, c.ctrl->read_need_wake);
+		ASSERT_EQ(1, write(go, "x", 1));
+		EXPECT_EQ(POLLIN, reap(_metadata, &self->ring, 100 + i, true));
+		ASSERT_EQ(1, tring_peek(&c, &rec, &len));
+		EXPECT_EQ(0, memcmp(rec, "uringrec", 8));
+		tring_consume(&c, len);
+	}
+	/* Ready at submission: completes at once. */
+	ASSERT_EQ(1, write(go, "x", 1));
+	ASSERT_EQ(0, tring_peek_wait(&c, &rec, &len, tring_deadline_ms(120000)));
+	poll_add(_metadata, &self->ring, cf, POLLIN, 200);
+	EXPECT_EQ(POLLIN, reap(_metadata, &self->ring, 200, true));
+	tring_consume(&c, len);
+
+	/* Hang-up wakes a pending poll. */
+	poll_add(_metadata, &self->ring, cf, POLLIN, 300);
+	EXPECT_EQ(-EAGAIN, reap(_metadata, &self->ring, 0, false));
+	close(go);
+	EXPECT_EQ(POLLHUP, reap(_metadata, &self->ring, 300, true));
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_EQ(0, st);
+	tring_unmap(&c);
+}
+
+TEST_F_TIMEOUT(uring, poll_add_room_and_hangup, 300)
+{
+	struct tring p;
+	uint64_t pos;
+	int pf, cf, st;
+	pid_t pid;
+	int go[2];
+
+	make_pair(_metadata, self->dev, &pf, &cf);
+	ASSERT_EQ(0, tring_map(&p, pf, KIPC_ROLE_PRODUCER));
+	while (tring_reserve(&p, 1000, &pos))
+		tring_commit(&p, pos, 1000);
+	ASSERT_EQ(0, pipe2(go, O_CLOEXEC));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		const void *rec;
+		struct tring c;
+		uint32_t len;
+		char x;
+
+		close(pf);
+		close(go[1]);
+		if (tring_map(&c, cf, KIPC_ROLE_CONSUMER))
+			_exit(1);
+		/* One record per byte, then exit (no consumer left). */
+		while (read(go[0], &x, 1) == 1) {
+			if (tring_peek_wait(&c, &rec, &len, 0))
+				_exit(2);
+			tring_consume(&c, len);
+		}
+		_exit(0);
+	}
+	close(cf);
+	close(go[0]);
+
+	/* No room for another 1000 bytes, but above lowat (16 bytes). */
+	poll_add(_metadata, &self->ring, pf, POLLOUT, 1);
+	EXPECT_EQ(POLLOUT, reap(_metadata, &self->ring, 1, true));
+	while (tring_reserve(&p, 8, &pos))
+		tring_commit(&p, pos, 8);
+	/* Now less than lowat is free. */
+	poll_add(_metadata, &self->ring, pf, POLLOUT, 2);
+	EXPECT_EQ(-EAGAIN, reap(_metadata, &self->ring, 0, false));
+	EXPECT_EQ(1, p.ctrl->write_need_wake);
+	ASSERT_EQ(1, write(go[1], "x", 1));
+	EXPECT_EQ(POLLOUT, reap(_metadata, &self->ring, 2, true));
+
+	/* Fill again, then the consumer leaves: POLLHUP. */
+	while (tring_reserve(&p, 8, &pos))
+		tring_commit(&p, pos, 8);
+	poll_add(_metadata, &self->ring, pf, POLLOUT, 3);
+	EXPECT_EQ(-EAGAIN, reap(_metadata, &self->ring, 0, false));
+	close(go[1]);
+	EXPECT_EQ(POLLHUP, reap(_metadata, &self->ring, 3, true) & POLLHUP);
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_EQ(0, st);
+	tring_unmap(&p);
+}
+
+TEST_HARNESS_MAIN
