@@ -1022,11 +1022,11 @@ static int kipc_queue_release(struct inode *inode, struct file *file)
 	if ((file->f_mode & FMODE_WRITE) && !--q->nr_senders &&
 	    kipc_queue_eof(q)) {
 		kipc_qwait_wake_all(q, &q->recv_waiters);
-		events |= EPOLLHUP | EPOLLIN | EPOLLRDNORM;
+		events |= EPOLLHUP;
 	}
 	if ((file->f_mode & FMODE_READ) && !--q->nr_receivers) {
 		kipc_qwait_wake_all(q, &q->send_waiters);
-		events |= EPOLLERR | EPOLLOUT | EPOLLWRNORM;
+		events |= EPOLLERR;
 	}
 	spin_unlock(&q->lock);
 
