@@ -157,6 +157,10 @@ static inline int kipc_fd_flags(u32 fd_flags)
 	return O_CLOEXEC | ((fd_flags & KIPC_FD_NONBLOCK) ? O_NONBLOCK : 0);
 }
 
+/* Queues (queue.c). */
+long kipc_ioc_queue_create(unsigned int cmd, void __user *uarg);
+u32 kipc_queue_max_msg_size(void);
+
 int kipc_obj_module_init(void);
 void kipc_obj_module_exit(void);
 

@@ -82,6 +82,8 @@ static long kipc_ioc_get_info(unsigned int cmd, void __user *uarg)
 	info.features = KIPC_FEAT_INFO | KIPC_FEAT_NAMES;
 	info.features |= KIPC_FEAT_RING;
 	info.max_ring_size = kipc_ring_max_size();
+	info.features |= KIPC_FEAT_QUEUE;
+	info.max_msg_size = kipc_queue_max_msg_size();
 	info.page_size = PAGE_SIZE;
 	info.struct_size = sizeof(info);
 
@@ -103,6 +105,8 @@ static long kipc_dev_ioctl(struct file *file, unsigned int cmd,
 		return kipc_ioc_unlink(cmd, uarg);
 	if (KIPC_IOC_MATCH(cmd, KIPC_IOC_LIST))
 		return kipc_ioc_list(cmd, uarg);
+	if (KIPC_IOC_MATCH(cmd, KIPC_IOC_QUEUE_CREATE))
+		return kipc_ioc_queue_create(cmd, uarg);
 	return -ENOTTY;
 }
 

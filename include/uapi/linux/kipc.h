@@ -465,4 +465,155 @@ struct kipc_list {
 #define KIPC_RING_IOC_WAIT	_IOW(KIPC_IOC_MAGIC, 0x10, struct kipc_ring_wait)
 #define KIPC_RING_IOC_WAKE	_IOW(KIPC_IOC_MAGIC, 0x11, struct kipc_ring_wake)
 
+/* ---------------------------------------------------------------------- */
+/* Queues                                                                  */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * A queue is a kernel-owned message queue: many senders, many receivers,
+ * copy in, copy out.  Messages keep their boundaries, have a priority in
+ * 0..KIPC_QUEUE_PRIO_MAX (higher is received first, FIFO within one
+ * priority) and carry the sender's credentials as the kernel saw them.
+ * A message holds 1..max_msg_size bytes.
+ *
+ * A queue fd with KIPC_ROLE_PRODUCER is a sender, one with
+ * KIPC_ROLE_CONSUMER a receiver.  read() receives one message of any
+ * priority, write() sends one at KIPC_QUEUE_PRIO_DEFAULT.  Once no sender
+ * fd is left and the queue is drained, receivers see end-of-stream (0
+ * from read() and the receive ioctls, EPOLLHUP); while no receiver fd is
+ * open, sends fail with -EPIPE and no SIGPIPE is raised.
+ *
+ * See Documentation/userspace-api/kipc-queue.rst.
+ */
+
+#define KIPC_QUEUE_PRIO_MAX	31
+#define KIPC_QUEUE_PRIO_DEFAULT	0
+#define KIPC_QUEUE_VEC_MAX	1024	/* messages per SENDV / RECVV */
+
+/* kipc_queue_xfer.flags, kipc_queue_mxfer.flags */
+#define KIPC_QUEUE_NONBLOCK	_BITUL(0)	/* -EAGAIN instead of blocking */
+#define KIPC_QUEUE_PEEK		_BITUL(1)	/* RECV: copy, do not remove */
+#define KIPC_QUEUE_REALTIME	_BITUL(2)	/* timeout on CLOCK_REALTIME */
+
+/* Return value of RECV / RECVV at end-of-stream (messages are never empty). */
+#define KIPC_QUEUE_EOF		0
+
+/**
+ * struct kipc_queue_create - argument of KIPC_IOC_QUEUE_CREATE
+ * @flags:	must be zero (no queue flags are defined yet)
+ * @role:	KIPC_ROLE_* of the returned fd (at least one)
+ * @max_msg_size: largest message, 1..max_msg_size module parameter
+ * @max_msgs:	most messages queued, 0..max_queue_msgs module parameter;
+ *		0 means "bounded by @max_bytes only"
+ * @max_bytes:	most payload bytes queued; 0 means @max_msgs * @max_msg_size.
+ *		Otherwise at least @max_msg_size.  @max_msgs and @max_bytes
+ *		may not both be zero.
+ * @name:	user pointer to a NUL-terminated name, or 0 for anonymous
+ * @mode:	permission bits (0..0777) checked by KIPC_IOC_OPEN
+ * @fd_flags:	KIPC_FD_*
+ * @fd:		out: the new queue fd (also the ioctl's return value)
+ * @reserved0:	must be zero
+ * @reserved:	must be zero
+ *
+ * Zero or malformed values give -EINVAL; values above a module
+ * parameter give -E2BIG.  Queued messages are charged to the creator's
+ * per-user byte limit when they are sent (-ENOSPC when exhausted).
+ */
+struct kipc_queue_create {
+	__u32 flags;
+	__u32 role;
+	__u32 max_msg_size;
+	__u32 max_msgs;
+	__u64 max_bytes;
+	__u64 name;
+	__u32 mode;
+	__u32 fd_flags;
+	__s32 fd;
+	__u32 reserved0;
+	__u64 reserved[4];
+};
+
+#define KIPC_QUEUE_CREATE_SIZE_VER0	80
+
+/**
+ * struct kipc_queue_msg - one message of a send or receive
+ * @buf:	user pointer to the payload (send) or the buffer (receive)
+ * @len:	send: payload length, 1..max_msg_size;
+ *		receive in: buffer size; out: message length, or the size
+ *		needed when the call fails with -EMSGSIZE
+ * @prio:	send: 0..KIPC_QUEUE_PRIO_MAX; receive out: the priority
+ * @pid:	receive out: sender's process id in the receiver's pid
+ *		namespace, 0 if the sender is not visible there;
+ *		send: must be zero
+ * @uid:	receive out: sender's effective uid in the receiver's user
+ *		namespace (overflowuid if unmapped); send: must be zero
+ * @gid:	receive out: sender's effective gid, likewise
+ * @reserved:	must be zero on send; zero on receive
+ */
+struct kipc_queue_msg {
+	__u64 buf;
+	__u32 len;
+	__u32 prio;
+	__s32 pid;
+	__u32 uid;
+	__u32 gid;
+	__u32 reserved;
+};
+
+/**
+ * struct kipc_queue_xfer - argument of KIPC_QUEUE_IOC_SEND / _RECV
+ * @msg:	the message
+ * @flags:	KIPC_QUEUE_NONBLOCK, KIPC_QUEUE_PEEK (RECV only),
+ *		KIPC_QUEUE_REALTIME
+ * @reserved0:	must be zero
+ * @timeout:	absolute, in ns, on CLOCK_MONOTONIC (or REALTIME); 0: none
+ * @reserved:	must be zero
+ *
+ * SEND returns 0.  RECV returns the message length (>= 1), or
+ * KIPC_QUEUE_EOF (0) at end-of-stream.
+ */
+struct kipc_queue_xfer {
+	struct kipc_queue_msg msg;
+	__u32 flags;
+	__u32 reserved0;
+	__u64 timeout;
+	__u64 reserved[2];
+};
+
+#define KIPC_QUEUE_XFER_SIZE_VER0	64
+
+/**
+ * struct kipc_queue_mxfer - argument of KIPC_QUEUE_IOC_SENDV / _RECVV
+ * @msgs:	user pointer to an array of struct kipc_queue_msg
+ * @count:	entries in @msgs, 1..KIPC_QUEUE_VEC_MAX
+ * @flags:	KIPC_QUEUE_NONBLOCK, KIPC_QUEUE_REALTIME
+ * @timeout:	absolute, in ns, for the whole call; 0: none
+ * @reserved:	must be zero
+ *
+ * Both return how many messages went through.  SENDV sends in order,
+ * blocking for each message as SEND would; RECVV blocks until one
+ * message is there, then takes what is queued without blocking again.
+ * An error after the first message ends the call with the count so far;
+ * an error on the first message is returned.  RECVV returns
+ * KIPC_QUEUE_EOF (0) at end-of-stream.
+ */
+struct kipc_queue_mxfer {
+	__u64 msgs;
+	__u32 count;
+	__u32 flags;
+	__u64 timeout;
+	__u64 reserved[2];
+};
+
+#define KIPC_QUEUE_MXFER_SIZE_VER0	40
+
+/* ioctl on /dev/kipc */
+#define KIPC_IOC_QUEUE_CREATE	_IOWR(KIPC_IOC_MAGIC, 0x05, struct kipc_queue_create)
+
+/* ioctls on a queue fd */
+#define KIPC_QUEUE_IOC_SEND	_IOW(KIPC_IOC_MAGIC, 0x20, struct kipc_queue_xfer)
+#define KIPC_QUEUE_IOC_RECV	_IOWR(KIPC_IOC_MAGIC, 0x21, struct kipc_queue_xfer)
+#define KIPC_QUEUE_IOC_SENDV	_IOW(KIPC_IOC_MAGIC, 0x22, struct kipc_queue_mxfer)
+#define KIPC_QUEUE_IOC_RECVV	_IOW(KIPC_IOC_MAGIC, 0x23, struct kipc_queue_mxfer)
+
 #endif /* _UAPI_LINUX_KIPC_H */

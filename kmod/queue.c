@@ -1,0 +1,1257 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * kipc - kernel message queues.
+ *
+ * A queue is a kernel-owned, multi-producer multi-consumer message queue
+ * with priorities.  Senders copy a message in, receivers copy it out;
+ * each message carries the sender's credentials, captured at send time
+ * and translated into the receiver's namespaces at receive time.  See
+ * Documentation/userspace-api/kipc-queue.rst for the user-space view.
+ *
+ * Copyright (C) 2026 The kipc authors.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/anon_inodes.h>
+#include <linux/build_bug.h>
+#include <linux/cred.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/hrtimer.h>
+#include <linux/list.h>
+#include <linux/module.h>
+#include <linux/overflow.h>
+#include <linux/pid.h>
+#include <linux/poll.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/seq_file.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/uaccess.h>
+#include <linux/user_namespace.h>
+#include <linux/wait.h>
+
+#include "kipc_core.h"
+
+/*
+ * Locking overview
+ * ================
+ *
+ * Lock order:
+ *
+ *   kipc_objs_lock (object.c, mutex; held around ops->fill)
+ *     kipc_queue.lock (spinlock)
+ *       task wake-up (wake_up_process)
+ *
+ * kipc_queue.poll_wq has its own lock; wake-ups of it are issued after
+ * kipc_queue.lock is dropped, and poll reads the queue state under
+ * kipc_queue.lock after poll_wait() added the entry, so a change made
+ * under the lock is either seen by ->poll or followed by a wake-up that
+ * finds the entry.
+ *
+ * User memory is never touched with kipc_queue.lock held.  A sender
+ * copies the payload into a new message first and then takes the lock to
+ * queue it.  A receiver takes messages off the lists under the lock
+ * (they are then "in flight": off the lists but still counted against
+ * the queue's limits and the owner's memory charge), drops the lock,
+ * copies them out, and retakes the lock either to free them ("commit")
+ * or, when the copy faulted, to put them back at the head of their
+ * priority ("put back"), so a bad buffer never loses a message.
+ *
+ * Sleeping follows ipc/mqueue.c.  A blocked task puts a struct
+ * kipc_qwait, on its stack, on kipc_queue.recv_waiters or send_waiters.
+ * Only a waker holding kipc_queue.lock removes it, and it passes the
+ * outcome in ->state:
+ *
+ *   KIPC_QW_WOKEN  something changed; retake the lock and look again.
+ *   KIPC_QW_READY  the transfer is done: a receiver finds the message in
+ *                  ->msg (hand-off, "pipelined send"), a sender's message
+ *                  ->msg has been queued ("pipelined receive").
+ *
+ *   waker (lock held)                     sleeper
+ *   list_del(&w->node)                    ...schedule() returns
+ *   get_task_struct(w->task)              if (smp_load_acquire(&w->state)
+ *   smp_store_release(&w->state, READY)       == READY) use w->msg, no lock
+ *   wake_up_process(task)                 else lock, look at w->state
+ *
+ * After the release store the waker does not touch @w again, since the
+ * sleeper may return at once and its stack is gone; the task reference
+ * keeps wake_up_process() safe.  Every wake-up is a hand-over of either a
+ * message or of the duty to look at the queue, and a woken receiver
+ * looks at the queue before it looks at signals and timeouts, so no
+ * wake-up is lost: a message queued for a woken receiver is taken by
+ * it, or by whoever emptied the queue before it.  A receiver that
+ * leaves a message queued (-EMSGSIZE, PEEK) passes the wake-up on.
+ */
+
+/* Upper bounds of the module parameters themselves. */
+#define KIPC_QUEUE_MSG_SIZE_HARD	(16 * SZ_1M)
+#define KIPC_QUEUE_MSGS_HARD		SZ_1M
+
+static unsigned int kipc_queue_max_msg = SZ_64K;
+module_param_named(max_msg_size, kipc_queue_max_msg, uint, 0644);
+MODULE_PARM_DESC(max_msg_size, "Largest queue message, in bytes (at most 16 MiB)");
+
+static unsigned int kipc_queue_max_msgs = 65536;
+module_param_named(max_queue_msgs, kipc_queue_max_msgs, uint, 0644);
+MODULE_PARM_DESC(max_queue_msgs, "Most messages one queue may hold (at most 1048576)");
+
+static bool kipc_queue_handoff = true;
+module_param_named(queue_handoff, kipc_queue_handoff, bool, 0644);
+MODULE_PARM_DESC(queue_handoff, "Hand a message straight to a waiting receiver");
+
+#define KIPC_QUEUE_NR_PRIO	(KIPC_QUEUE_PRIO_MAX + 1)
+
+/* SENDV copies in at most this many messages / bytes before queueing them. */
+#define KIPC_QUEUE_BATCH_MSGS	32
+#define KIPC_QUEUE_BATCH_BYTES	SZ_256K
+
+/**
+ * struct kipc_qmsg - one queued message
+ * @node:	on kipc_queue.prio[@prio] while queued; on a private list
+ *		while being prepared or in flight
+ * @pid:	sender's thread group, pinned
+ * @uid:	sender's effective uid at send time
+ * @gid:	sender's effective gid at send time
+ * @len:	payload bytes, 1..max_msg_size
+ * @prio:	0..KIPC_QUEUE_PRIO_MAX
+ * @data:	payload
+ */
+struct kipc_qmsg {
+	struct list_head node;
+	struct pid *pid;
+	kuid_t uid;
+	kgid_t gid;
+	u32 len;
+	u32 prio;
+	char data[];
+};
+
+/**
+ * struct kipc_queue - a message queue
+ * @obj:	common object header (name, owner, mode, charge)
+ * @max_msg_size: largest message; immutable
+ * @max_msgs:	most messages queued or in flight; immutable
+ * @max_bytes:	most payload bytes queued or in flight; immutable
+ * @flags:	KIPC_QUEUE_F_* (none yet); immutable
+ * @lock:	protects everything below, and obj.charged
+ * @prio:	one FIFO per priority
+ * @prio_map:	bit p set iff @prio[p] is not empty
+ * @nr_msgs:	messages on @prio
+ * @bytes:	payload bytes on @prio
+ * @nr_inflight: messages taken by receivers and not yet committed
+ * @inflight_bytes: their payload bytes
+ * @nr_senders: open files with the producer role
+ * @nr_receivers: open files with the consumer role
+ * @nr_waiters:	entries on @recv_waiters and @send_waiters
+ * @recv_waiters: blocked receivers, struct kipc_qwait, FIFO
+ * @send_waiters: blocked senders, struct kipc_qwait, FIFO
+ * @poll_wq:	poll/epoll/io_uring waiters; has its own lock
+ */
+struct kipc_queue {
+	struct kipc_obj obj;
+	u32 max_msg_size;
+	u32 max_msgs;
+	u64 max_bytes;
+	u32 flags;
+
+	spinlock_t lock;		/* see "Locking overview" */
+	struct list_head prio[KIPC_QUEUE_NR_PRIO];
+	u32 prio_map;
+	u32 nr_msgs;
+	u64 bytes;
+	u32 nr_inflight;
+	u64 inflight_bytes;
+	u32 nr_senders;
+	u32 nr_receivers;
+	u32 nr_waiters;
+	struct list_head recv_waiters;
+	struct list_head send_waiters;
+
+	wait_queue_head_t poll_wq;
+};
+
+enum {
+	KIPC_QW_WAITING,
+	KIPC_QW_WOKEN,
+	KIPC_QW_READY,
+};
+
+/**
+ * struct kipc_qwait - a task blocked in send or receive
+ * @node:	on kipc_queue.recv_waiters / send_waiters while WAITING
+ * @task:	the sleeper
+ * @msg:	receiver: the handed-off message once READY;
+ *		sender: the message waiting for room
+ * @buflen:	receiver: size of its first buffer (hand-off only if it fits)
+ * @peek:	receiver: PEEK, cannot take a hand-off
+ * @state:	KIPC_QW_*, written under kipc_queue.lock by the waker,
+ *		read locklessly by the sleeper (acquire)
+ */
+struct kipc_qwait {
+	struct list_head node;
+	struct task_struct *task;
+	struct kipc_qmsg *msg;
+	u32 buflen;
+	bool peek;
+	int state;
+};
+
+/* How a send or receive may wait. */
+struct kipc_qdeadline {
+	bool nonblock;
+	clockid_t clock;
+	ktime_t *expires;	/* NULL: no timeout; else &@time */
+	ktime_t time;
+};
+
+static const struct file_operations kipc_queue_fops;
+
+/**
+ * kipc_queue_max_msg_size() - the max_msg_size module parameter, clamped
+ *
+ * Return: the largest message size a new queue may have.
+ */
+u32 kipc_queue_max_msg_size(void)
+{
+	return clamp_t(u32, READ_ONCE(kipc_queue_max_msg), 1,
+		       KIPC_QUEUE_MSG_SIZE_HARD);
+}
+
+static u32 kipc_queue_max_depth(void)
+{
+	return clamp_t(u32, READ_ONCE(kipc_queue_max_msgs), 1,
+		       KIPC_QUEUE_MSGS_HARD);
+}
+
+static size_t kipc_qmsg_size(const struct kipc_qmsg *m)
+{
+	return struct_size(m, data, m->len);
+}
+
+static void kipc_qmsg_free(struct kipc_qmsg *m)
+{
+	put_pid(m->pid);
+	kvfree(m);
+}
+
+static void kipc_qmsg_free_list(struct list_head *list)
+{
+	struct kipc_qmsg *m, *tmp;
+
+	list_for_each_entry_safe(m, tmp, list, node)
+		kipc_qmsg_free(m);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Queue state, all under q->lock                                          */
+/* ---------------------------------------------------------------------- */
+
+/* Is there room for a message of @len bytes? */
+static bool kipc_queue_room(struct kipc_queue *q, u32 len)
+{
+	lockdep_assert_held(&q->lock);
+	return q->nr_msgs + q->nr_inflight < q->max_msgs &&
+	       q->bytes + q->inflight_bytes + len <= q->max_bytes;
+}
+
+/* The next message to receive: highest priority, oldest first. */
+static struct kipc_qmsg *kipc_queue_head(struct kipc_queue *q)
+{
+	lockdep_assert_held(&q->lock);
+	if (!q->prio_map)
+		return NULL;
+	return list_first_entry(&q->prio[fls(q->prio_map) - 1],
+				struct kipc_qmsg, node);
+}
+
+static void kipc_queue_link(struct kipc_queue *q, struct kipc_qmsg *m,
+			    bool at_head)
+{
+	lockdep_assert_held(&q->lock);
+	if (at_head)
+		list_add(&m->node, &q->prio[m->prio]);
+	else
+		list_add_tail(&m->node, &q->prio[m->prio]);
+	q->prio_map |= BIT(m->prio);
+	q->nr_msgs++;
+	q->bytes += m->len;
+}
+
+/* Take @m off its list; it is in flight until committed or put back. */
+static void kipc_queue_take(struct kipc_queue *q, struct kipc_qmsg *m)
+{
+	lockdep_assert_held(&q->lock);
+	list_del(&m->node);
+	if (list_empty(&q->prio[m->prio]))
+		q->prio_map &= ~BIT(m->prio);
+	q->nr_msgs--;
+	q->bytes -= m->len;
+	q->nr_inflight++;
+	q->inflight_bytes += m->len;
+}
+
+static void kipc_qwait_wake(struct kipc_queue *q, struct kipc_qwait *w,
+			    int state)
+{
+	struct task_struct *task = w->task;
+
+	lockdep_assert_held(&q->lock);
+	list_del(&w->node);
+	q->nr_waiters--;
+	get_task_struct(task);
+	/* Pairs with smp_load_acquire() in kipc_queue_sleep(). */
+	smp_store_release(&w->state, state);
+	wake_up_process(task);
+	put_task_struct(task);
+}
+
+static void kipc_qwait_wake_all(struct kipc_queue *q, struct list_head *list)
+{
+	struct kipc_qwait *w, *tmp;
+
+	list_for_each_entry_safe(w, tmp, list, node)
+		kipc_qwait_wake(q, w, KIPC_QW_WOKEN);
+}
+
+/*
+ * Wake receivers for @n newly queued messages: every PEEK waiter met on
+ * the way (it takes nothing), and up to @n others.
+ */
+static void kipc_queue_wake_receivers(struct kipc_queue *q, u32 n)
+{
+	struct kipc_qwait *w, *tmp;
+
+	list_for_each_entry_safe(w, tmp, &q->recv_waiters, node) {
+		if (!n)
+			break;
+		if (!w->peek)
+			n--;
+		kipc_qwait_wake(q, w, KIPC_QW_WOKEN);
+	}
+}
+
+/*
+ * A charged message enters the queue: handed straight to a waiting
+ * receiver when nothing older is queued, or queued and a receiver woken.
+ * Return: true if it was queued (poll waiters want EPOLLIN).
+ */
+static bool kipc_queue_deliver(struct kipc_queue *q, struct kipc_qmsg *m)
+{
+	struct kipc_qwait *w, *tmp;
+
+	lockdep_assert_held(&q->lock);
+	if (!q->nr_msgs && READ_ONCE(kipc_queue_handoff)) {
+		list_for_each_entry_safe(w, tmp, &q->recv_waiters, node) {
+			if (w->peek) {
+				kipc_qwait_wake(q, w, KIPC_QW_WOKEN);
+				continue;
+			}
+			if (w->buflen < m->len)
+				break;
+			q->nr_inflight++;
+			q->inflight_bytes += m->len;
+			w->msg = m;
+			kipc_qwait_wake(q, w, KIPC_QW_READY);
+			return false;
+		}
+	}
+	kipc_queue_link(q, m, false);
+	kipc_queue_wake_receivers(q, 1);
+	return true;
+}
+
+/*
+ * Admit blocked senders, in order, while their messages fit.
+ * Return: how many messages were queued (not handed off).
+ */
+static u32 kipc_queue_admit_senders(struct kipc_queue *q)
+{
+	struct kipc_qwait *w;
+	struct kipc_qmsg *m;
+	u32 queued = 0;
+
+	while (!list_empty(&q->send_waiters)) {
+		w = list_first_entry(&q->send_waiters, struct kipc_qwait, node);
+		m = w->msg;
+		if (!kipc_queue_room(q, m->len))
+			break;
+		kipc_qwait_wake(q, w, KIPC_QW_READY);
+		queued += kipc_queue_deliver(q, m);
+	}
+	return queued;
+}
+
+/* No sender, nothing queued or in flight: receivers see end-of-stream. */
+static bool kipc_queue_eof(struct kipc_queue *q)
+{
+	lockdep_assert_held(&q->lock);
+	return !q->nr_senders && !q->nr_msgs && !q->nr_inflight;
+}
+
+static void kipc_queue_wake_poll(struct kipc_queue *q, __poll_t events)
+{
+	if (events && wq_has_sleeper(&q->poll_wq))
+		wake_up_interruptible_poll(&q->poll_wq, events);
+}
+
+/*
+ * Sleep on @list until woken, a signal or the deadline.  Called with
+ * q->lock held, when the caller found nothing to do; returns with it
+ * released.
+ *
+ * Return: KIPC_QW_READY when the transfer was done for us (w->msg); 0 to
+ * look again, -ERESTARTSYS or -ETIMEDOUT.  The caller looks at the queue
+ * before it acts on an error, so an event that raced with the error is
+ * not lost.
+ */
+static int kipc_queue_sleep(struct kipc_queue *q, struct kipc_qwait *w,
+			    struct list_head *list,
+			    const struct kipc_qdeadline *dl)
+	__releases(&q->lock)
+{
+	ktime_t expires;
+	int state, ret;
+
+	w->task = current;
+	w->state = KIPC_QW_WAITING;
+	list_add_tail(&w->node, list);
+	q->nr_waiters++;
+	__set_current_state(TASK_INTERRUPTIBLE);
+	spin_unlock(&q->lock);
+
+	if (dl->expires) {
+		expires = *dl->expires;
+		ret = schedule_hrtimeout_range_clock(&expires, 0,
+						     HRTIMER_MODE_ABS,
+						     dl->clock);
+	} else {
+		schedule();
+		ret = -EINTR;
+	}
+
+	/* Pairs with smp_store_release() in kipc_qwait_wake(). */
+	state = smp_load_acquire(&w->state);
+	if (state == KIPC_QW_WAITING) {
+		/* Timeout, signal or spurious: only under the lock is it ours. */
+		spin_lock(&q->lock);
+		state = w->state;
+		if (state == KIPC_QW_WAITING) {
+			list_del(&w->node);
+			q->nr_waiters--;
+		}
+		spin_unlock(&q->lock);
+	}
+	if (state == KIPC_QW_READY)
+		return KIPC_QW_READY;
+	if (signal_pending(current))
+		return -ERESTARTSYS;
+	if (!ret)
+		return -ETIMEDOUT;
+	return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Send                                                                    */
+/* ---------------------------------------------------------------------- */
+
+static int kipc_queue_check_send(struct kipc_queue *q,
+				 const struct kipc_queue_msg *e)
+{
+	if (!e->len || e->prio > KIPC_QUEUE_PRIO_MAX || e->pid || e->uid ||
+	    e->gid || e->reserved)
+		return -EINVAL;
+	if (e->len > q->max_msg_size)
+		return -EMSGSIZE;
+	return 0;
+}
+
+/* A new message holding a copy of the user's payload and our credentials. */
+static struct kipc_qmsg *kipc_qmsg_new(const struct kipc_queue_msg *e)
+{
+	const struct cred *cred = current_cred();
+	struct kipc_qmsg *m;
+
+	m = kvmalloc(struct_size(m, data, e->len), GFP_KERNEL_ACCOUNT);
+	if (!m)
+		return ERR_PTR(-ENOMEM);
+	if (copy_from_user(m->data, u64_to_user_ptr(e->buf), e->len)) {
+		kvfree(m);
+		return ERR_PTR(-EFAULT);
+	}
+	m->len = e->len;
+	m->prio = e->prio;
+	m->pid = get_task_pid(current, PIDTYPE_TGID);
+	m->uid = cred->euid;
+	m->gid = cred->egid;
+	return m;
+}
+
+/*
+ * Queue the messages on @batch in order, blocking for room as @dl allows.
+ * Messages that went through leave @batch; the caller frees the rest.
+ * Return: how many went through; *@errp is the error that stopped it.
+ */
+static u32 kipc_queue_send_list(struct kipc_queue *q, struct list_head *batch,
+				const struct kipc_qdeadline *dl, int *errp)
+{
+	struct kipc_qwait w;
+	struct kipc_qmsg *m;
+	u32 sent = 0, queued = 0;
+	int err = 0, werr;
+
+	spin_lock(&q->lock);
+	while (!list_empty(batch)) {
+		m = list_first_entry(batch, struct kipc_qmsg, node);
+		if (!q->nr_receivers) {
+			err = -EPIPE;
+			break;
+		}
+		err = kipc_obj_charge(&q->obj, kipc_qmsg_size(m));
+		if (err)
+			break;
+		/* From here on @m->node belongs to the queue. */
+		list_del(&m->node);
+		werr = 0;
+		for (;;) {
+			if (list_empty(&q->send_waiters) &&
+			    kipc_queue_room(q, m->len)) {
+				queued += kipc_queue_deliver(q, m);
+				break;
+			}
+			if (!q->nr_receivers)
+				err = -EPIPE;
+			else if (werr)
+				err = werr;
+			else if (dl->nonblock)
+				err = -EAGAIN;
+			if (err)
+				break;
+			w.msg = m;
+			w.peek = false;
+			werr = kipc_queue_sleep(q, &w, &q->send_waiters, dl);
+			spin_lock(&q->lock);
+			/* READY: a receiver queued it for us. */
+			if (werr == KIPC_QW_READY)
+				break;
+		}
+		if (err) {
+			kipc_obj_uncharge(&q->obj, kipc_qmsg_size(m));
+			list_add(&m->node, batch);
+			/* We may have held up smaller messages behind us. */
+			queued += kipc_queue_admit_senders(q);
+			break;
+		}
+		sent++;
+	}
+	spin_unlock(&q->lock);
+
+	kipc_queue_wake_poll(q, queued ? EPOLLIN | EPOLLRDNORM : 0);
+	*errp = err;
+	return sent;
+}
+
+/*
+ * Send @n messages described by @ents (kernel copies, already checked).
+ * Return: how many went through if any, else an error.
+ */
+static long kipc_queue_send(struct kipc_queue *q,
+			    const struct kipc_queue_msg *ents, u32 n,
+			    const struct kipc_qdeadline *dl)
+{
+	u32 i = 0, sent = 0, nr;
+	int err = 0;
+
+	while (i < n && !err) {
+		LIST_HEAD(batch);
+		size_t bytes = 0;
+
+		for (nr = 0; i < n && nr < KIPC_QUEUE_BATCH_MSGS &&
+		     bytes < KIPC_QUEUE_BATCH_BYTES; nr++, i++) {
+			struct kipc_qmsg *m = kipc_qmsg_new(&ents[i]);
+
+			if (IS_ERR(m)) {
+				err = PTR_ERR(m);
+				break;
+			}
+			list_add_tail(&m->node, &batch);
+			bytes += m->len;
+		}
+		if (nr) {
+			int serr;
+			u32 done = kipc_queue_send_list(q, &batch, dl, &serr);
+
+			sent += done;
+			if (done < nr)
+				err = serr;
+		}
+		kipc_qmsg_free_list(&batch);
+	}
+	/* Not "sent ? sent : err": that would make @err unsigned. */
+	if (sent)
+		return sent;
+	return err;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Receive                                                                 */
+/* ---------------------------------------------------------------------- */
+
+static void kipc_queue_fill_msg(struct kipc_queue_msg *e,
+				const struct kipc_qmsg *m)
+{
+	e->len = m->len;
+	e->prio = m->prio;
+	e->pid = pid_vnr(m->pid);
+	e->uid = from_kuid_munged(current_user_ns(), m->uid);
+	e->gid = from_kgid_munged(current_user_ns(), m->gid);
+	e->reserved = 0;
+}
+
+/*
+ * Nothing is queued: end-of-stream (KIPC_QUEUE_EOF), an error, or 1 when
+ * the receiver should sleep.  @werr is the outcome of its last sleep.
+ */
+static int kipc_queue_recv_empty(struct kipc_queue *q, int werr,
+				 const struct kipc_qdeadline *dl)
+{
+	lockdep_assert_held(&q->lock);
+	if (kipc_queue_eof(q))
+		return KIPC_QUEUE_EOF;
+	if (werr)
+		return werr;
+	if (dl->nonblock)
+		return -EAGAIN;
+	return 1;
+}
+
+/*
+ * After in-flight messages were dealt with: wake whoever waits for what
+ * that freed.  Returns the poll events to report.
+ */
+static __poll_t kipc_queue_settle(struct kipc_queue *q, u32 put_back)
+{
+	__poll_t events = 0;
+
+	lockdep_assert_held(&q->lock);
+	if (put_back) {
+		kipc_queue_wake_receivers(q, put_back);
+		events |= EPOLLIN | EPOLLRDNORM;
+	}
+	if (kipc_queue_admit_senders(q))
+		events |= EPOLLIN | EPOLLRDNORM;
+	if (list_empty(&q->send_waiters) && kipc_queue_room(q, q->max_msg_size))
+		events |= EPOLLOUT | EPOLLWRNORM;
+	if (kipc_queue_eof(q)) {
+		kipc_qwait_wake_all(q, &q->recv_waiters);
+		events |= EPOLLHUP;
+	}
+	return events;
+}
+
+/*
+ * Receive up to @n messages into the buffers of @ents (kernel copies;
+ * buf and len are read, the rest is filled in).  After each message,
+ * its descriptor is written to @uents[i] unless @uents is NULL.
+ *
+ * Return: how many were received, KIPC_QUEUE_EOF, or an error.  Messages
+ * that could not be copied out stay queued.
+ */
+static long kipc_queue_recv(struct kipc_queue *q, struct kipc_queue_msg *ents,
+			    struct kipc_queue_msg __user *uents, u32 n,
+			    const struct kipc_qdeadline *dl)
+{
+	struct kipc_qmsg *m, *tmp;
+	struct kipc_qwait w;
+	LIST_HEAD(taken);
+	u32 k = 0, i = 0, back = 0;
+	__poll_t events;
+	size_t charge = 0;
+	int ret = 0, werr = 0;
+
+	w.buflen = ents[0].len;
+	w.peek = false;
+	spin_lock(&q->lock);
+	while (!q->nr_msgs) {
+		ret = kipc_queue_recv_empty(q, werr, dl);
+		if (ret <= 0) {
+			spin_unlock(&q->lock);
+			return ret;
+		}
+		werr = kipc_queue_sleep(q, &w, &q->recv_waiters, dl);
+		if (werr == KIPC_QW_READY) {
+			/* Handed off by a sender; already in flight. */
+			list_add_tail(&w.msg->node, &taken);
+			k = 1;
+			goto copy;
+		}
+		spin_lock(&q->lock);
+	}
+	while (k < n && (m = kipc_queue_head(q))) {
+		if (m->len > ents[k].len)
+			break;
+		kipc_queue_take(q, m);
+		list_add_tail(&m->node, &taken);
+		k++;
+	}
+	if (!k) {
+		u32 needed = kipc_queue_head(q)->len;
+
+		/* The message stays; let another receiver have a go. */
+		kipc_queue_wake_receivers(q, 1);
+		spin_unlock(&q->lock);
+		if (uents && put_user(needed, &uents[0].len))
+			return -EFAULT;
+		return -EMSGSIZE;
+	}
+	spin_unlock(&q->lock);
+
+copy:
+	/*
+	 * A task being killed never returns to user space: whatever it took
+	 * would be lost, so it takes nothing.
+	 */
+	list_for_each_entry(m, &taken, node) {
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		if (copy_to_user(u64_to_user_ptr(ents[i].buf), m->data, m->len))
+			break;
+		kipc_queue_fill_msg(&ents[i], m);
+		if (uents && copy_to_user(&uents[i], &ents[i], sizeof(ents[i])))
+			break;
+		i++;
+	}
+
+	spin_lock(&q->lock);
+	/* Put back what could not be delivered, newest first, at the head. */
+	list_for_each_entry_safe_reverse(m, tmp, &taken, node) {
+		if (back == k - i)
+			break;
+		list_del(&m->node);
+		q->nr_inflight--;
+		q->inflight_bytes -= m->len;
+		kipc_queue_link(q, m, true);
+		back++;
+	}
+	list_for_each_entry(m, &taken, node) {
+		q->nr_inflight--;
+		q->inflight_bytes -= m->len;
+		charge += kipc_qmsg_size(m);
+	}
+	kipc_obj_uncharge(&q->obj, charge);
+	events = kipc_queue_settle(q, back);
+	spin_unlock(&q->lock);
+
+	kipc_queue_wake_poll(q, events);
+	kipc_qmsg_free_list(&taken);
+	if (i)
+		return i;
+	return ret == -EINTR ? ret : -EFAULT;
+}
+
+/*
+ * PEEK: copy the next message without taking it.  The payload goes
+ * through a kernel buffer, since the message may be received and freed
+ * as soon as the lock is dropped.
+ */
+static long kipc_queue_peek(struct kipc_queue *q, struct kipc_queue_msg *e,
+			    struct kipc_queue_msg __user *ue,
+			    const struct kipc_qdeadline *dl)
+{
+	u32 cap = min(e->len, q->max_msg_size);
+	struct kipc_qmsg *m, *copy;
+	struct kipc_qwait w;
+	int werr = 0;
+	long ret;
+
+	copy = kvmalloc(struct_size(copy, data, cap), GFP_KERNEL);
+	if (!copy)
+		return -ENOMEM;
+
+	w.buflen = 0;
+	w.peek = true;
+	spin_lock(&q->lock);
+	while (!q->nr_msgs) {
+		ret = kipc_queue_recv_empty(q, werr, dl);
+		if (ret <= 0) {
+			spin_unlock(&q->lock);
+			kvfree(copy);
+			return ret;
+		}
+		/* Never KIPC_QW_READY: nothing is handed to a PEEK waiter. */
+		werr = kipc_queue_sleep(q, &w, &q->recv_waiters, dl);
+		spin_lock(&q->lock);
+	}
+	m = kipc_queue_head(q);
+	if (m->len > cap) {
+		u32 needed = m->len;
+
+		kipc_queue_wake_receivers(q, 1);
+		spin_unlock(&q->lock);
+		kvfree(copy);
+		if (put_user(needed, &ue->len))
+			return -EFAULT;
+		return -EMSGSIZE;
+	}
+	memcpy(copy->data, m->data, m->len);
+	copy->len = m->len;
+	copy->prio = m->prio;
+	copy->pid = get_pid(m->pid);
+	copy->uid = m->uid;
+	copy->gid = m->gid;
+	/* We took nothing: other waiters may want it. */
+	kipc_queue_wake_receivers(q, 1);
+	spin_unlock(&q->lock);
+
+	ret = copy->len;
+	if (copy_to_user(u64_to_user_ptr(e->buf), copy->data, copy->len))
+		ret = -EFAULT;
+	kipc_queue_fill_msg(e, copy);
+	if (ret > 0 && copy_to_user(ue, e, sizeof(*e)))
+		ret = -EFAULT;
+	kipc_qmsg_free(copy);
+	return ret;
+}
+
+/* ---------------------------------------------------------------------- */
+/* File operations                                                         */
+/* ---------------------------------------------------------------------- */
+
+static void kipc_queue_deadline(struct kipc_qdeadline *dl, struct file *file,
+				u32 flags, u64 timeout)
+{
+	dl->nonblock = (flags & KIPC_QUEUE_NONBLOCK) ||
+		       (file->f_flags & O_NONBLOCK);
+	dl->clock = (flags & KIPC_QUEUE_REALTIME) ? CLOCK_REALTIME :
+						    CLOCK_MONOTONIC;
+	if (!timeout) {
+		dl->expires = NULL;
+		return;
+	}
+	dl->time = ns_to_ktime(min_t(u64, timeout, KTIME_MAX));
+	dl->expires = &dl->time;
+}
+
+static ssize_t kipc_queue_read(struct file *file, char __user *buf,
+			       size_t count, loff_t *ppos)
+{
+	struct kipc_queue *q = file->private_data;
+	struct kipc_queue_msg e = {
+		.buf = (u64)(uintptr_t)buf,
+		.len = min_t(size_t, count, U32_MAX),
+	};
+	struct kipc_qdeadline dl;
+	long ret;
+
+	if (!count)
+		return 0;
+	kipc_queue_deadline(&dl, file, 0, 0);
+	ret = kipc_queue_recv(q, &e, NULL, 1, &dl);
+	if (ret > 0)
+		ret = e.len;
+	return ret;
+}
+
+static ssize_t kipc_queue_write(struct file *file, const char __user *buf,
+				size_t count, loff_t *ppos)
+{
+	struct kipc_queue *q = file->private_data;
+	struct kipc_queue_msg e = {
+		.buf = (u64)(uintptr_t)buf,
+		.prio = KIPC_QUEUE_PRIO_DEFAULT,
+	};
+	struct kipc_qdeadline dl;
+	long ret;
+
+	if (!count)
+		return 0;
+	if (count > q->max_msg_size)
+		return -EMSGSIZE;
+	e.len = count;
+	kipc_queue_deadline(&dl, file, 0, 0);
+	ret = kipc_queue_send(q, &e, 1, &dl);
+	if (ret < 0)
+		return ret;
+	return count;
+}
+
+static long kipc_queue_ioc_xfer(struct file *file, unsigned int cmd,
+				void __user *uarg, bool send)
+{
+	struct kipc_queue *q = file->private_data;
+	struct kipc_queue_xfer x;
+	struct kipc_qdeadline dl;
+	u32 valid = KIPC_QUEUE_NONBLOCK | KIPC_QUEUE_REALTIME;
+	long ret;
+
+	if (!(file->f_mode & (send ? FMODE_WRITE : FMODE_READ)))
+		return -EBADF;
+	ret = kipc_copy_args_in(&x, sizeof(x), KIPC_QUEUE_XFER_SIZE_VER0, cmd,
+				uarg);
+	if (ret)
+		return ret;
+	if (!send)
+		valid |= KIPC_QUEUE_PEEK;
+	if ((x.flags & ~valid) || x.reserved0 ||
+	    memchr_inv(x.reserved, 0, sizeof(x.reserved)) || x.msg.reserved)
+		return -EINVAL;
+	kipc_queue_deadline(&dl, file, x.flags, x.timeout);
+
+	if (send) {
+		ret = kipc_queue_check_send(q, &x.msg);
+		if (ret)
+			return ret;
+		ret = kipc_queue_send(q, &x.msg, 1, &dl);
+		return ret > 0 ? 0 : ret;
+	}
+	/* The message descriptor leads struct kipc_queue_xfer. */
+	if (x.flags & KIPC_QUEUE_PEEK)
+		return kipc_queue_peek(q, &x.msg, uarg, &dl);
+	ret = kipc_queue_recv(q, &x.msg, uarg, 1, &dl);
+	return ret > 0 ? x.msg.len : ret;
+}
+
+static long kipc_queue_ioc_mxfer(struct file *file, unsigned int cmd,
+				 void __user *uarg, bool send)
+{
+	struct kipc_queue *q = file->private_data;
+	struct kipc_queue_msg __user *uents;
+	struct kipc_queue_msg *ents;
+	struct kipc_queue_mxfer mx;
+	struct kipc_qdeadline dl;
+	long ret;
+	u32 i;
+
+	if (!(file->f_mode & (send ? FMODE_WRITE : FMODE_READ)))
+		return -EBADF;
+	ret = kipc_copy_args_in(&mx, sizeof(mx), KIPC_QUEUE_MXFER_SIZE_VER0,
+				cmd, uarg);
+	if (ret)
+		return ret;
+	if ((mx.flags & ~(KIPC_QUEUE_NONBLOCK | KIPC_QUEUE_REALTIME)) ||
+	    memchr_inv(mx.reserved, 0, sizeof(mx.reserved)))
+		return -EINVAL;
+	if (!mx.count || mx.count > KIPC_QUEUE_VEC_MAX)
+		return -EINVAL;
+
+	uents = u64_to_user_ptr(mx.msgs);
+	ents = kvmalloc_array(mx.count, sizeof(*ents), GFP_KERNEL);
+	if (!ents)
+		return -ENOMEM;
+	if (copy_from_user(ents, uents, mx.count * sizeof(*ents))) {
+		ret = -EFAULT;
+		goto out_free;
+	}
+	for (i = 0; i < mx.count; i++) {
+		ret = send ? kipc_queue_check_send(q, &ents[i]) :
+			     (ents[i].reserved ? -EINVAL : 0);
+		if (ret)
+			goto out_free;
+	}
+	kipc_queue_deadline(&dl, file, mx.flags, mx.timeout);
+	if (send)
+		ret = kipc_queue_send(q, ents, mx.count, &dl);
+	else
+		ret = kipc_queue_recv(q, ents, uents, mx.count, &dl);
+out_free:
+	kvfree(ents);
+	return ret;
+}
+
+/* Match type, number and direction; the size field is checked later. */
+static bool kipc_queue_cmd_is(unsigned int cmd, unsigned int ref)
+{
+	const unsigned int mask = ~(_IOC_SIZEMASK << _IOC_SIZESHIFT);
+
+	return (cmd & mask) == (ref & mask);
+}
+
+static long kipc_queue_ioctl(struct file *file, unsigned int cmd,
+			     unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+
+	if (kipc_queue_cmd_is(cmd, KIPC_QUEUE_IOC_SEND))
+		return kipc_queue_ioc_xfer(file, cmd, uarg, true);
+	if (kipc_queue_cmd_is(cmd, KIPC_QUEUE_IOC_RECV))
+		return kipc_queue_ioc_xfer(file, cmd, uarg, false);
+	if (kipc_queue_cmd_is(cmd, KIPC_QUEUE_IOC_SENDV))
+		return kipc_queue_ioc_mxfer(file, cmd, uarg, true);
+	if (kipc_queue_cmd_is(cmd, KIPC_QUEUE_IOC_RECVV))
+		return kipc_queue_ioc_mxfer(file, cmd, uarg, false);
+	return -ENOTTY;
+}
+
+static __poll_t kipc_queue_poll(struct file *file, poll_table *pt)
+{
+	struct kipc_queue *q = file->private_data;
+	__poll_t mask = 0;
+
+	poll_wait(file, &q->poll_wq, pt);
+
+	spin_lock(&q->lock);
+	if (file->f_mode & FMODE_READ) {
+		if (q->nr_msgs)
+			mask |= EPOLLIN | EPOLLRDNORM;
+		else if (kipc_queue_eof(q))
+			mask |= EPOLLHUP;
+	}
+	if (file->f_mode & FMODE_WRITE) {
+		if (list_empty(&q->send_waiters) &&
+		    kipc_queue_room(q, q->max_msg_size))
+			mask |= EPOLLOUT | EPOLLWRNORM;
+		if (!q->nr_receivers)
+			mask |= EPOLLERR;
+	}
+	spin_unlock(&q->lock);
+	return mask;
+}
+
+static int kipc_queue_release(struct inode *inode, struct file *file)
+{
+	struct kipc_queue *q = file->private_data;
+	__poll_t events = 0;
+
+	spin_lock(&q->lock);
+	if ((file->f_mode & FMODE_WRITE) && !--q->nr_senders &&
+	    kipc_queue_eof(q)) {
+		kipc_qwait_wake_all(q, &q->recv_waiters);
+		events |= EPOLLHUP;
+	}
+	if ((file->f_mode & FMODE_READ) && !--q->nr_receivers) {
+		kipc_qwait_wake_all(q, &q->send_waiters);
+		events |= EPOLLERR;
+	}
+	spin_unlock(&q->lock);
+
+	kipc_queue_wake_poll(q, events);
+	kipc_obj_put(&q->obj);
+	return 0;
+}
+
+static void kipc_queue_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	struct kipc_queue *q = file->private_data;
+	char name[KIPC_NAME_MAX + 1];
+	u32 nr_msgs, nr_inflight, senders, receivers, rwait = 0, swait = 0;
+	const char *role = "receiver";
+	struct kipc_qwait *w;
+	u64 bytes;
+
+	if ((file->f_mode & (FMODE_READ | FMODE_WRITE)) == (FMODE_READ | FMODE_WRITE))
+		role = "sender,receiver";
+	else if (file->f_mode & FMODE_WRITE)
+		role = "sender";
+
+	spin_lock(&q->lock);
+	nr_msgs = q->nr_msgs;
+	bytes = q->bytes;
+	nr_inflight = q->nr_inflight;
+	senders = q->nr_senders;
+	receivers = q->nr_receivers;
+	list_for_each_entry(w, &q->recv_waiters, node)
+		rwait++;
+	list_for_each_entry(w, &q->send_waiters, node)
+		swait++;
+	spin_unlock(&q->lock);
+	kipc_obj_name(&q->obj, name);
+
+	seq_printf(m, "kipc-type:\tqueue\nkipc-id:\t%llu\n", q->obj.id);
+	seq_printf(m, "name:\t%s\n", name);
+	seq_printf(m, "role:\t%s\n", role);
+	seq_printf(m, "max-msg-size:\t%u\nmax-msgs:\t%u\nmax-bytes:\t%llu\n",
+		   q->max_msg_size, q->max_msgs, q->max_bytes);
+	seq_printf(m, "depth:\t%u\nbytes:\t%llu\ninflight:\t%u\n",
+		   nr_msgs, bytes, nr_inflight);
+	seq_printf(m, "senders:\t%u\nreceivers:\t%u\n", senders, receivers);
+	seq_printf(m, "recv-waiters:\t%u\nsend-waiters:\t%u\n", rwait, swait);
+}
+
+static const struct file_operations kipc_queue_fops = {
+	.owner		= THIS_MODULE,
+	.read		= kipc_queue_read,
+	.write		= kipc_queue_write,
+	.poll		= kipc_queue_poll,
+	.unlocked_ioctl	= kipc_queue_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.release	= kipc_queue_release,
+	.show_fdinfo	= kipc_queue_show_fdinfo,
+	.llseek		= no_llseek,
+};
+
+/* ---------------------------------------------------------------------- */
+/* Object operations and creation                                          */
+/* ---------------------------------------------------------------------- */
+
+static void kipc_queue_free(struct kipc_obj *obj)
+{
+	struct kipc_queue *q = container_of(obj, struct kipc_queue, obj);
+	int p;
+
+	/* No file is left, so nothing waits and nothing is in flight. */
+	WARN_ON_ONCE(q->nr_inflight || q->nr_waiters);
+	for (p = 0; p < KIPC_QUEUE_NR_PRIO; p++)
+		kipc_qmsg_free_list(&q->prio[p]);
+	kfree(q);
+}
+
+static void kipc_queue_fill(struct kipc_obj *obj, struct kipc_obj_entry *e)
+{
+	struct kipc_queue *q = container_of(obj, struct kipc_queue, obj);
+
+	spin_lock(&q->lock);
+	e->nr_producers = q->nr_senders;
+	e->nr_consumers = q->nr_receivers;
+	e->size = q->max_bytes;
+	e->used = q->bytes;
+	e->count = q->nr_msgs;
+	e->waiters = q->nr_waiters;
+	e->flags = q->flags;
+	spin_unlock(&q->lock);
+}
+
+static struct file *kipc_queue_open_file(struct kipc_obj *obj, u32 role,
+					 u32 fd_flags)
+{
+	struct kipc_queue *q = container_of(obj, struct kipc_queue, obj);
+	int flags = (fd_flags & KIPC_FD_NONBLOCK) ? O_NONBLOCK : 0;
+	struct file *file;
+
+	if ((role & KIPC_ROLE_MASK) == KIPC_ROLE_MASK)
+		flags |= O_RDWR;
+	else if (role & KIPC_ROLE_PRODUCER)
+		flags |= O_WRONLY;
+	else
+		flags |= O_RDONLY;
+
+	kipc_obj_get(obj);
+	file = anon_inode_getfile("[kipc-queue]", &kipc_queue_fops, q, flags);
+	if (IS_ERR(file)) {
+		kipc_obj_put(obj);
+		return file;
+	}
+	stream_open(file_inode(file), file);
+
+	spin_lock(&q->lock);
+	if (role & KIPC_ROLE_PRODUCER)
+		q->nr_senders++;
+	if (role & KIPC_ROLE_CONSUMER)
+		q->nr_receivers++;
+	spin_unlock(&q->lock);
+	return file;
+}
+
+static const struct kipc_obj_ops kipc_queue_ops = {
+	.release	= kipc_queue_free,
+	.fill		= kipc_queue_fill,
+	.open_file	= kipc_queue_open_file,
+};
+
+/* Check and complete the limits of a create request. */
+static int kipc_queue_limits(struct kipc_queue_create *qc)
+{
+	if (!qc->max_msg_size || (!qc->max_msgs && !qc->max_bytes))
+		return -EINVAL;
+	if (qc->max_bytes && qc->max_bytes < qc->max_msg_size)
+		return -EINVAL;
+	if (qc->max_msg_size > kipc_queue_max_msg_size() ||
+	    qc->max_msgs > kipc_queue_max_depth() ||
+	    qc->max_bytes > READ_ONCE(kipc_max_user_bytes))
+		return -E2BIG;
+	if (!qc->max_bytes)
+		qc->max_bytes = (u64)qc->max_msgs * qc->max_msg_size;
+	if (!qc->max_msgs)
+		qc->max_msgs = kipc_queue_max_depth();
+	return 0;
+}
+
+/**
+ * kipc_ioc_queue_create() - KIPC_IOC_QUEUE_CREATE on /dev/kipc
+ * @cmd: the ioctl command (its size field is the caller's struct size)
+ * @uarg: user pointer to struct kipc_queue_create
+ *
+ * Return: the new queue fd, or -EINVAL (bad flags, role, sizes, mode or
+ * name), -E2BIG (a size above a module parameter), -EEXIST (name taken),
+ * -ENOSPC (per-user limit or object count), -ENOMEM, -EMFILE, -EFAULT.
+ */
+long kipc_ioc_queue_create(unsigned int cmd, void __user *uarg)
+{
+	char name[KIPC_NAME_MAX + 1];
+	struct kipc_queue_create qc;
+	struct kipc_queue *q;
+	struct file *file;
+	int p, ret;
+
+	BUILD_BUG_ON(sizeof(struct kipc_queue_create) != KIPC_QUEUE_CREATE_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct kipc_queue_msg) != 32);
+	BUILD_BUG_ON(sizeof(struct kipc_queue_xfer) != KIPC_QUEUE_XFER_SIZE_VER0);
+	BUILD_BUG_ON(offsetof(struct kipc_queue_xfer, msg) != 0);
+	BUILD_BUG_ON(sizeof(struct kipc_queue_mxfer) != KIPC_QUEUE_MXFER_SIZE_VER0);
+	BUILD_BUG_ON(KIPC_QUEUE_NR_PRIO > 32);
+
+	ret = kipc_copy_args_in(&qc, sizeof(qc), KIPC_QUEUE_CREATE_SIZE_VER0,
+				cmd, uarg);
+	if (ret)
+		return ret;
+	if (qc.flags || qc.fd || qc.reserved0 ||
+	    memchr_inv(qc.reserved, 0, sizeof(qc.reserved)))
+		return -EINVAL;
+	ret = kipc_check_role(qc.role, qc.fd_flags);
+	if (ret)
+		return ret;
+	ret = kipc_queue_limits(&qc);
+	if (ret)
+		return ret;
+	if (qc.name) {
+		ret = kipc_name_from_user(name, qc.name);
+		if (ret)
+			return ret;
+	}
+
+	q = kzalloc(sizeof(*q), GFP_KERNEL_ACCOUNT);
+	if (!q)
+		return -ENOMEM;
+	q->max_msg_size = qc.max_msg_size;
+	q->max_msgs = qc.max_msgs;
+	q->max_bytes = qc.max_bytes;
+	q->flags = qc.flags;
+	spin_lock_init(&q->lock);
+	for (p = 0; p < KIPC_QUEUE_NR_PRIO; p++)
+		INIT_LIST_HEAD(&q->prio[p]);
+	INIT_LIST_HEAD(&q->recv_waiters);
+	INIT_LIST_HEAD(&q->send_waiters);
+	init_waitqueue_head(&q->poll_wq);
+
+	ret = kipc_obj_init(&q->obj, KIPC_OBJ_QUEUE, qc.mode, &kipc_queue_ops,
+			    sizeof(*q));
+	if (ret) {
+		kfree(q);
+		return ret;
+	}
+
+	file = kipc_queue_open_file(&q->obj, qc.role, qc.fd_flags);
+	if (IS_ERR(file)) {
+		ret = PTR_ERR(file);
+		goto out_put;
+	}
+	if (qc.name) {
+		ret = kipc_name_add(&q->obj, name);
+		if (ret) {
+			fput(file);
+			goto out_put;
+		}
+	}
+	ret = kipc_publish_fd(file, qc.fd_flags, &qc.fd, cmd, uarg, &qc,
+			      sizeof(qc));
+	if (ret < 0 && qc.name)
+		kipc_name_remove(&q->obj);
+out_put:
+	kipc_obj_put(&q->obj);
+	return ret;
+}

@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later OR MIT */
+/*
+ * Small wrappers around the kipc queue ioctls for the selftests.  Every
+ * function returns a value >= 0 or -errno.
+ *
+ * Copyright (C) 2026 The kipc authors.
+ */
+#ifndef KIPC_QUEUE_UTIL_H
+#define KIPC_QUEUE_UTIL_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/kipc.h>
+
+static inline int kq_dev(void)
+{
+	return open("/dev/kipc", O_RDWR | O_CLOEXEC);
+}
+
+/* Does the module implement queues?  0: yes, else a reason to skip. */
+static inline const char *kq_unsupported(int dev)
+{
+	struct kipc_info info;
+
+	if (dev < 0)
+		return "kipc module not loaded";
+	memset(&info, 0, sizeof(info));
+	if (ioctl(dev, KIPC_IOC_GET_INFO, &info))
+		return "KIPC_IOC_GET_INFO failed";
+	if (!(info.features & KIPC_FEAT_QUEUE))
+		return "module without KIPC_FEAT_QUEUE";
+	return NULL;
+}
+
+static inline int kq_create_full(int dev, uint32_t msg_size, uint32_t max_msgs,
+				 uint64_t max_bytes, uint32_t role, uint32_t fd_flags,
+				 const char *name, uint32_t mode)
+{
+	struct kipc_queue_create qc;
+	int fd;
+
+	memset(&qc, 0, sizeof(qc));
+	qc.role = role;
+	qc.max_msg_size = msg_size;
+	qc.max_msgs = max_msgs;
+	qc.max_bytes = max_bytes;
+	qc.name = (uintptr_t)name;
+	qc.mode = mode;
+	qc.fd_flags = fd_flags;
+	qc.fd = 0;
+	fd = ioctl(dev, KIPC_IOC_QUEUE_CREATE, &qc);
+	if (fd < 0)
+		return -errno;
+	if (qc.fd != fd)
+		return -EPROTO;
+	return fd;
+}
+
+static inline int kq_create(int dev, uint32_t msg_size, uint32_t max_msgs)
+{
+	return kq_create_full(dev, msg_size, max_msgs, 0,
+			      KIPC_ROLE_PRODUCER | KIPC_ROLE_CONSUMER, 0, NULL, 0600);
+}
+
+static inline int kq_open(int dev, const char *name, uint32_t role, uint32_t fd_flags)
+{
+	struct kipc_open op;
+	int fd;
+
+	memset(&op, 0, sizeof(op));
+	op.name = (uintptr_t)name;
+	op.type = KIPC_OBJ_QUEUE;
+	op.role = role;
+	op.fd_flags = fd_flags;
+	fd = ioctl(dev, KIPC_IOC_OPEN, &op);
+	return fd < 0 ? -errno : fd;
+}
+
+static inline int kq_unlink(int dev, const char *name)
+{
+	struct kipc_unlink ul;
+
+	memset(&ul, 0, sizeof(ul));
+	ul.name = (uintptr_t)name;
+	ul.type = KIPC_OBJ_QUEUE;
+	return ioctl(dev, KIPC_IOC_UNLINK, &ul) ? -errno : 0;
+}
+
+static inline int kq_send(int fd, const void *buf, uint32_t len, uint32_t prio,
+			  uint32_t flags, uint64_t timeout)
+{
+	struct kipc_queue_xfer x;
+
+	memset(&x, 0, sizeof(x));
+	x.msg.buf = (uintptr_t)buf;
+	x.msg.len = len;
+	x.msg.prio = prio;
+	x.flags = flags;
+	x.timeout = timeout;
+	return ioctl(fd, KIPC_QUEUE_IOC_SEND, &x) ? -errno : 0;
+}
+
+/* @out (optional) gets the descriptor the kernel wrote back. */
+static inline int kq_recv(int fd, void *buf, uint32_t len, uint32_t flags,
+			  uint64_t timeout, struct kipc_queue_msg *out)
+{
+	struct kipc_queue_xfer x;
+	int ret;
+
+	memset(&x, 0, sizeof(x));
+	x.msg.buf = (uintptr_t)buf;
+	x.msg.len = len;
+	/* Poison the outputs: the kernel must overwrite them. */
+	x.msg.prio = 0xdeadbeef;
+	x.msg.pid = -7;
+	x.msg.uid = 0xdeadbeef;
+	x.msg.gid = 0xdeadbeef;
+	x.flags = flags;
+	x.timeout = timeout;
+	ret = ioctl(fd, KIPC_QUEUE_IOC_RECV, &x);
+	if (ret < 0)
+		ret = -errno;
+	if (out)
+		*out = x.msg;
+	return ret;
+}
+
+static inline int kq_sendv(int fd, struct kipc_queue_msg *msgs, uint32_t count,
+			   uint32_t flags, uint64_t timeout)
+{
+	struct kipc_queue_mxfer mx;
+	int ret;
+
+	memset(&mx, 0, sizeof(mx));
+	mx.msgs = (uintptr_t)msgs;
+	mx.count = count;
+	mx.flags = flags;
+	mx.timeout = timeout;
+	ret = ioctl(fd, KIPC_QUEUE_IOC_SENDV, &mx);
+	return ret < 0 ? -errno : ret;
+}
+
+static inline int kq_recvv(int fd, struct kipc_queue_msg *msgs, uint32_t count,
+			   uint32_t flags, uint64_t timeout)
+{
+	struct kipc_queue_mxfer mx;
+	int ret;
+
+	memset(&mx, 0, sizeof(mx));
+	mx.msgs = (uintptr_t)msgs;
+	mx.count = count;
+	mx.flags = flags;
+	mx.timeout = timeout;
+	ret = ioctl(fd, KIPC_QUEUE_IOC_RECVV, &mx);
+	return ret < 0 ? -errno : ret;
+}
+
+/* A field of /proc/self/fdinfo/FD ("depth", "senders", ...), or -1. */
+static inline long long kq_fdinfo(int fd, const char *key)
+{
+	char path[64], line[256];
+	size_t klen = strlen(key);
+	long long val = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, key, klen) && line[klen] == ':') {
+			val = strtoll(line + klen + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return val;
+}
+
+static inline uint64_t kq_now(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+#endif /* KIPC_QUEUE_UTIL_H */
