@@ -33,6 +33,7 @@
 #include <linux/kipc.h>
 
 #include "kselftest_harness.h"
+#include "kipc_test.h"
 #include "tring.h"
 
 #define MAX_PRODUCERS	4
