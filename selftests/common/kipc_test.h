@@ -16,7 +16,8 @@
 
 #include <stdlib.h>
 
-#define KIPC_TEST_HARNESS_MAIN						\
+/* For tests with their own main(): call kipc_test_scale_timeouts(). */
+#define KIPC_TEST_DEFINE_SCALE						\
 static void kipc_test_scale_timeouts(void)				\
 {									\
 	const char *s = getenv("KIPC_TIMEOUT_SCALE");			\
@@ -29,7 +30,10 @@ static void kipc_test_scale_timeouts(void)				\
 	for (f = __fixture_list; f; f = f->next)			\
 		for (t = f->tests; t; t = t->next)			\
 			t->timeout *= k;				\
-}									\
+}
+
+#define KIPC_TEST_HARNESS_MAIN						\
+KIPC_TEST_DEFINE_SCALE							\
 									\
 int main(int argc, char **argv)						\
 {									\

@@ -33,6 +33,8 @@
 #include <linux/kipc.h>
 
 #include "kselftest_harness.h"
+#include "kipc_test.h"
+#include "kipc_test.h"
 #include "tring.h"
 
 #define MAX_PRODUCERS	4
@@ -442,10 +444,13 @@ TEST_F_TIMEOUT(stream, lost_wakeup_stress_mpsc, 1800)
 	EXPECT_LT(100, self->shm->prod_waits[0] + self->shm->prod_waits[1]);
 }
 
+KIPC_TEST_DEFINE_SCALE
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "--ring-peer"))
 		return peer_main(argc, argv);
+	kipc_test_scale_timeouts();
 	return test_harness_run(argc, argv);
 }
 

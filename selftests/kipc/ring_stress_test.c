@@ -26,6 +26,7 @@
 #include <linux/kipc.h>
 
 #include "kselftest_harness.h"
+#include "kipc_test.h"
 #include "tring.h"
 
 #define RING_SZ		(16 * 1024)
@@ -495,4 +496,4 @@ TEST_F_TIMEOUT(peer, hostile_peer, 600)
 	}
 }
 
-TEST_HARNESS_MAIN
+KIPC_TEST_HARNESS_MAIN

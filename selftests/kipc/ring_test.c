@@ -33,6 +33,7 @@
 #include <linux/kipc.h>
 
 #include "kselftest_harness.h"
+#include "kipc_test.h"
 #include "tring.h"
 
 #define KB		1024ULL
@@ -1930,4 +1931,4 @@ TEST_F_TIMEOUT(ring, pass_fd_scm_rights, 120)
 	tring_unmap(&c);
 }
 
-TEST_HARNESS_MAIN
+KIPC_TEST_HARNESS_MAIN

@@ -20,6 +20,7 @@
 #include <linux/kipc.h>
 
 #include "kselftest_harness.h"
+#include "kipc_test.h"
 #include "tring.h"
 
 FIXTURE(uring) {
@@ -237,4 +238,4 @@ TEST_F_TIMEOUT(uring, poll_add_room_and_hangup, 300)
 	tring_unmap(&p);
 }
 
-TEST_HARNESS_MAIN
+KIPC_TEST_HARNESS_MAIN
