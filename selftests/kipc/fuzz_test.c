@@ -365,8 +365,15 @@ static void fz_reset(struct fz *f)
 			close(f->fds[i]);
 		f->fds[i] = -1;
 	}
-	for (i = 0; i < FZ_NAMES; i++)
-		kq_unlink(f->dev, fz_names[i]);
+	/* Names outlive fds: drop every ring and queue the run named. */
+	for (i = 0; i < FZ_NAMES; i++) {
+		struct kipc_unlink ul;
+
+		memset(&ul, 0, sizeof(ul));
+		ul.name = (uintptr_t)fz_names[i];
+		ul.type = 0;	/* either type */
+		ioctl(f->dev, KIPC_IOC_UNLINK, &ul);
+	}
 }
 
 FIXTURE(fuzz) {
