@@ -93,7 +93,7 @@ timeout --foreground -k 10 "$timeout" \
 	-nographic -no-reboot -monitor none -serial stdio \
 	-kernel "$kernel" -initrd "$work/initramfs.cpio.gz" \
 	-append "console=ttyS0 clocksource=tsc tsc=reliable panic=-1 loglevel=5 rdinit=/init kipc_vm=$accel_tag $append_extra" \
-	</dev/null 2>&1 | tr -d '\r' | tee "$log"
+	</dev/null 2>&1 | stdbuf -oL tr -d '\r' | tee "$log"
 qrc=${PIPESTATUS[0]}
 set -e
 
