@@ -365,8 +365,14 @@ static void fz_reset(struct fz *f)
 			close(f->fds[i]);
 		f->fds[i] = -1;
 	}
-	for (i = 0; i < FZ_NAMES; i++)
-		kq_unlink(f->dev, fz_names[i]);
+	/* Names hold their objects: drop them, rings and queues alike. */
+	for (i = 0; i < FZ_NAMES; i++) {
+		struct kipc_unlink ul;
+
+		memset(&ul, 0, sizeof(ul));
+		ul.name = (uintptr_t)fz_names[i];
+		ioctl(f->dev, KIPC_IOC_UNLINK, &ul);
+	}
 }
 
 FIXTURE(fuzz) {
