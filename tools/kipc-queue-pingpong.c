@@ -11,12 +11,17 @@
  * too.  The module parameter queue_handoff switches the behaviour
  * between rounds, alternately, so both modes see the same conditions.
  *
- *   kipc-queue-pingpong [ROUNDTRIPS [REPEATS]]      (root, module loaded)
+ *   kipc-queue-pingpong [ROUNDTRIPS [REPEATS [CPU]]]   (root, module loaded)
+ *
+ * With CPU, both processes are pinned to it: every wake-up is then a
+ * context switch on one CPU, which isolates the kernel path from the
+ * cross-CPU wake-up latency (large and erratic under TCG).
  *
  * Copyright (C) 2026 The kipc authors.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -139,9 +144,20 @@ int main(int argc, char **argv)
 {
 	long n = argc > 1 ? atol(argv[1]) : 20000;
 	int reps = argc > 2 ? atoi(argv[2]) : 4;
+	int cpu = argc > 3 ? atoi(argv[3]) : -1;
 	double pp[2] = { 0 }, st[2] = { 0 };
 	int dev, r, mode;
 
+	if (cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		if (sched_setaffinity(0, sizeof(set), &set)) {
+			perror("sched_setaffinity");
+			return 1;
+		}
+	}
 	dev = open("/dev/kipc", O_RDWR | O_CLOEXEC);
 	if (dev < 0) {
 		perror("/dev/kipc");
@@ -151,8 +167,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cannot write %s\n", PARAM);
 		return 1;
 	}
-	printf("# %ld round trips / messages of %d bytes, %d repeats, alternating\n",
-	       n, MSG, reps);
+	printf("# %ld round trips / messages of %d bytes, %d repeats, alternating, %s\n",
+	       n, MSG, reps, cpu >= 0 ? "pinned to one CPU" : "unpinned");
 	printf("# mode      pingpong-ns/rt  stream-ns/msg\n");
 	for (r = 0; r < reps; r++) {
 		for (mode = 1; mode >= 0; mode--) {
