@@ -365,13 +365,12 @@ static void fz_reset(struct fz *f)
 			close(f->fds[i]);
 		f->fds[i] = -1;
 	}
-	/* Names outlive fds: drop every ring and queue the run named. */
+	/* Names hold their objects: drop them, rings and queues alike. */
 	for (i = 0; i < FZ_NAMES; i++) {
 		struct kipc_unlink ul;
 
 		memset(&ul, 0, sizeof(ul));
 		ul.name = (uintptr_t)fz_names[i];
-		ul.type = 0;	/* either type */
 		ioctl(f->dev, KIPC_IOC_UNLINK, &ul);
 	}
 }
