@@ -290,8 +290,14 @@ TEST(json)
 			}
 		}
 	}
-	/* Rows that ran carry their metrics with median, min and max. */
-	EXPECT_EQ(count(out, "\"status\": \"ok\""), count(out, "\"metrics\": {"));
+	/*
+	 * Rows that ran carry their metrics with median, min and max; an
+	 * "unstable" row (runs dropped on a loaded or slow machine) may
+	 * carry what it kept.
+	 */
+	EXPECT_LE(count(out, "\"status\": \"ok\""), count(out, "\"metrics\": {"));
+	EXPECT_GE(count(out, "\"status\": \"ok\"") + count(out, "\"status\": \"unstable\""),
+		  count(out, "\"metrics\": {"));
 	free(out);
 }
 
