@@ -22,6 +22,7 @@ make -s -C "$top/kmod" KDIR="$kdir" OUT="$build/kmod-$lane" > "$build/kmod-$lane
 }
 
 timeout=${KIPC_VM_TIMEOUT:-2400}
+[ "$lane" = debug ] && timeout=${KIPC_VM_TIMEOUT:-4200}
 # Test watchdogs stretch on the KASAN kernel, which runs several times
 # slower under emulation; they are hang detectors, not speed limits.
 scale=1

@@ -10,7 +10,7 @@
 #   run_selftests.sh [-d DIR] [-t SECONDS] [TEST...]
 
 dir=
-tmo=${KIPC_TEST_TIMEOUT:-1200}
+tmo=${KIPC_TEST_TIMEOUT:-$((1200 * ${KIPC_TIMEOUT_SCALE:-1}))}
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-d) dir=$2; shift 2 ;;
