@@ -892,3 +892,37 @@ int kipc_set_spin(kipc_chan *ch, uint32_t spin)
 	ch->ring.spin = ch->spin;
 	return 0;
 }
+
+int kipc__copy_reserve(struct kipc_chan *ch, void **buf, size_t len,
+		       uint64_t deadline)
+{
+	int ret;
+
+	if (len > ch->buf_cap)
+		return -EMSGSIZE;
+	/* Wait for room now, so that commit rarely has to. */
+	ret = kipc__wait_fd(ch->fd, POLLOUT, deadline);
+	if (ret < 0)
+		return ret;
+	*buf = ch->buf;
+	return 0;
+}
+
+int kipc__copy_commit(struct kipc_chan *ch, size_t len)
+{
+	struct iovec iov = { .iov_base = ch->buf, .iov_len = len };
+	int ret = ch->ops->sendv(ch, &iov, 1, len, KIPC_FOREVER);
+
+	return ret < 0 ? ret : 0;
+}
+
+int kipc__copy_abort(struct kipc_chan *ch)
+{
+	(void)ch;
+	return 0;
+}
+
+int kipc__copy_poll_events(struct kipc_chan *ch)
+{
+	return ch->role == KIPC_CONSUMER ? POLLIN : POLLOUT;
+}

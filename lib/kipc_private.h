@@ -141,6 +141,17 @@ int kipc__iov_len(const struct iovec *iov, int iovcnt, size_t *len);
 void kipc__iov_copy_out(void *dst, const struct iovec *iov, int iovcnt,
 			size_t len);
 int kipc__wait_fd(int fd, short events, uint64_t deadline);
+
+/*
+ * Zero-copy emulation for the copying backends (unix, pipe): reserve
+ * hands out ch->buf once ch->fd can take data, commit sends it with
+ * ch->ops->sendv (one copy), abort drops it.
+ */
+int kipc__copy_reserve(struct kipc_chan *ch, void **buf, size_t len,
+		       uint64_t deadline);
+int kipc__copy_commit(struct kipc_chan *ch, size_t len);
+int kipc__copy_abort(struct kipc_chan *ch);
+int kipc__copy_poll_events(struct kipc_chan *ch);
 int kipc__deadline_ms(uint64_t deadline);
 int kipc__valid_name(const char *name);
 /* Directory for names of the userspace backends ($KIPC_RUNDIR). */

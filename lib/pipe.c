@@ -466,38 +466,9 @@ static int pipe_recv(struct kipc_chan *ch, struct kipc_msg *m, uint64_t deadline
 	return ret;
 }
 
-static int pipe_reserve(struct kipc_chan *ch, void **buf, size_t len,
-			uint64_t deadline)
-{
-	int ret;
 
-	if (len > ch->buf_cap)
-		return -EMSGSIZE;
-	ret = kipc__wait_fd(ch->fd, POLLOUT, deadline);
-	if (ret < 0)
-		return ret;
-	*buf = ch->buf;
-	return 0;
-}
 
-static int pipe_commit(struct kipc_chan *ch, size_t len)
-{
-	struct iovec iov = { .iov_base = ch->buf, .iov_len = len };
-	int ret = pipe_sendv(ch, &iov, 1, len, KIPC_FOREVER);
 
-	return ret < 0 ? ret : 0;
-}
-
-static int pipe_abort(struct kipc_chan *ch)
-{
-	(void)ch;
-	return 0;
-}
-
-static int pipe_poll_events(struct kipc_chan *ch)
-{
-	return ch->role == KIPC_CONSUMER ? POLLIN : POLLOUT;
-}
 
 static int pipe_poll_arm(struct kipc_chan *ch)
 {
@@ -506,7 +477,7 @@ static int pipe_poll_arm(struct kipc_chan *ch)
 
 	if (ch->role == KIPC_CONSUMER && (ch->eof || frame_ready(ch, &len)))
 		return 1;
-	ret = kipc__wait_fd(ch->fd, (short)pipe_poll_events(ch), KIPC_NOWAIT);
+	ret = kipc__wait_fd(ch->fd, (short)kipc__copy_poll_events(ch), KIPC_NOWAIT);
 	if (ret == -EAGAIN)
 		return 0;
 	return ret < 0 ? ret : 1;
@@ -523,11 +494,11 @@ const struct kipc_backend_ops kipc__pipe_ops = {
 	.close = pipe_close,
 	.sendv = pipe_sendv,
 	.recv = pipe_recv,
-	.reserve = pipe_reserve,
-	.commit = pipe_commit,
-	.abort = pipe_abort,
+	.reserve = kipc__copy_reserve,
+	.commit = kipc__copy_commit,
+	.abort = kipc__copy_abort,
 	.peek = pipe_peek,
 	.release = pipe_release,
 	.poll_arm = pipe_poll_arm,
-	.poll_events = pipe_poll_events,
+	.poll_events = kipc__copy_poll_events,
 };

@@ -428,39 +428,9 @@ static int unix_release(struct kipc_chan *ch)
 	return 0;
 }
 
-static int unix_reserve(struct kipc_chan *ch, void **buf, size_t len,
-			uint64_t deadline)
-{
-	int ret;
 
-	if (len > ch->buf_cap)
-		return -EMSGSIZE;
-	/* Wait for room now, so that commit rarely has to. */
-	ret = kipc__wait_fd(ch->fd, POLLOUT, deadline);
-	if (ret < 0)
-		return ret;
-	*buf = ch->buf;
-	return 0;
-}
 
-static int unix_commit(struct kipc_chan *ch, size_t len)
-{
-	struct iovec iov = { .iov_base = ch->buf, .iov_len = len };
-	int ret = unix_sendv(ch, &iov, 1, len, KIPC_FOREVER);
 
-	return ret < 0 ? ret : 0;
-}
-
-static int unix_abort(struct kipc_chan *ch)
-{
-	(void)ch;
-	return 0;
-}
-
-static int unix_poll_events(struct kipc_chan *ch)
-{
-	return ch->role == KIPC_CONSUMER ? POLLIN : POLLOUT;
-}
 
 static int unix_poll_arm(struct kipc_chan *ch)
 {
@@ -469,7 +439,7 @@ static int unix_poll_arm(struct kipc_chan *ch)
 
 	if (ch->msg_ready)
 		return 1;
-	ret = kipc__wait_fd(fd, (short)unix_poll_events(ch), KIPC_NOWAIT);
+	ret = kipc__wait_fd(fd, (short)kipc__copy_poll_events(ch), KIPC_NOWAIT);
 	if (ret == -EAGAIN)
 		return 0;
 	return ret < 0 ? ret : 1;
@@ -487,11 +457,11 @@ const struct kipc_backend_ops kipc__unix_ops = {
 	.close = unix_close,
 	.sendv = unix_sendv,
 	.recv = unix_recv,
-	.reserve = unix_reserve,
-	.commit = unix_commit,
-	.abort = unix_abort,
+	.reserve = kipc__copy_reserve,
+	.commit = kipc__copy_commit,
+	.abort = kipc__copy_abort,
 	.peek = unix_peek,
 	.release = unix_release,
 	.poll_arm = unix_poll_arm,
-	.poll_events = unix_poll_events,
+	.poll_events = kipc__copy_poll_events,
 };
