@@ -40,6 +40,7 @@
 #define KIPC_FEAT_RING		_BITULL(1)	/* shared-memory rings */
 #define KIPC_FEAT_QUEUE		_BITULL(2)	/* kernel message queues */
 #define KIPC_FEAT_NAMES		_BITULL(3)	/* named objects */
+#define KIPC_FEAT_DUP		_BITULL(4)	/* KIPC_IOC_DUP */
 
 /**
  * struct kipc_info - answer of KIPC_IOC_GET_INFO
@@ -459,7 +460,49 @@ struct kipc_list {
 #define KIPC_LIST_SIZE_VER0	40
 
 #define KIPC_IOC_LIST		_IOWR(KIPC_IOC_MAGIC, 0x04, struct kipc_list)
-/* 0x05..0x0f: queue creation */
+/* 0x05: KIPC_IOC_QUEUE_CREATE, below */
+
+/* ---------------------------------------------------------------------- */
+/* Splitting an fd by role                                                 */
+/* ---------------------------------------------------------------------- */
+
+/**
+ * struct kipc_dup - argument of KIPC_IOC_DUP
+ * @fd:		a ring or queue fd of the caller
+ * @role:	KIPC_ROLE_* of the new fd: at least one role, and only
+ *		roles @fd has itself (no permission check is made, so an
+ *		fd never gains a role by being duplicated)
+ * @fd_flags:	KIPC_FD_*
+ * @flags:	must be zero
+ * @new_fd:	in: must be zero; out: the new fd (also the ioctl's return
+ *		value; always O_CLOEXEC)
+ * @reserved0:	must be zero
+ * @reserved:	must be zero
+ *
+ * Unlike dup(2), the new fd is a new open file of the same object: it
+ * counts as its own endpoint, so closing it (or the death of the process
+ * that holds it) is seen by the peers on its own.  The usual way to make
+ * an anonymous pair for fork()ed children is to create an object with
+ * both roles, DUP a producer and a consumer fd, and close the original.
+ *
+ * Errors: -EBADF (@fd is not open, or not a kipc ring or queue fd),
+ * -EINVAL (unknown role, flags or fd_flags bits, no role, a role @fd
+ * does not have, non-zero reserved fields or @new_fd), -EMFILE, -EFAULT,
+ * -ENOMEM.
+ */
+struct kipc_dup {
+	__s32 fd;
+	__u32 role;
+	__u32 fd_flags;
+	__u32 flags;
+	__s32 new_fd;
+	__u32 reserved0;
+	__u64 reserved[2];
+};
+
+#define KIPC_DUP_SIZE_VER0	40
+
+#define KIPC_IOC_DUP		_IOWR(KIPC_IOC_MAGIC, 0x06, struct kipc_dup)
 
 /* ioctls on a ring fd */
 #define KIPC_RING_IOC_WAIT	_IOW(KIPC_IOC_MAGIC, 0x10, struct kipc_ring_wait)
