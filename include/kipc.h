@@ -38,6 +38,7 @@ bool kipc_check_version(int major, int minor);
 #define KIPC_FEATURE_RING	(1ULL << 1)
 #define KIPC_FEATURE_QUEUE	(1ULL << 2)
 #define KIPC_FEATURE_NAMES	(1ULL << 3)
+#define KIPC_FEATURE_DUP	(1ULL << 4)	/* anonymous pairs */
 
 struct kipc_module_info {
 	uint32_t abi_version;	/* ABI version of the loaded module */

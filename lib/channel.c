@@ -857,6 +857,8 @@ int kipc_backend(kipc_chan *ch)
 
 	if (ret)
 		return ret;
+	if (ch->ops == &kipc__kmodq_ops)
+		return KIPC_BACKEND_KMOD;	/* its queue mode */
 	for (int i = 1; i < NR_BACKENDS; i++)
 		if (backends[i] == ch->ops)
 			return i;

@@ -79,6 +79,14 @@ extern const struct kipc_backend_ops kipc__kmod_ops;
 extern const struct kipc_backend_ops kipc__shm_ops;
 extern const struct kipc_backend_ops kipc__unix_ops;
 extern const struct kipc_backend_ops kipc__pipe_ops;
+/* The kmod backend's queue mode, set up by the kmod backend. */
+extern const struct kipc_backend_ops kipc__kmodq_ops;
+
+/* kmod.c / kmod_queue.c */
+int kipc__kmod_split(int fd, int *pfd, int *cfd);
+int kipc__kmodq_pair(struct kipc_chan *tx, struct kipc_chan *rx);
+int kipc__kmodq_create(struct kipc_chan *ch, const char *name);
+int kipc__kmodq_open(struct kipc_chan *ch, int fd);
 
 #define KIPC_CHAN_MAGIC		0x6b636861U	/* "kcha" */
 #define KIPC_CHAN_DEAD		0x64656164U	/* "dead" */

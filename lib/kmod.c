@@ -9,13 +9,14 @@
  * KIPC_RING_IOC_WAIT / KIPC_RING_IOC_WAKE, and the ring fd itself is the
  * pollable fd (the kernel reports EPOLLIN / EPOLLOUT / EPOLLHUP).
  *
- * An anonymous pair is a ring created under a random name with mode
- * 0600, opened once more for the consumer role, and unlinked at once:
- * each endpoint is then its own fd, so the kernel's producer and
+ * An anonymous pair is an anonymous ring created with both roles and
+ * split with KIPC_IOC_DUP into a producer fd and a consumer fd: each
+ * endpoint is then its own open file, so the kernel's producer and
  * consumer counts see each side close (or die) separately.
  *
- * Queues (multi-consumer, credentials) will add a second object type
- * behind the same kipc_chan; the guarantees below grow with them.
+ * KIPC_F_MULTI_CONSUMER and KIPC_F_CREDENTIALS need a kernel queue
+ * instead of a ring; lib/kmod_queue.c has that mode, and setup here
+ * hands over to it.  kipc_open() finds a name of either kind.
  *
  * Copyright (C) 2026 The kipc authors.
  */
@@ -29,6 +30,10 @@
 #include <unistd.h>
 
 #include "kipc_private.h"
+
+#define KMOD_NEEDS	(KIPC_FEAT_RING | KIPC_FEAT_NAMES | KIPC_FEAT_DUP)
+/* Guarantees only a kernel queue gives. */
+#define KMOD_QUEUE_FLAGS (KIPC_F_MULTI_CONSUMER | KIPC_F_CREDENTIALS)
 
 static int kmod_available(void)
 {
@@ -45,9 +50,8 @@ static int kmod_available(void)
 		return -ENODEV;
 	if (ret < 0)
 		return ret;
-	/* Without rings (or names, for pairs) the module cannot serve us. */
-	if ((ki.features & (KIPC_FEAT_RING | KIPC_FEAT_NAMES)) !=
-	    (KIPC_FEAT_RING | KIPC_FEAT_NAMES))
+	/* Without rings, names or DUP (for pairs) it cannot serve us. */
+	if ((ki.features & KMOD_NEEDS) != KMOD_NEEDS)
 		return -ENODEV;
 	return 0;
 }
@@ -160,7 +164,12 @@ static uint64_t kmod_data_size(const struct kipc_chan *ch)
 	return v;
 }
 
-static int kmod_ring_create(struct kipc_chan *ch, const char *name, int role,
+static uint32_t kmod_role(int role)
+{
+	return role == KIPC_PRODUCER ? KIPC_ROLE_PRODUCER : KIPC_ROLE_CONSUMER;
+}
+
+static int kmod_ring_create(struct kipc_chan *ch, const char *name, uint32_t role,
 			    uint32_t mode)
 {
 	struct kipc_ring_create c;
@@ -171,7 +180,7 @@ static int kmod_ring_create(struct kipc_chan *ch, const char *name, int role,
 		return dev;
 	memset(&c, 0, sizeof(c));
 	c.flags = (ch->flags & KIPC_F_MULTI_PRODUCER) ? KIPC_RING_F_MPSC : 0;
-	c.role = role == KIPC_PRODUCER ? KIPC_ROLE_PRODUCER : KIPC_ROLE_CONSUMER;
+	c.role = role;
 	c.data_size = kmod_data_size(ch);
 	c.name = (uint64_t)(uintptr_t)name;
 	c.mode = mode;
@@ -181,7 +190,8 @@ static int kmod_ring_create(struct kipc_chan *ch, const char *name, int role,
 	return ret;
 }
 
-static int kmod_ring_open(const char *name, int role)
+/* KIPC_IOC_OPEN of a ring or queue (@type) by name: the fd or -errno. */
+static int kmod_obj_open(const char *name, uint32_t type, int role)
 {
 	struct kipc_open o;
 	int dev, ret;
@@ -191,8 +201,8 @@ static int kmod_ring_open(const char *name, int role)
 		return dev;
 	memset(&o, 0, sizeof(o));
 	o.name = (uint64_t)(uintptr_t)name;
-	o.type = KIPC_OBJ_RING;
-	o.role = role == KIPC_PRODUCER ? KIPC_ROLE_PRODUCER : KIPC_ROLE_CONSUMER;
+	o.type = type;
+	o.role = kmod_role(role);
 	ret = kipc__ioctl(dev, KIPC_IOC_OPEN, &o);
 	kipc__close_fd(dev);
 	return ret;
@@ -208,34 +218,62 @@ static int kmod_unlink(const char *name)
 		return dev;
 	memset(&u, 0, sizeof(u));
 	u.name = (uint64_t)(uintptr_t)name;
-	u.type = KIPC_OBJ_RING;
+	u.type = 0;	/* a ring or a queue */
 	ret = kipc__ioctl(dev, KIPC_IOC_UNLINK, &u);
 	kipc__close_fd(dev);
 	return ret;
 }
 
+/*
+ * Split @fd (an object fd with both roles) into a producer and a consumer
+ * fd, each its own endpoint; @fd is closed in every case.
+ */
+int kipc__kmod_split(int fd, int *pfd, int *cfd)
+{
+	struct kipc_dup d;
+	int dev, ret;
+
+	dev = kipc__open_dev();
+	if (dev < 0) {
+		kipc__close_fd(fd);
+		return dev;
+	}
+	memset(&d, 0, sizeof(d));
+	d.fd = fd;
+	d.role = KIPC_ROLE_PRODUCER;
+	ret = kipc__ioctl(dev, KIPC_IOC_DUP, &d);
+	if (ret >= 0) {
+		*pfd = ret;
+		memset(&d, 0, sizeof(d));
+		d.fd = fd;
+		d.role = KIPC_ROLE_CONSUMER;
+		ret = kipc__ioctl(dev, KIPC_IOC_DUP, &d);
+		if (ret >= 0)
+			*cfd = ret;
+		else
+			kipc__close_fd(*pfd);
+	}
+	kipc__close_fd(dev);
+	kipc__close_fd(fd);
+	return ret < 0 ? ret : 0;
+}
+
 static int kmod_pair(struct kipc_chan *tx, struct kipc_chan *rx)
 {
-	char name[KIPC_NAME_MAX + 1];
-	uint64_t r = kipc_now() ^ ((uint64_t)getpid() << 32) ^ (uintptr_t)tx;
-	int pfd, cfd, ret;
+	int fd, pfd, cfd, ret;
 
-	for (int tries = 0;; tries++) {
-		snprintf(name, sizeof(name), "libkipc-anon-%d-%016llx",
-			 (int)getpid(), (unsigned long long)r);
-		pfd = kmod_ring_create(tx, name, KIPC_PRODUCER, 0600);
-		if (pfd != -EEXIST || tries > 8)
-			break;
-		r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+	if (tx->flags & KMOD_QUEUE_FLAGS) {
+		if (tx->flags & KIPC_F_ZERO_COPY)
+			return -EOPNOTSUPP;
+		return kipc__kmodq_pair(tx, rx);
 	}
-	if (pfd < 0)
-		return pfd;
-	cfd = kmod_ring_open(name, KIPC_CONSUMER);
-	kmod_unlink(name);
-	if (cfd < 0) {
-		kipc__close_fd(pfd);
-		return cfd;
-	}
+	fd = kmod_ring_create(tx, NULL, KIPC_ROLE_PRODUCER | KIPC_ROLE_CONSUMER,
+			      0600);
+	if (fd < 0)
+		return fd;
+	ret = kipc__kmod_split(fd, &pfd, &cfd);
+	if (ret)
+		return ret;
 	ret = kmod_map(tx, pfd);
 	if (ret) {
 		kipc__close_fd(cfd);
@@ -249,25 +287,48 @@ static int kmod_pair(struct kipc_chan *tx, struct kipc_chan *rx)
 
 static int kmod_create(struct kipc_chan *ch, const char *name)
 {
-	int fd = kmod_ring_create(ch, name, ch->role, ch->mode);
+	int fd;
 
+	if (ch->flags & KMOD_QUEUE_FLAGS) {
+		if (ch->flags & KIPC_F_ZERO_COPY)
+			return -EOPNOTSUPP;
+		return kipc__kmodq_create(ch, name);
+	}
+	fd = kmod_ring_create(ch, name, kmod_role(ch->role), ch->mode);
 	return fd < 0 ? fd : kmod_map(ch, fd);
 }
 
 static int kmod_open(struct kipc_chan *ch, const char *name)
 {
-	int fd = kmod_ring_open(name, ch->role);
-	int ret;
+	int fd, ret;
 
+	/*
+	 * A name is a ring or a queue.  Look for the kind the flags need
+	 * first; the other kind is an error only when it cannot honour
+	 * them (a failed open leaves no trace, so probing is harmless).
+	 */
+	if (!(ch->flags & KMOD_QUEUE_FLAGS)) {
+		fd = kmod_obj_open(name, KIPC_OBJ_RING, ch->role);
+		if (fd >= 0) {
+			ret = kmod_map(ch, fd);
+			if (!ret && (ch->flags & KIPC_F_MULTI_PRODUCER) &&
+			    !(ch->ring.flags & KIPC_RING_F_MPSC)) {
+				kmod_close(ch);
+				return -EOPNOTSUPP;	/* created single-producer */
+			}
+			return ret;
+		}
+		if (fd != -ENOENT)
+			return fd;
+	}
+	fd = kmod_obj_open(name, KIPC_OBJ_QUEUE, ch->role);
 	if (fd < 0)
 		return fd;
-	ret = kmod_map(ch, fd);
-	if (!ret && (ch->flags & KIPC_F_MULTI_PRODUCER) &&
-	    !(ch->ring.flags & KIPC_RING_F_MPSC)) {
-		kmod_close(ch);
-		return -EOPNOTSUPP;	/* created single-producer */
+	if (ch->flags & KIPC_F_ZERO_COPY) {
+		kipc__close_fd(fd);
+		return -EOPNOTSUPP;	/* a queue copies */
 	}
-	return ret;
+	return kipc__kmodq_open(ch, fd);
 }
 
 static int kmod_poll_events(struct kipc_chan *ch)
@@ -277,7 +338,8 @@ static int kmod_poll_events(struct kipc_chan *ch)
 
 const struct kipc_backend_ops kipc__kmod_ops = {
 	.name = "kmod",
-	.guarantees = KIPC_F_MULTI_PRODUCER | KIPC_F_ZERO_COPY,
+	.guarantees = KIPC_F_MULTI_PRODUCER | KIPC_F_ZERO_COPY |
+		      KMOD_QUEUE_FLAGS,	/* not all at once: see kmod_create() */
 	.available = kmod_available,
 	.pair = kmod_pair,
 	.create = kmod_create,

@@ -20,6 +20,7 @@
 _Static_assert(KIPC_FEATURE_RING == KIPC_FEAT_RING, "feature bits");
 _Static_assert(KIPC_FEATURE_QUEUE == KIPC_FEAT_QUEUE, "feature bits");
 _Static_assert(KIPC_FEATURE_NAMES == KIPC_FEAT_NAMES, "feature bits");
+_Static_assert(KIPC_FEATURE_DUP == KIPC_FEAT_DUP, "feature bits");
 
 int kipc_version(void)
 {

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
  * libkipc channel conformance: one suite, run once per backend
- * (FIXTURE_VARIANT kmod, shm, unix, pipe).  On the host the kmod variant
- * skips (no module); in the VM all four run.  A backend that cannot do a
- * case skips it with the reason documented in libkipc.rst.
+ * (FIXTURE_VARIANT kmod, kmod_queue, shm, unix, pipe).  kmod_queue is the
+ * kmod backend in its queue mode, which KIPC_F_MULTI_CONSUMER selects.
+ * On the host the kmod variants skip (no module); in the VM all of them
+ * run.  A backend that cannot do a case skips it with the reason
+ * documented in libkipc.rst.
  *
  * Copyright (C) 2026 The kipc authors.
  */
@@ -129,17 +131,29 @@ FIXTURE(chan) {
 
 FIXTURE_VARIANT(chan) {
 	int backend;
-	const char *name;
+	const char *name;	/* also $KIPC_BACKEND for the exec'ed programs */
+	uint32_t flags;		/* opened with these KIPC_F_* */
+	const char *prog_flags;	/* the same, for named_consumer */
+	bool ring;		/* shared memory: zero-copy, corruptible */
 };
 
-FIXTURE_VARIANT_ADD(chan, kmod) { .backend = KIPC_BACKEND_KMOD, .name = "kmod" };
-FIXTURE_VARIANT_ADD(chan, shm) { .backend = KIPC_BACKEND_SHM, .name = "shm" };
+FIXTURE_VARIANT_ADD(chan, kmod) {
+	.backend = KIPC_BACKEND_KMOD, .name = "kmod", .ring = true,
+};
+FIXTURE_VARIANT_ADD(chan, kmod_queue) {
+	.backend = KIPC_BACKEND_KMOD, .name = "kmod",
+	.flags = KIPC_F_MULTI_CONSUMER,
+	.prog_flags = "multi-consumer,credentials",
+};
+FIXTURE_VARIANT_ADD(chan, shm) {
+	.backend = KIPC_BACKEND_SHM, .name = "shm", .ring = true,
+};
 FIXTURE_VARIANT_ADD(chan, unix) { .backend = KIPC_BACKEND_UNIX, .name = "unix" };
 FIXTURE_VARIANT_ADD(chan, pipe) { .backend = KIPC_BACKEND_PIPE, .name = "pipe" };
 
 static bool is_ring(const FIXTURE_VARIANT(chan) *v)
 {
-	return v->backend == KIPC_BACKEND_KMOD || v->backend == KIPC_BACKEND_SHM;
+	return v->ring;
 }
 
 FIXTURE_SETUP(chan)
@@ -151,6 +165,7 @@ FIXTURE_SETUP(chan)
 	kipc_opts_init(&self->opts);
 	self->opts.backend = (uint32_t)variant->backend;
 	self->opts.max_msg = MAX_MSG;
+	self->opts.flags = variant->flags;
 	if (variant->backend == KIPC_BACKEND_KMOD) {
 		int ret = kipc_module_info(&mi);
 
@@ -162,6 +177,10 @@ FIXTURE_SETUP(chan)
 			self->skip = "kmod: /dev/kipc lacks KIPC_FEAT_RING (kernel rings not merged yet)";
 		else if (!(mi.features & KIPC_FEATURE_NAMES))
 			self->skip = "kmod: /dev/kipc lacks KIPC_FEAT_NAMES";
+		else if (!(mi.features & KIPC_FEATURE_DUP))
+			self->skip = "kmod: /dev/kipc lacks KIPC_FEAT_DUP";
+		else if (variant->flags && !(mi.features & KIPC_FEATURE_QUEUE))
+			self->skip = "kmod: /dev/kipc lacks KIPC_FEAT_QUEUE";
 	}
 }
 
@@ -944,7 +963,8 @@ TEST_F_TIMEOUT(chan, named_between_exec_programs, 120)
 	kipc_unlink(name, &self->opts);
 	ASSERT_EQ(0, setenv("KIPC_BACKEND", variant->name, 1));
 	{
-		char *cargv[] = { "named_consumer", name, "20000", NULL };
+		char *cargv[] = { "named_consumer", name, "20000", "0600",
+				  (char *)variant->prog_flags, NULL };
 		char *pargv[] = { "named_producer", name, "20000", NULL };
 
 		c = spawn(dir, "named_consumer", cargv);
@@ -1040,14 +1060,18 @@ TEST_F(chan, credentials)
 	char buf[8];
 	int ret;
 
+	pid_t pid;
+
 	PRECHECK();
 	ret = make_pair(self, KIPC_F_CREDENTIALS, 0);
-	if (variant->backend != KIPC_BACKEND_UNIX) {
-		/* Documented: only unix (and kmod queues, later) can. */
+	if (variant->backend != KIPC_BACKEND_UNIX &&
+	    variant->backend != KIPC_BACKEND_KMOD) {
+		/* Documented: only unix and kmod (its queues) can. */
 		EXPECT_EQ(-EOPNOTSUPP, ret);
 		return;
 	}
 	ASSERT_EQ(0, ret);
+	EXPECT_EQ(variant->backend, kipc_backend(self->tx));
 	ASSERT_EQ(2, kipc_send(self->tx, "hi", 2));
 	m.buf = buf;
 	m.len = sizeof(buf);
@@ -1058,6 +1082,100 @@ TEST_F(chan, credentials)
 	EXPECT_EQ(getpid(), m.pid);
 	EXPECT_EQ(getuid(), m.uid);
 	EXPECT_EQ(getgid(), m.gid);
+
+	/* A child's message carries the child's pid, not the creator's. */
+	pid = fork_child();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(kipc_send(self->tx, "kid", 3) == 3 ? 0 : 1);
+	m.len = sizeof(buf);
+	m.pid = -1;
+	ASSERT_EQ(1, kipc_recv_batch(self->rx, &m, 1, kipc_now() + 30 * SEC));
+	EXPECT_EQ(3, m.len);
+	EXPECT_EQ(KIPC_MSG_CRED, m.flags);
+	EXPECT_EQ(pid, m.pid);
+	EXPECT_EQ(0, wait_child(pid));
+	/* Zero-copy emulation works on a credentials channel too. */
+	ASSERT_EQ(2, kipc_send(self->tx, "pk", 2));
+	{
+		const void *p;
+
+		ASSERT_EQ(2, kipc_peek(self->rx, &p, KIPC_FOREVER));
+		EXPECT_EQ(0, kipc_release(self->rx, p));
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Multi-consumer                                                       */
+/* ------------------------------------------------------------------ */
+
+#define NCONS		4
+#define MC_COUNT	40000U
+
+/*
+ * Every message goes to exactly one of NCONS consumer processes: none is
+ * lost, none is delivered twice, and each consumer sees end of stream.
+ */
+TEST_F_TIMEOUT(chan, multi_consumer, 120)
+{
+	static uint8_t buf[MAX_MSG];
+	uint64_t rng = 42;
+	pid_t pids[NCONS];
+	uint8_t *seen;
+	int ret;
+
+	PRECHECK();
+	ret = make_pair(self, KIPC_F_MULTI_CONSUMER, 0);
+	if (ret == -EOPNOTSUPP)
+		SKIP(return, "%s: one consumer per channel (documented)", variant->name);
+	ASSERT_EQ(0, ret);
+	EXPECT_EQ(variant->backend, kipc_backend(self->rx));
+	seen = mmap(NULL, MC_COUNT, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, seen);
+	for (int c = 0; c < NCONS; c++) {
+		pids[c] = fork_child();
+		ASSERT_LE(0, pids[c]);
+		if (pids[c] == 0) {
+			struct msg_hdr h;
+
+			kipc_close(self->tx);
+			for (;;) {
+				ret = kipc_recv_timed(self->rx, buf, sizeof(buf),
+						      kipc_now() + 60 * SEC);
+				if (ret <= 0)
+					break;
+				if (check_msg(buf, (size_t)ret, &h) || h.seq >= MC_COUNT)
+					_exit(2);
+				__atomic_fetch_add(&seen[h.seq], 1, __ATOMIC_RELAXED);
+			}
+			_exit(ret == 0 ? 0 : 1);
+		}
+	}
+	kipc_close(self->rx);
+	self->rx = NULL;
+	for (uint32_t i = 0; i < MC_COUNT; i++) {
+		size_t len = make_msg(buf, &rng, 0, i, 256);
+
+		ASSERT_EQ((int)len, kipc_send_timed(self->tx, buf, len,
+						    kipc_now() + 60 * SEC));
+	}
+	kipc_close(self->tx);
+	self->tx = NULL;
+	for (int c = 0; c < NCONS; c++)
+		EXPECT_EQ(0, wait_child(pids[c]));
+	{
+		uint32_t bad = 0, first = MC_COUNT;
+
+		for (uint32_t i = 0; i < MC_COUNT; i++) {
+			if (seen[i] != 1 && !bad++)
+				first = i;
+		}
+		EXPECT_EQ(0, bad) {
+			TH_LOG("message %u delivered %u times", first, seen[first]);
+		}
+	}
+	munmap(seen, MC_COUNT);
 }
 
 /* ------------------------------------------------------------------ */

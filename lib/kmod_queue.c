@@ -1,0 +1,413 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+/*
+ * libkipc - the kmod backend's queue mode: kipc queues through /dev/kipc.
+ *
+ * A channel made with KIPC_F_MULTI_CONSUMER or KIPC_F_CREDENTIALS on the
+ * kmod backend is a kernel queue instead of a ring: any number of
+ * producers and consumers, each message taken by exactly one consumer,
+ * and every message stamped by the kernel with its sender's pid, uid and
+ * gid (translated into the receiver's namespaces).  kipc_open() of a
+ * name finds either kind; the backend reported is "kmod" in both cases.
+ *
+ * The data path is one ioctl per call: SEND / RECV for one message,
+ * SENDV / RECVV for a batch.  Deadlines map onto the ioctls' absolute
+ * CLOCK_MONOTONIC timeouts, KIPC_NOWAIT onto KIPC_QUEUE_NONBLOCK; the
+ * queue fd is the pollable fd (level-triggered, EPOLLHUP at end of
+ * stream).  There is no shared memory, so zero-copy degrades to one copy
+ * through a buffer owned by the endpoint, as on the unix backend: a peek
+ * takes the message out of the queue (another consumer could otherwise
+ * take it between peek and release) and holds it until release.
+ *
+ * Copyright (C) 2026 The kipc authors.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kipc_private.h"
+
+/* Messages moved by one SENDV / RECVV (bounded by KIPC_QUEUE_VEC_MAX). */
+#define KMODQ_BATCH	64
+
+static void kmodq_close(struct kipc_chan *ch)
+{
+	kipc__close_fd(ch->fd);
+	ch->fd = -1;
+	free(ch->buf);
+	ch->buf = NULL;
+	ch->buf_cap = 0;
+}
+
+/*
+ * Read one numeric field of the queue's fdinfo (the kernel's view of its
+ * limits and depth).  Returns 0 or -errno.
+ */
+static int kmodq_fdinfo(int fd, const char *key, uint64_t *val)
+{
+	char path[64], line[128];
+	size_t klen = strlen(key);
+	int saved = errno, ret = -ENOENT;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if (!f) {
+		ret = -errno;
+		errno = saved;
+		return ret;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, key, klen) && line[klen] == ':') {
+			char *end;
+			unsigned long long v = strtoull(line + klen + 1, &end, 10);
+
+			if (end != line + klen + 1) {
+				*val = v;
+				ret = 0;
+			}
+			break;
+		}
+	}
+	fclose(f);
+	errno = saved;
+	return ret;
+}
+
+/* Take ownership of queue fd @fd and set @ch up around it. */
+static int kmodq_attach(struct kipc_chan *ch, int fd, uint32_t max_msg)
+{
+	ch->ops = &kipc__kmodq_ops;
+	ch->fd = fd;
+	ch->max_msg = max_msg;
+	ch->buf_cap = max_msg;
+	ch->buf = malloc(ch->buf_cap);
+	if (!ch->buf) {
+		kmodq_close(ch);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* KIPC_IOC_QUEUE_CREATE; returns the fd or -errno. */
+static int kmodq_new(const struct kipc_chan *ch, const char *name, uint32_t role,
+		     uint32_t mode)
+{
+	struct kipc_queue_create qc;
+	int dev, ret;
+
+	dev = kipc__open_dev();
+	if (dev < 0)
+		return dev;
+	memset(&qc, 0, sizeof(qc));
+	qc.role = role;
+	qc.max_msg_size = ch->max_msg;
+	qc.max_bytes = ch->capacity > ch->max_msg ? ch->capacity : ch->max_msg;
+	qc.name = (uint64_t)(uintptr_t)name;
+	qc.mode = mode;
+	ret = kipc__ioctl(dev, KIPC_IOC_QUEUE_CREATE, &qc);
+	kipc__close_fd(dev);
+	if (ret == -ENOTTY)
+		ret = -EOPNOTSUPP;	/* a module without queues */
+	else if (ret == -E2BIG)
+		ret = -EMSGSIZE;	/* max_msg above the module's limit */
+	return ret;
+}
+
+int kipc__kmodq_pair(struct kipc_chan *tx, struct kipc_chan *rx)
+{
+	int fd, pfd, cfd, ret;
+
+	fd = kmodq_new(tx, NULL, KIPC_ROLE_PRODUCER | KIPC_ROLE_CONSUMER, 0600);
+	if (fd < 0)
+		return fd;
+	ret = kipc__kmod_split(fd, &pfd, &cfd);
+	if (ret)
+		return ret;
+	ret = kmodq_attach(tx, pfd, tx->max_msg);
+	if (ret) {
+		kipc__close_fd(cfd);
+		return ret;
+	}
+	ret = kmodq_attach(rx, cfd, rx->max_msg);
+	if (ret)
+		kmodq_close(tx);
+	return ret;
+}
+
+int kipc__kmodq_create(struct kipc_chan *ch, const char *name)
+{
+	uint32_t role = ch->role == KIPC_PRODUCER ? KIPC_ROLE_PRODUCER :
+						    KIPC_ROLE_CONSUMER;
+	int fd = kmodq_new(ch, name, role, ch->mode);
+
+	return fd < 0 ? fd : kmodq_attach(ch, fd, ch->max_msg);
+}
+
+/* @fd: a queue fd from KIPC_IOC_OPEN; its limits come from the kernel. */
+int kipc__kmodq_open(struct kipc_chan *ch, int fd)
+{
+	uint64_t max_msg;
+
+	if (kmodq_fdinfo(fd, "max-msg-size", &max_msg) || !max_msg ||
+	    max_msg > KIPC_MAX_MSG_LIMIT) {
+		struct kipc_module_info mi;
+
+		/* No /proc: the module's limit is an upper bound. */
+		if (kipc_module_info(&mi) || !mi.max_msg_size) {
+			kipc__close_fd(fd);
+			return -EOPNOTSUPP;
+		}
+		max_msg = mi.max_msg_size < KIPC_MAX_MSG_LIMIT ?
+			  mi.max_msg_size : KIPC_MAX_MSG_LIMIT;
+	}
+	ch->capacity = 0;	/* unknown, unless the kernel says */
+	kmodq_fdinfo(fd, "max-bytes", &ch->capacity);
+	return kmodq_attach(ch, fd, (uint32_t)max_msg);
+}
+
+/* Fill the flags and timeout of a transfer from a libkipc deadline. */
+static void kmodq_deadline(uint64_t deadline, __u32 *flags, __u64 *timeout)
+{
+	*flags = deadline == KIPC_NOWAIT ? KIPC_QUEUE_NONBLOCK : 0;
+	*timeout = deadline == KIPC_FOREVER || deadline == KIPC_NOWAIT ? 0 :
+		   deadline;
+}
+
+/*
+ * One SEND / RECV.  A signal restarts the call: the deadline is
+ * absolute, so the wait does not grow.
+ */
+static int kmodq_xfer(struct kipc_chan *ch, unsigned long cmd,
+		      struct kipc_queue_xfer *x, uint64_t deadline)
+{
+	int ret;
+
+	kmodq_deadline(deadline, &x->flags, &x->timeout);
+	do
+		ret = kipc__ioctl(ch->fd, cmd, x);
+	while (ret == -EINTR);
+	return ret;
+}
+
+static int kmodq_send(struct kipc_chan *ch, const void *buf, size_t len,
+		      uint64_t deadline)
+{
+	struct kipc_queue_xfer x;
+	int ret;
+
+	memset(&x, 0, sizeof(x));
+	x.msg.buf = (uint64_t)(uintptr_t)buf;
+	x.msg.len = (uint32_t)len;
+	ret = kmodq_xfer(ch, KIPC_QUEUE_IOC_SEND, &x, deadline);
+	return ret < 0 ? ret : (int)len;
+}
+
+static int kmodq_sendv(struct kipc_chan *ch, const struct iovec *iov,
+		       int iovcnt, size_t len, uint64_t deadline)
+{
+	if (iovcnt == 1)
+		return kmodq_send(ch, iov[0].iov_base, len, deadline);
+	/* A message is one buffer to the kernel: gather it first. */
+	kipc__iov_copy_out(ch->buf, iov, iovcnt, len);
+	return kmodq_send(ch, ch->buf, len, deadline);
+}
+
+static void kmodq_cred(struct kipc_msg *m, const struct kipc_queue_msg *qm)
+{
+	m->flags = KIPC_MSG_CRED;
+	m->pid = qm->pid;
+	m->uid = qm->uid;
+	m->gid = qm->gid;
+}
+
+/* A message taken by an unreleased peek comes first (see kmodq_peek). */
+static int kmodq_take_held(struct kipc_chan *ch, struct kipc_msg *m)
+{
+	int ret = (int)ch->msg_ready;
+
+	if (ch->msg_ready > m->len)
+		return -EMSGSIZE;	/* stays held */
+	memcpy(m->buf, ch->buf, ch->msg_ready);
+	m->flags = KIPC_MSG_CRED;
+	m->pid = ch->msg_cred.pid;
+	m->uid = ch->msg_cred.uid;
+	m->gid = ch->msg_cred.gid;
+	ch->msg_ready = 0;
+	return ret;
+}
+
+static int kmodq_recv(struct kipc_chan *ch, struct kipc_msg *m, uint64_t deadline)
+{
+	struct kipc_queue_xfer x;
+	int ret;
+
+	if (ch->msg_ready)
+		return kmodq_take_held(ch, m);
+	memset(&x, 0, sizeof(x));
+	x.msg.buf = (uint64_t)(uintptr_t)m->buf;
+	x.msg.len = m->len > UINT32_MAX ? UINT32_MAX : (uint32_t)m->len;
+	ret = kmodq_xfer(ch, KIPC_QUEUE_IOC_RECV, &x, deadline);
+	if (ret > 0)
+		kmodq_cred(m, &x.msg);
+	return ret;
+}
+
+/*
+ * Batches.  SENDV blocks for every message, but a libkipc batch waits
+ * only for the first: send without blocking, and only when nothing went
+ * through wait for the first message alone.
+ */
+static int kmodq_send_batch(struct kipc_chan *ch, const struct kipc_msg *msgs,
+			    unsigned int n, uint64_t deadline)
+{
+	struct kipc_queue_msg qm[KMODQ_BATCH];
+	struct kipc_queue_mxfer mx;
+	unsigned int i, cnt = n < KMODQ_BATCH ? n : KMODQ_BATCH;
+	int ret;
+
+	for (i = 0; i < cnt; i++) {
+		if (!msgs[i].buf || !msgs[i].len || msgs[i].len > ch->max_msg)
+			break;
+		memset(&qm[i], 0, sizeof(qm[i]));
+		qm[i].buf = (uint64_t)(uintptr_t)msgs[i].buf;
+		qm[i].len = (uint32_t)msgs[i].len;
+	}
+	if (!i)
+		return msgs[0].len > ch->max_msg ? -EMSGSIZE : -EINVAL;
+	memset(&mx, 0, sizeof(mx));
+	mx.msgs = (uint64_t)(uintptr_t)qm;
+	mx.count = i;
+	mx.flags = KIPC_QUEUE_NONBLOCK;
+	do
+		ret = kipc__ioctl(ch->fd, KIPC_QUEUE_IOC_SENDV, &mx);
+	while (ret == -EINTR);
+	if (ret != -EAGAIN || deadline == KIPC_NOWAIT)
+		return ret;
+	ret = kmodq_send(ch, msgs[0].buf, msgs[0].len, deadline);
+	if (ret < 0 || i == 1)
+		return ret < 0 ? ret : 1;
+	mx.msgs = (uint64_t)(uintptr_t)&qm[1];
+	mx.count = i - 1;
+	ret = kipc__ioctl(ch->fd, KIPC_QUEUE_IOC_SENDV, &mx);
+	return 1 + (ret > 0 ? ret : 0);
+}
+
+static int kmodq_recv_batch(struct kipc_chan *ch, struct kipc_msg *msgs,
+			    unsigned int n, uint64_t deadline)
+{
+	struct kipc_queue_msg qm[KMODQ_BATCH];
+	struct kipc_queue_mxfer mx;
+	unsigned int i, cnt = n < KMODQ_BATCH ? n : KMODQ_BATCH;
+	int ret;
+
+	if (ch->msg_ready) {
+		if (!msgs[0].buf || !msgs[0].len)
+			return -EINVAL;
+		ret = kmodq_take_held(ch, &msgs[0]);
+		if (ret > 0)
+			msgs[0].len = (size_t)ret;
+		return ret;
+	}
+	for (i = 0; i < cnt; i++) {
+		if (!msgs[i].buf || !msgs[i].len)
+			break;
+		memset(&qm[i], 0, sizeof(qm[i]));
+		qm[i].buf = (uint64_t)(uintptr_t)msgs[i].buf;
+		qm[i].len = msgs[i].len > UINT32_MAX ? UINT32_MAX :
+						       (uint32_t)msgs[i].len;
+	}
+	if (!i)
+		return -EINVAL;
+	memset(&mx, 0, sizeof(mx));
+	mx.msgs = (uint64_t)(uintptr_t)qm;
+	mx.count = i;
+	kmodq_deadline(deadline, &mx.flags, &mx.timeout);
+	do
+		ret = kipc__ioctl(ch->fd, KIPC_QUEUE_IOC_RECVV, &mx);
+	while (ret == -EINTR);
+	for (int k = 0; k < ret; k++) {
+		msgs[k].len = qm[k].len;
+		kmodq_cred(&msgs[k], &qm[k]);
+	}
+	return ret;
+}
+
+/* Take the next message into ch->buf and hold it until release. */
+static int kmodq_peek(struct kipc_chan *ch, const void **buf, uint64_t deadline)
+{
+	struct kipc_queue_xfer x;
+	int ret;
+
+	if (!ch->msg_ready) {
+		memset(&x, 0, sizeof(x));
+		x.msg.buf = (uint64_t)(uintptr_t)ch->buf;
+		x.msg.len = (uint32_t)ch->buf_cap;
+		ret = kmodq_xfer(ch, KIPC_QUEUE_IOC_RECV, &x, deadline);
+		if (ret <= 0)
+			return ret;
+		ch->msg_ready = (size_t)ret;
+		ch->msg_cred.pid = x.msg.pid;
+		ch->msg_cred.uid = x.msg.uid;
+		ch->msg_cred.gid = x.msg.gid;
+	}
+	*buf = ch->buf;
+	return (int)ch->msg_ready;
+}
+
+static int kmodq_release(struct kipc_chan *ch)
+{
+	ch->msg_ready = 0;
+	return 0;
+}
+
+static int kmodq_poll_arm(struct kipc_chan *ch)
+{
+	int ret;
+
+	if (ch->msg_ready)
+		return 1;
+	/* The queue's poll is level-triggered: nothing to arm, only ask. */
+	ret = kipc__wait_fd(ch->fd, (short)kipc__copy_poll_events(ch), KIPC_NOWAIT);
+	if (ret == -EAGAIN)
+		return 0;
+	return ret < 0 ? ret : 1;
+}
+
+static uint64_t kmodq_depth(struct kipc_chan *ch)
+{
+	uint64_t bytes = 0;
+
+	kmodq_fdinfo(ch->fd, "bytes", &bytes);
+	return bytes;
+}
+
+/* Reached only through the kmod backend's setup (lib/kmod.c). */
+static int kmodq_no_setup(void)
+{
+	return -ENODEV;
+}
+
+const struct kipc_backend_ops kipc__kmodq_ops = {
+	.name = "kmod",
+	.guarantees = KIPC_F_MULTI_PRODUCER | KIPC_F_MULTI_CONSUMER |
+		      KIPC_F_CREDENTIALS,
+	.available = kmodq_no_setup,
+	.close = kmodq_close,
+	.sendv = kmodq_sendv,
+	.recv = kmodq_recv,
+	.send = kmodq_send,
+	.send_batch = kmodq_send_batch,
+	.recv_batch = kmodq_recv_batch,
+	.reserve = kipc__copy_reserve,
+	.commit = kipc__copy_commit,
+	.abort = kipc__copy_abort,
+	.peek = kmodq_peek,
+	.release = kmodq_release,
+	.poll_arm = kmodq_poll_arm,
+	.poll_events = kipc__copy_poll_events,
+	.depth = kmodq_depth,
+};
