@@ -928,3 +928,15 @@ int kipc__copy_poll_events(struct kipc_chan *ch)
 {
 	return ch->role == KIPC_CONSUMER ? POLLIN : POLLOUT;
 }
+
+int kipc__copy_poll_arm(struct kipc_chan *ch, int fd)
+{
+	int ret;
+
+	if (ch->msg_ready)
+		return 1;
+	ret = kipc__wait_fd(fd, (short)kipc__copy_poll_events(ch), KIPC_NOWAIT);
+	if (ret == -EAGAIN)
+		return 0;
+	return ret < 0 ? ret : 1;
+}

@@ -160,6 +160,11 @@ int kipc__copy_reserve(struct kipc_chan *ch, void **buf, size_t len,
 int kipc__copy_commit(struct kipc_chan *ch, size_t len);
 int kipc__copy_abort(struct kipc_chan *ch);
 int kipc__copy_poll_events(struct kipc_chan *ch);
+/*
+ * Level-triggered fds need no arming: 1 when a message is held in
+ * ch->buf or @fd is ready now, else 0.
+ */
+int kipc__copy_poll_arm(struct kipc_chan *ch, int fd);
 int kipc__deadline_ms(uint64_t deadline);
 int kipc__valid_name(const char *name);
 /* Directory for names of the userspace backends ($KIPC_RUNDIR). */

@@ -366,15 +366,7 @@ static int kmodq_release(struct kipc_chan *ch)
 
 static int kmodq_poll_arm(struct kipc_chan *ch)
 {
-	int ret;
-
-	if (ch->msg_ready)
-		return 1;
-	/* The queue's poll is level-triggered: nothing to arm, only ask. */
-	ret = kipc__wait_fd(ch->fd, (short)kipc__copy_poll_events(ch), KIPC_NOWAIT);
-	if (ret == -EAGAIN)
-		return 0;
-	return ret < 0 ? ret : 1;
+	return kipc__copy_poll_arm(ch, ch->fd);
 }
 
 static uint64_t kmodq_depth(struct kipc_chan *ch)
