@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,8 @@
 #include <unistd.h>
 
 #include <linux/kipc.h>
+
+#include "tring.h"
 
 static inline int kq_dev(void)
 {
@@ -72,26 +75,12 @@ static inline int kq_create(int dev, uint32_t msg_size, uint32_t max_msgs)
 
 static inline int kq_open(int dev, const char *name, uint32_t role, uint32_t fd_flags)
 {
-	struct kipc_open op;
-	int fd;
-
-	memset(&op, 0, sizeof(op));
-	op.name = (uintptr_t)name;
-	op.type = KIPC_OBJ_QUEUE;
-	op.role = role;
-	op.fd_flags = fd_flags;
-	fd = ioctl(dev, KIPC_IOC_OPEN, &op);
-	return fd < 0 ? -errno : fd;
+	return tobj_open(dev, name, KIPC_OBJ_QUEUE, role, fd_flags);
 }
 
 static inline int kq_unlink(int dev, const char *name)
 {
-	struct kipc_unlink ul;
-
-	memset(&ul, 0, sizeof(ul));
-	ul.name = (uintptr_t)name;
-	ul.type = KIPC_OBJ_QUEUE;
-	return ioctl(dev, KIPC_IOC_UNLINK, &ul) ? -errno : 0;
+	return tobj_unlink(dev, name, KIPC_OBJ_QUEUE);
 }
 
 static inline int kq_send(int fd, const void *buf, uint32_t len, uint32_t prio,
@@ -133,8 +122,9 @@ static inline int kq_recv(int fd, void *buf, uint32_t len, uint32_t flags,
 	return ret;
 }
 
-static inline int kq_sendv(int fd, struct kipc_queue_msg *msgs, uint32_t count,
-			   uint32_t flags, uint64_t timeout)
+/* One SENDV or RECVV (@cmd) of @count messages. */
+static inline int kq_mxfer(int fd, unsigned long cmd, struct kipc_queue_msg *msgs,
+			   uint32_t count, uint32_t flags, uint64_t timeout)
 {
 	struct kipc_queue_mxfer mx;
 	int ret;
@@ -144,45 +134,28 @@ static inline int kq_sendv(int fd, struct kipc_queue_msg *msgs, uint32_t count,
 	mx.count = count;
 	mx.flags = flags;
 	mx.timeout = timeout;
-	ret = ioctl(fd, KIPC_QUEUE_IOC_SENDV, &mx);
+	ret = ioctl(fd, cmd, &mx);
 	return ret < 0 ? -errno : ret;
+}
+
+static inline int kq_sendv(int fd, struct kipc_queue_msg *msgs, uint32_t count,
+			   uint32_t flags, uint64_t timeout)
+{
+	return kq_mxfer(fd, KIPC_QUEUE_IOC_SENDV, msgs, count, flags, timeout);
 }
 
 static inline int kq_recvv(int fd, struct kipc_queue_msg *msgs, uint32_t count,
 			   uint32_t flags, uint64_t timeout)
 {
-	struct kipc_queue_mxfer mx;
-	int ret;
-
-	memset(&mx, 0, sizeof(mx));
-	mx.msgs = (uintptr_t)msgs;
-	mx.count = count;
-	mx.flags = flags;
-	mx.timeout = timeout;
-	ret = ioctl(fd, KIPC_QUEUE_IOC_RECVV, &mx);
-	return ret < 0 ? -errno : ret;
+	return kq_mxfer(fd, KIPC_QUEUE_IOC_RECVV, msgs, count, flags, timeout);
 }
 
 /* A field of /proc/self/fdinfo/FD ("depth", "senders", ...), or -1. */
 static inline long long kq_fdinfo(int fd, const char *key)
 {
-	char path[64], line[256];
-	size_t klen = strlen(key);
-	long long val = -1;
-	FILE *f;
+	long long v = tobj_fdinfo(fd, key);
 
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, key, klen) && line[klen] == ':') {
-			val = strtoll(line + klen + 1, NULL, 10);
-			break;
-		}
-	}
-	fclose(f);
-	return val;
+	return v == LLONG_MIN ? -1 : v;
 }
 
 static inline uint64_t kq_now(clockid_t clk)

@@ -7,6 +7,9 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -48,14 +51,15 @@ int tring_create(int dev, uint64_t size, uint32_t flags, uint32_t role,
 	return ret == rc.fd ? ret : -EPROTO;
 }
 
-int tring_open(int dev, const char *name, uint32_t role, uint32_t fd_flags)
+int tobj_open(int dev, const char *name, uint32_t type, uint32_t role,
+	      uint32_t fd_flags)
 {
 	struct kipc_open op;
 	int ret;
 
 	memset(&op, 0, sizeof(op));
 	op.name = (uintptr_t)name;
-	op.type = KIPC_OBJ_RING;
+	op.type = type;
 	op.role = role;
 	op.fd_flags = fd_flags;
 	ret = ioctl(dev, KIPC_IOC_OPEN, &op);
@@ -64,14 +68,61 @@ int tring_open(int dev, const char *name, uint32_t role, uint32_t fd_flags)
 	return ret == op.fd ? ret : -EPROTO;
 }
 
-int tring_unlink(int dev, const char *name)
+int tring_open(int dev, const char *name, uint32_t role, uint32_t fd_flags)
+{
+	return tobj_open(dev, name, KIPC_OBJ_RING, role, fd_flags);
+}
+
+int tobj_unlink(int dev, const char *name, uint32_t type)
 {
 	struct kipc_unlink ul;
 
 	memset(&ul, 0, sizeof(ul));
 	ul.name = (uintptr_t)name;
-	ul.type = KIPC_OBJ_RING;
+	ul.type = type;
 	return ioctl(dev, KIPC_IOC_UNLINK, &ul) < 0 ? -errno : 0;
+}
+
+int tring_unlink(int dev, const char *name)
+{
+	return tobj_unlink(dev, name, KIPC_OBJ_RING);
+}
+
+int tobj_fdinfo_str(int fd, const char *key, char *out, size_t n)
+{
+	char path[64], line[256];
+	size_t klen = strlen(key);
+	int ret = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, key, klen) && line[klen] == ':') {
+			char *v = line + klen + 1;
+
+			v += strspn(v, " \t");
+			v[strcspn(v, "\n")] = 0;
+			snprintf(out, n, "%s", v);
+			ret = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
+long long tobj_fdinfo(int fd, const char *key)
+{
+	char v[64], *end;
+	long long val;
+
+	if (tobj_fdinfo_str(fd, key, v, sizeof(v)))
+		return LLONG_MIN;
+	val = strtoll(v, &end, 0);
+	return end == v ? LLONG_MIN : val;
 }
 
 int tring_map(struct tring *r, int fd, uint32_t role)
@@ -451,4 +502,39 @@ const char *tring_test_check(const void *p, uint32_t len, uint32_t producer,
 		if (b[i] != tring_pattern(seq, i))
 			return "short record content";
 	return NULL;
+}
+
+int tring_spawn_sender(int pfd, int cfd, int *go, const char rec[8])
+{
+	int pipefd[2];
+	pid_t pid;
+
+	if (pipe2(pipefd, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		struct tring p;
+		uint64_t pos;
+		void *pl;
+		char c;
+
+		close(cfd);
+		close(pipefd[1]);
+		if (tring_map(&p, pfd, KIPC_ROLE_PRODUCER))
+			_exit(1);
+		while (read(pipefd[0], &c, 1) == 1) {
+			if (tring_reserve_wait(&p, 8, &pl, &pos, 0))
+				_exit(2);
+			memcpy(pl, rec, 8);
+			tring_commit(&p, pos, 8);
+		}
+		_exit(0);
+	}
+	close(pipefd[0]);
+	if (pid < 0) {
+		close(pipefd[1]);
+		return -1;
+	}
+	*go = pipefd[1];
+	return pid;
 }

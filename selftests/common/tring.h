@@ -44,6 +44,14 @@ int tring_create(int dev, uint64_t size, uint32_t flags, uint32_t role,
 /* KIPC_IOC_OPEN of a ring: the fd or -errno. */
 int tring_open(int dev, const char *name, uint32_t role, uint32_t fd_flags);
 int tring_unlink(int dev, const char *name);
+/* KIPC_IOC_OPEN / KIPC_IOC_UNLINK of any KIPC_OBJ_* type. */
+int tobj_open(int dev, const char *name, uint32_t type, uint32_t role,
+	      uint32_t fd_flags);
+int tobj_unlink(int dev, const char *name, uint32_t type);
+
+/* /proc/self/fdinfo/@fd: the value of @key as text (0 or -1) or a number. */
+int tobj_fdinfo_str(int fd, const char *key, char *out, size_t n);
+long long tobj_fdinfo(int fd, const char *key);	/* LLONG_MIN if absent */
 
 /* Map @fd (INFO and RING) into @r: 0 or -errno.  @r takes the fd. */
 int tring_map(struct tring *r, int fd, uint32_t role);
@@ -90,5 +98,12 @@ const char *tring_test_check(const void *p, uint32_t len, uint32_t producer,
 			     uint64_t seq, uint32_t max);
 /* For records of several producers: who sent it, or -1. */
 int tring_test_producer(const void *p, uint32_t len);
+
+/*
+ * Fork a producer on ring fd @pfd (the child closes @cfd): for each byte
+ * written to *go it sends one 8-byte record @rec; closing *go makes it
+ * exit, which hangs the ring up.  Returns the pid or -1.
+ */
+int tring_spawn_sender(int pfd, int cfd, int *go, const char rec[8]);
 
 #endif /* KIPC_SELFTEST_TRING_H */

@@ -31,30 +31,9 @@
 
 #define RING_SZ		(16 * 1024)
 
-static long long fdinfo(int fd, const char *key)
-{
-	char path[64], line[256];
-	long long val = LLONG_MIN;
-	size_t klen = strlen(key);
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "re");
-	if (!f)
-		return val;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, key, klen) && line[klen] == ':') {
-			val = strtoll(line + klen + 1, NULL, 0);
-			break;
-		}
-	}
-	fclose(f);
-	return val;
-}
-
 static void await_waiters(int fd, long long n)
 {
-	while (fdinfo(fd, "waiters") != n)
+	while (tobj_fdinfo(fd, "waiters") != n)
 		usleep(1000);
 }
 
@@ -275,7 +254,7 @@ TEST_F_TIMEOUT(peer, kill_consumer, 300)
 		}
 	}
 	/* Wait for the consumer to be there before filling. */
-	while (fdinfo(fd, "consumers") != 1)
+	while (tobj_fdinfo(fd, "consumers") != 1)
 		usleep(1000);
 	for (seq = 0; seq < 20000; seq++) {
 		uint32_t len = tring_test_len(0, seq, p.max_record);
@@ -394,7 +373,7 @@ TEST_F_TIMEOUT(peer, hostile_peer, 600)
 		ASSERT_EQ(0, tring_map(&c, cfd, KIPC_ROLE_CONSUMER));
 		pid = spawn_vandal(self->dev, self->name);
 		ASSERT_LT(0, pid);
-		while (fdinfo(cfd, "producers") != 2)
+		while (tobj_fdinfo(cfd, "producers") != 2)
 			usleep(1000);
 
 		for (int i = 0; i < 3000; i++) {
@@ -433,7 +412,7 @@ TEST_F_TIMEOUT(peer, hostile_peer, 600)
 				nio++;
 			}
 			if (i % 100 == 0) {
-				fdinfo(cfd, "used");
+				tobj_fdinfo(cfd, "used");
 				memset(&ls, 0, sizeof(ls));
 				ls.entries = (uintptr_t)ents;
 				ls.nr_entries = 16;

@@ -76,58 +76,10 @@ static void create_args(struct kipc_ring_create *rc, uint64_t size,
 	rc->mode = 0600;
 }
 
-/* Value of @key in /proc/self/fdinfo/@fd, or LLONG_MIN. */
-static long long fdinfo(int fd, const char *key)
-{
-	char path[64], line[256];
-	long long val = LLONG_MIN;
-	size_t klen = strlen(key);
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "re");
-	if (!f)
-		return val;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, key, klen) && line[klen] == ':') {
-			val = strtoll(line + klen + 1, NULL, 0);
-			break;
-		}
-	}
-	fclose(f);
-	return val;
-}
-
-static int fdinfo_str(int fd, const char *key, char *out, size_t n)
-{
-	char path[64], line[256];
-	size_t klen = strlen(key);
-	int ret = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, key, klen) && line[klen] == ':') {
-			char *v = line + klen + 1;
-
-			v += strspn(v, " \t");
-			v[strcspn(v, "\n")] = 0;
-			snprintf(out, n, "%s", v);
-			ret = 0;
-			break;
-		}
-	}
-	fclose(f);
-	return ret;
-}
-
 /* Wait (without a time limit of our own) until @n tasks sleep in WAIT. */
 static void await_waiters(int fd, long long n)
 {
-	while (fdinfo(fd, "waiters") != n)
+	while (tobj_fdinfo(fd, "waiters") != n)
 		usleep(1000);
 }
 
@@ -1217,8 +1169,8 @@ TEST_F(ring, poll_arms_wake_flags)
 	p.ctrl->head = ~0ULL - 3;
 	p.ctrl->tail = 1ULL << 62;
 	EXPECT_EQ(1, poll(&pfd, 1, 0));
-	EXPECT_LE(0, fdinfo(cf, "used"));
-	EXPECT_GE(4 * KB, fdinfo(cf, "used"));
+	EXPECT_LE(0, tobj_fdinfo(cf, "used"));
+	EXPECT_GE(4 * KB, tobj_fdinfo(cf, "used"));
 	close(cf);
 	tring_unmap(&p);
 }
@@ -1294,41 +1246,6 @@ TEST_F(ring, poll_lowat_and_mpsc_commit)
 	tring_unmap(&c);
 }
 
-/*
- * Child: for each byte read from @go, send one record of 8 bytes; exit
- * (a hang-up) at end of file.  The parent decides when things happen.
- */
-static pid_t spawn_sender(int pfd, int cfd, int *go)
-{
-	int pipefd[2];
-	pid_t pid;
-
-	if (pipe2(pipefd, O_CLOEXEC))
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		struct tring p;
-		uint64_t pos;
-		void *pl;
-		char c;
-
-		close(cfd);
-		close(pipefd[1]);
-		if (tring_map(&p, pfd, KIPC_ROLE_PRODUCER))
-			_exit(1);
-		while (read(pipefd[0], &c, 1) == 1) {
-			if (tring_reserve_wait(&p, 8, &pl, &pos, 0))
-				_exit(2);
-			memcpy(pl, "12345678", 8);
-			tring_commit(&p, pos, 8);
-		}
-		_exit(0);
-	}
-	close(pipefd[0]);
-	*go = pipefd[1];
-	return pid;
-}
-
 TEST_F_TIMEOUT(ring, epoll_level_triggered, 120)
 {
 	struct epoll_event ev;
@@ -1348,7 +1265,7 @@ TEST_F_TIMEOUT(ring, epoll_level_triggered, 120)
 	EXPECT_EQ(0, epoll_wait(ep, &ev, 1, 0));
 	EXPECT_EQ(1, c.ctrl->read_need_wake);
 
-	pid = spawn_sender(pf, cf, &go);
+	pid = tring_spawn_sender(pf, cf, &go, "12345678");
 	ASSERT_LE(0, pid);
 	close(pf);
 	for (int i = 0; i < 2; i++) {
@@ -1389,7 +1306,7 @@ TEST_F_TIMEOUT(ring, epoll_edge_triggered, 120)
 	ev.data.u32 = 9;
 	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, cf, &ev));
 
-	pid = spawn_sender(pf, cf, &go);
+	pid = tring_spawn_sender(pf, cf, &go, "12345678");
 	ASSERT_LE(0, pid);
 	close(pf);
 	for (int i = 0; i < 3; i++) {
@@ -1466,22 +1383,22 @@ TEST_F(ring, fdinfo_and_list)
 	p = tring_open(self->dev, self->name, KIPC_ROLE_PRODUCER, 0);
 	ASSERT_LE(0, p);
 
-	EXPECT_EQ(RING_SZ, fdinfo(c, "size"));
-	EXPECT_EQ(1, fdinfo(c, "producers"));
-	EXPECT_EQ(1, fdinfo(c, "consumers"));
-	EXPECT_EQ(0, fdinfo(c, "waiters"));
-	EXPECT_EQ(0, fdinfo(c, "head"));
-	EXPECT_EQ(0, fdinfo(c, "tail"));
-	EXPECT_EQ(KIPC_RING_F_MPSC, fdinfo(c, "ring-flags"));
-	ASSERT_EQ(0, fdinfo_str(c, "role", buf, sizeof(buf)));
+	EXPECT_EQ(RING_SZ, tobj_fdinfo(c, "size"));
+	EXPECT_EQ(1, tobj_fdinfo(c, "producers"));
+	EXPECT_EQ(1, tobj_fdinfo(c, "consumers"));
+	EXPECT_EQ(0, tobj_fdinfo(c, "waiters"));
+	EXPECT_EQ(0, tobj_fdinfo(c, "head"));
+	EXPECT_EQ(0, tobj_fdinfo(c, "tail"));
+	EXPECT_EQ(KIPC_RING_F_MPSC, tobj_fdinfo(c, "ring-flags"));
+	ASSERT_EQ(0, tobj_fdinfo_str(c, "role", buf, sizeof(buf)));
 	EXPECT_STREQ("consumer", buf);
-	ASSERT_EQ(0, fdinfo_str(p, "role", buf, sizeof(buf)));
+	ASSERT_EQ(0, tobj_fdinfo_str(p, "role", buf, sizeof(buf)));
 	EXPECT_STREQ("producer", buf);
-	ASSERT_EQ(0, fdinfo_str(p, "name", buf, sizeof(buf)));
+	ASSERT_EQ(0, tobj_fdinfo_str(p, "name", buf, sizeof(buf)));
 	EXPECT_STREQ(self->name, buf);
-	id = fdinfo(c, "kipc-ring-id");
+	id = tobj_fdinfo(c, "kipc-ring-id");
 	EXPECT_LT(0, id);
-	EXPECT_EQ(id, fdinfo(p, "kipc-ring-id"));
+	EXPECT_EQ(id, tobj_fdinfo(p, "kipc-ring-id"));
 
 	ents = calloc(1024, sizeof(*ents));
 	ASSERT_NE(NULL, ents);
@@ -1512,11 +1429,11 @@ TEST_F(ring, fdinfo_and_list)
 	EXPECT_EQ(0, e->reserved[1]);
 
 	EXPECT_EQ(0, tring_unlink(self->dev, self->name));
-	ASSERT_EQ(0, fdinfo_str(p, "name", buf, sizeof(buf)));
+	ASSERT_EQ(0, tobj_fdinfo_str(p, "name", buf, sizeof(buf)));
 	EXPECT_STREQ("-", buf);
 	close(p);
-	EXPECT_EQ(0, fdinfo(c, "producers"));
-	EXPECT_EQ(KIPC_RING_STATE_NO_PRODUCERS, fdinfo(c, "state"));
+	EXPECT_EQ(0, tobj_fdinfo(c, "producers"));
+	EXPECT_EQ(KIPC_RING_STATE_NO_PRODUCERS, tobj_fdinfo(c, "state"));
 	free(ents);
 	close(c);
 }

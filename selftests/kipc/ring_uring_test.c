@@ -104,38 +104,6 @@ static int reap(struct __test_metadata *_metadata, struct io_uring *ring,
 	return ret;
 }
 
-/* Child: per byte from the pipe, one record; hang up at end of file. */
-static pid_t spawn_sender(int pfd, int cfd, int *go)
-{
-	int pipefd[2];
-	pid_t pid;
-
-	if (pipe2(pipefd, O_CLOEXEC))
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		struct tring p;
-		uint64_t pos;
-		void *pl;
-		char c;
-
-		close(cfd);
-		close(pipefd[1]);
-		if (tring_map(&p, pfd, KIPC_ROLE_PRODUCER))
-			_exit(1);
-		while (read(pipefd[0], &c, 1) == 1) {
-			if (tring_reserve_wait(&p, 8, &pl, &pos, 0))
-				_exit(2);
-			memcpy(pl, "uringrec", 8);
-			tring_commit(&p, pos, 8);
-		}
-		_exit(0);
-	}
-	close(pipefd[0]);
-	*go = pipefd[1];
-	return pid;
-}
-
 TEST_F_TIMEOUT(uring, poll_add_data_and_hangup, 300)
 {
 	const void *rec;
@@ -146,7 +114,7 @@ TEST_F_TIMEOUT(uring, poll_add_data_and_hangup, 300)
 
 	make_pair(_metadata, self->dev, &pf, &cf);
 	ASSERT_EQ(0, tring_map(&c, cf, KIPC_ROLE_CONSUMER));
-	pid = spawn_sender(pf, cf, &go);
+	pid = tring_spawn_sender(pf, cf, &go, "uringrec");
 	ASSERT_LT(0, pid);
 	close(pf);
 
