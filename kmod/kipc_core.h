@@ -134,6 +134,15 @@ void kipc_obj_name(struct kipc_obj *obj, char *buf);
 long kipc_ioc_open(unsigned int cmd, void __user *uarg);
 long kipc_ioc_unlink(unsigned int cmd, void __user *uarg);
 long kipc_ioc_list(unsigned int cmd, void __user *uarg);
+long kipc_ioc_dup(unsigned int cmd, void __user *uarg);
+
+/*
+ * The object behind an object fd, and the fd's roles (KIPC_ROLE_*), or
+ * NULL when @file is not a file of that type.  The result is valid for
+ * as long as the caller holds @file: the file holds a reference on it.
+ */
+struct kipc_obj *kipc_ring_file_obj(struct file *file, u32 *role);
+struct kipc_obj *kipc_queue_file_obj(struct file *file, u32 *role);
 
 /**
  * kipc_publish_fd() - give a new object file to user space

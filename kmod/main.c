@@ -79,7 +79,7 @@ static long kipc_ioc_get_info(unsigned int cmd, void __user *uarg)
 
 	memset(&info, 0, sizeof(info));
 	info.abi_version = KIPC_ABI_VERSION;
-	info.features = KIPC_FEAT_INFO | KIPC_FEAT_NAMES;
+	info.features = KIPC_FEAT_INFO | KIPC_FEAT_NAMES | KIPC_FEAT_DUP;
 	info.features |= KIPC_FEAT_RING;
 	info.max_ring_size = kipc_ring_max_size();
 	info.features |= KIPC_FEAT_QUEUE;
@@ -107,6 +107,8 @@ static long kipc_dev_ioctl(struct file *file, unsigned int cmd,
 		return kipc_ioc_list(cmd, uarg);
 	if (KIPC_IOC_MATCH(cmd, KIPC_IOC_QUEUE_CREATE))
 		return kipc_ioc_queue_create(cmd, uarg);
+	if (KIPC_IOC_MATCH(cmd, KIPC_IOC_DUP))
+		return kipc_ioc_dup(cmd, uarg);
 	return -ENOTTY;
 }
 
@@ -135,6 +137,7 @@ static int __init kipc_init(void)
 	BUILD_BUG_ON(sizeof(struct kipc_unlink) != KIPC_UNLINK_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct kipc_list) != KIPC_LIST_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct kipc_obj_entry) != KIPC_OBJ_ENTRY_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct kipc_dup) != KIPC_DUP_SIZE_VER0);
 
 	ret = kipc_obj_module_init();
 	if (ret)

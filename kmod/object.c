@@ -411,6 +411,71 @@ int kipc_publish_fd(struct file *file, u32 fd_flags, __s32 *fd_field,
 	return fd;
 }
 
+/**
+ * kipc_ioc_dup() - KIPC_IOC_DUP on /dev/kipc
+ * @cmd: the ioctl command (its size field is the caller's struct size)
+ * @uarg: user pointer to struct kipc_dup
+ *
+ * Opens a new file on the object behind the caller's ring or queue fd,
+ * with a subset of that fd's roles.  Holding the fd is the permission,
+ * so no kipc_obj_may() check is made: a role can only be narrowed.
+ *
+ * Lifetime: fdget() keeps the source file, and with it its reference on
+ * the object, until fdput(); ->open_file() takes the new file's own
+ * reference before that, so the object cannot go away in between even
+ * if another thread closes the source fd.
+ *
+ * Return: the new fd; -EBADF when @fd is not an open ring or queue fd;
+ * -EINVAL for unknown flags, roles or fd_flags, no role, a role the fd
+ * does not have, or non-zero reserved fields or @new_fd; -EMFILE,
+ * -ENOMEM, -EFAULT.
+ */
+long kipc_ioc_dup(unsigned int cmd, void __user *uarg)
+{
+	struct kipc_obj *obj;
+	struct kipc_dup dp;
+	struct file *file;
+	struct fd f;
+	u32 role;
+	int ret;
+
+	ret = kipc_copy_args_in(&dp, sizeof(dp), KIPC_DUP_SIZE_VER0, cmd, uarg);
+	if (ret)
+		return ret;
+	if (dp.flags || dp.new_fd || dp.reserved0 ||
+	    memchr_inv(dp.reserved, 0, sizeof(dp.reserved)))
+		return -EINVAL;
+	ret = kipc_check_role(dp.role, dp.fd_flags);
+	if (ret)
+		return ret;
+
+	f = fdget(dp.fd);
+	if (!f.file)
+		return -EBADF;
+	obj = kipc_ring_file_obj(f.file, &role);
+	if (!obj)
+		obj = kipc_queue_file_obj(f.file, &role);
+	if (!obj) {
+		ret = -EBADF;
+		goto out_fdput;
+	}
+	if (dp.role & ~role) {
+		ret = -EINVAL;
+		goto out_fdput;
+	}
+	file = obj->ops->open_file(obj, dp.role, dp.fd_flags);
+	fdput(f);
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	/* The new file holds @obj now; the source fd is no longer needed. */
+	return kipc_publish_fd(file, dp.fd_flags, &dp.new_fd, cmd, uarg, &dp,
+			       sizeof(dp));
+
+out_fdput:
+	fdput(f);
+	return ret;
+}
+
 long kipc_ioc_unlink(unsigned int cmd, void __user *uarg)
 {
 	char name[KIPC_NAME_MAX + 1];

@@ -1116,6 +1116,22 @@ static void kipc_queue_fill(struct kipc_obj *obj, struct kipc_obj_entry *e)
 	spin_unlock(&q->lock);
 }
 
+/* The role of a queue file is its access mode: see kipc_queue_open_file(). */
+struct kipc_obj *kipc_queue_file_obj(struct file *file, u32 *role)
+{
+	struct kipc_queue *q;
+
+	if (file->f_op != &kipc_queue_fops)
+		return NULL;
+	q = file->private_data;
+	*role = 0;
+	if (file->f_mode & FMODE_WRITE)
+		*role |= KIPC_ROLE_PRODUCER;
+	if (file->f_mode & FMODE_READ)
+		*role |= KIPC_ROLE_CONSUMER;
+	return &q->obj;
+}
+
 static struct file *kipc_queue_open_file(struct kipc_obj *obj, u32 role,
 					 u32 fd_flags)
 {

@@ -737,6 +737,17 @@ static const struct file_operations kipc_ring_fops = {
 /* Object operations and creation                                      */
 /* ------------------------------------------------------------------ */
 
+struct kipc_obj *kipc_ring_file_obj(struct file *file, u32 *role)
+{
+	struct kipc_ring_file *rf;
+
+	if (file->f_op != &kipc_ring_fops)
+		return NULL;
+	rf = file->private_data;
+	*role = rf->role;
+	return &rf->ring->obj;
+}
+
 static struct file *kipc_ring_open_file(struct kipc_obj *obj, u32 role,
 					u32 fd_flags)
 {

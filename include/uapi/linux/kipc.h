@@ -472,7 +472,8 @@ struct kipc_list {
  * @role:	KIPC_ROLE_* of the new fd: at least one role, and only
  *		roles @fd has itself (no permission check is made, so an
  *		fd never gains a role by being duplicated)
- * @fd_flags:	KIPC_FD_*
+ * @fd_flags:	KIPC_FD_* of the new fd (nothing is inherited from @fd's
+ *		file status flags)
  * @flags:	must be zero
  * @new_fd:	in: must be zero; out: the new fd (also the ioctl's return
  *		value; always O_CLOEXEC)
