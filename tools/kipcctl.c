@@ -126,11 +126,12 @@ static int cmd_info(void)
 		return ret == -ENODEV ? 0 : 1;
 	}
 	printf("module ABI:   %" PRIu32 "\n", info.abi_version);
-	printf("features:     0x%" PRIx64 "%s%s%s%s\n", info.features,
+	printf("features:     0x%" PRIx64 "%s%s%s%s%s\n", info.features,
 	       info.features & KIPC_FEATURE_INFO ? " info" : "",
 	       info.features & KIPC_FEATURE_RING ? " ring" : "",
 	       info.features & KIPC_FEATURE_QUEUE ? " queue" : "",
-	       info.features & KIPC_FEATURE_NAMES ? " names" : "");
+	       info.features & KIPC_FEATURE_NAMES ? " names" : "",
+	       info.features & KIPC_FEATURE_DUP ? " dup" : "");
 	printf("page size:    %" PRIu32 "\n", info.page_size);
 	printf("max ring:     %" PRIu64 " bytes\n", info.max_ring_size);
 	printf("max message:  %" PRIu32 " bytes\n", info.max_msg_size);

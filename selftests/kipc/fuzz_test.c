@@ -191,6 +191,14 @@ static void fz_fill(struct fz *f, unsigned int nr, unsigned char *arg)
 		qc->fd_flags = KIPC_FD_NONBLOCK;
 		break;
 	}
+	case 0x06: {	/* dup: a kept object fd, or anything */
+		struct kipc_dup *d = (void *)arg;
+
+		d->fd = fz_below(8) ? fz_pick_fd(f) : (int)fz_u32();
+		d->role = 1 + fz_below(3);
+		d->fd_flags = fz_below(2) ? KIPC_FD_NONBLOCK : 0;
+		break;
+	}
 	case 0x20:	/* send / recv */
 	case 0x21: {
 		struct kipc_queue_xfer *x = (void *)arg;
@@ -253,7 +261,7 @@ static void fz_fill(struct fz *f, unsigned int nr, unsigned char *arg)
 	}
 }
 
-static const unsigned int fz_dev_cmds[] = { 0x00, 0x01, 0x02, 0x03, 0x04, 0x05 };
+static const unsigned int fz_dev_cmds[] = { 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06 };
 static const unsigned int fz_obj_cmds[] = { 0x10, 0x11, 0x20, 0x21, 0x22, 0x23 };
 
 static bool fz_sane(int err)
@@ -329,6 +337,7 @@ static int fz_one(struct fz *f)
 	case 0x03: size = sizeof(struct kipc_unlink); break;
 	case 0x04: size = sizeof(struct kipc_list); break;
 	case 0x05: size = sizeof(struct kipc_queue_create); break;
+	case 0x06: size = sizeof(struct kipc_dup); break;
 	case 0x10: size = sizeof(struct kipc_ring_wait); break;
 	case 0x11: size = sizeof(struct kipc_ring_wake); break;
 	case 0x20: case 0x21: size = sizeof(struct kipc_queue_xfer); break;
@@ -346,7 +355,8 @@ static int fz_one(struct fz *f)
 	if (ret >= 0) {
 		f->ok++;
 		/* Creates and opens return a new fd: keep it around. */
-		if (fd == f->dev && (nr == 0x01 || nr == 0x02 || nr == 0x05) && ret > 2)
+		if (fd == f->dev && nr >= 0x01 && nr <= 0x06 && nr != 0x03 &&
+		    nr != 0x04 && ret > 2)
 			fz_keep_fd(f, ret);
 		return 0;
 	}
