@@ -147,6 +147,9 @@ struct kipc_qmsg {
  * @inflight_bytes: their payload bytes
  * @nr_senders: open files with the producer role
  * @nr_receivers: open files with the consumer role
+ * @senders_gone: the last sender file was closed, and no sender has
+ *		opened the queue since (end-of-stream once drained)
+ * @receivers_gone: likewise for receivers (sends fail with -EPIPE)
  * @nr_waiters:	entries on @recv_waiters and @send_waiters
  * @recv_waiters: blocked receivers, struct kipc_qwait, FIFO
  * @send_waiters: blocked senders, struct kipc_qwait, FIFO
@@ -168,6 +171,8 @@ struct kipc_queue {
 	u64 inflight_bytes;
 	u32 nr_senders;
 	u32 nr_receivers;
+	bool senders_gone;
+	bool receivers_gone;
 	u32 nr_waiters;
 	struct list_head recv_waiters;
 	struct list_head send_waiters;
@@ -390,7 +395,7 @@ static u32 kipc_queue_admit_senders(struct kipc_queue *q)
 static bool kipc_queue_eof(struct kipc_queue *q)
 {
 	lockdep_assert_held(&q->lock);
-	return !q->nr_senders && !q->nr_msgs && !q->nr_inflight;
+	return q->senders_gone && !q->nr_msgs && !q->nr_inflight;
 }
 
 static void kipc_queue_wake_poll(struct kipc_queue *q, __poll_t events)
@@ -507,7 +512,7 @@ static u32 kipc_queue_send_list(struct kipc_queue *q, struct list_head *batch,
 	spin_lock(&q->lock);
 	while (!list_empty(batch)) {
 		m = list_first_entry(batch, struct kipc_qmsg, node);
-		if (!q->nr_receivers) {
+		if (q->receivers_gone) {
 			err = -EPIPE;
 			break;
 		}
@@ -523,7 +528,7 @@ static u32 kipc_queue_send_list(struct kipc_queue *q, struct list_head *batch,
 				queued += kipc_queue_deliver(q, m);
 				break;
 			}
-			if (!q->nr_receivers)
+			if (q->receivers_gone)
 				err = -EPIPE;
 			else if (werr)
 				err = werr;
@@ -1006,7 +1011,7 @@ static __poll_t kipc_queue_poll(struct file *file, poll_table *pt)
 		if (list_empty(&q->send_waiters) &&
 		    kipc_queue_room(q, q->max_msg_size))
 			mask |= EPOLLOUT | EPOLLWRNORM;
-		if (!q->nr_receivers)
+		if (q->receivers_gone)
 			mask |= EPOLLERR;
 	}
 	spin_unlock(&q->lock);
@@ -1019,12 +1024,15 @@ static int kipc_queue_release(struct inode *inode, struct file *file)
 	__poll_t events = 0;
 
 	spin_lock(&q->lock);
-	if ((file->f_mode & FMODE_WRITE) && !--q->nr_senders &&
-	    kipc_queue_eof(q)) {
-		kipc_qwait_wake_all(q, &q->recv_waiters);
-		events |= EPOLLHUP;
+	if ((file->f_mode & FMODE_WRITE) && !--q->nr_senders) {
+		q->senders_gone = true;
+		if (kipc_queue_eof(q)) {
+			kipc_qwait_wake_all(q, &q->recv_waiters);
+			events |= EPOLLHUP;
+		}
 	}
 	if ((file->f_mode & FMODE_READ) && !--q->nr_receivers) {
+		q->receivers_gone = true;
 		kipc_qwait_wake_all(q, &q->send_waiters);
 		events |= EPOLLERR;
 	}
@@ -1154,11 +1162,19 @@ static struct file *kipc_queue_open_file(struct kipc_obj *obj, u32 role,
 	}
 	stream_open(file_inode(file), file);
 
+	/*
+	 * A hang-up lasts until a new peer of that role arrives, as for a
+	 * ring: before the first sender (receiver) there is none.
+	 */
 	spin_lock(&q->lock);
-	if (role & KIPC_ROLE_PRODUCER)
+	if (role & KIPC_ROLE_PRODUCER) {
 		q->nr_senders++;
-	if (role & KIPC_ROLE_CONSUMER)
+		q->senders_gone = false;
+	}
+	if (role & KIPC_ROLE_CONSUMER) {
 		q->nr_receivers++;
+		q->receivers_gone = false;
+	}
 	spin_unlock(&q->lock);
 	return file;
 }

@@ -22,6 +22,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include <linux/kipc.h>
@@ -37,6 +38,11 @@
 #define FZ_ARG			256		/* bytes of argument struct */
 
 static uint64_t fz_state;
+
+/* The call in flight, for the crash report of fz_crash(). */
+static volatile unsigned long fz_last_call;
+static volatile unsigned int fz_last_cmd;
+static volatile int fz_last_fd;
 
 static uint64_t fz_rand(void)
 {
@@ -281,6 +287,30 @@ static void fz_alarm(int sig)
 	(void)sig;
 }
 
+/* A crash of the fuzzer itself: say where, with async-signal-safe calls. */
+static void fz_crash(int sig, siginfo_t *si, void *uc)
+{
+	const ucontext_t *ctx = uc;
+	char msg[200];
+	int n;
+
+	n = snprintf(msg, sizeof(msg),
+		     "# fuzz: signal %d at %p, ip %#llx (fz_crash at %p), after call %lu (cmd 0x%x on fd %d)\n",
+		     sig, si->si_addr, (unsigned long long)ctx->uc_mcontext.gregs[REG_RIP],
+		     (void *)fz_crash, fz_last_call, fz_last_cmd, fz_last_fd);
+	if (write(2, msg, (size_t)n) < 0)
+		_exit(99);
+	n = open("/proc/self/maps", O_RDONLY);
+	if (n >= 0) {
+		ssize_t r;
+
+		while ((r = read(n, msg, sizeof(msg))) > 0)
+			if (write(2, msg, (size_t)r) < 0)
+				break;
+	}
+	_exit(99);
+}
+
 /* One random call; returns 0 or the insane errno. */
 static int fz_one(struct fz *f)
 {
@@ -350,6 +380,9 @@ static int fz_one(struct fz *f)
 	/* Mostly our buffer, sometimes a bad pointer. */
 	p = fz_below(12) ? (void *)arg : (void *)(uintptr_t)fz_ptr(f, size);
 
+	fz_last_cmd = cmd;
+	fz_last_fd = fd;
+	fz_last_call = f->calls;
 	ret = ioctl(fd, cmd, p);
 	f->calls++;
 	if (ret >= 0) {
@@ -459,6 +492,12 @@ TEST_F_TIMEOUT(fuzz, ioctls, 600)
 			fz_keep_fd(&f, ioctl(f.dev, KIPC_IOC_RING_CREATE, &rc));
 		}
 	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = fz_crash;
+	sa.sa_flags = SA_SIGINFO | SA_RESETHAND;
+	ASSERT_EQ(0, sigaction(SIGSEGV, &sa, NULL));
+	ASSERT_EQ(0, sigaction(SIGBUS, &sa, NULL));
 
 	/* Anything that still blocks is interrupted within 20 ms. */
 	memset(&sa, 0, sizeof(sa));

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -530,6 +531,9 @@ TEST_F(queue, end_of_stream_and_epipe)
 	/* And again, now that nothing is there: read() returns 0. */
 	EXPECT_EQ(0, read(rx, buf, sizeof(buf)));
 	EXPECT_EQ(KIPC_QUEUE_EOF, kq_recv(rx, buf, sizeof(buf), 0, 0, NULL));
+	memset(&m, 0, sizeof(m));
+	m.buf = (uintptr_t)buf;
+	m.len = sizeof(buf);
 	EXPECT_EQ(0, kq_recvv(rx, &m, 1, 0, 0));
 	close(rx);
 
@@ -557,6 +561,78 @@ TEST_F(queue, end_of_stream_and_epipe)
 	close(rx);
 	EXPECT_EQ(0, reap(pid));	/* 128 + SIGPIPE if one was raised */
 	close(tx);
+}
+
+/*
+ * A hang-up starts when the last peer of a role goes, not before the
+ * first one comes (as for a ring): a receiver may create a named queue
+ * and wait for its first sender, and a sender may queue messages before
+ * the first receiver opens it.
+ */
+TEST_F(queue, no_hangup_before_first_peer)
+{
+	const char *name = "kq-first-peer";
+	struct pollfd pfd;
+	char buf[16];
+	int rx, tx, rx2;
+	pid_t pid;
+
+	kq_unlink(self->dev, name);
+	rx = kq_create_full(self->dev, 16, 4, 0, KIPC_ROLE_CONSUMER, 0, name, 0600);
+	ASSERT_LE(0, rx);
+	/* No sender yet: empty, not end-of-stream. */
+	EXPECT_EQ(-EAGAIN, kq_recv(rx, buf, sizeof(buf), KIPC_QUEUE_NONBLOCK, 0, NULL));
+	pfd = (struct pollfd){ .fd = rx, .events = POLLIN };
+	EXPECT_EQ(0, poll(&pfd, 1, 0));
+	/* A receiver blocked before any sender gets the first one's data. */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int t;
+
+		usleep(50000);
+		t = kq_open(self->dev, name, KIPC_ROLE_PRODUCER, 0);
+		_exit(t >= 0 && kq_send(t, "first", 5, 0, 0, 0) == 0 ? 0 : 1);
+	}
+	EXPECT_EQ(5, kq_recv(rx, buf, sizeof(buf), 0, kq_now(CLOCK_MONOTONIC) + 30000 * MS, NULL));
+	EXPECT_EQ(0, memcmp(buf, "first", 5));
+	EXPECT_EQ(0, reap(pid));
+	/* Its exit was the last sender's close: now end-of-stream. */
+	EXPECT_EQ(KIPC_QUEUE_EOF, kq_recv(rx, buf, sizeof(buf), 0, 0, NULL));
+	EXPECT_EQ(POLLHUP, poll(&pfd, 1, 0) == 1 ? pfd.revents & POLLHUP : 0);
+	/* A new sender ends the hang-up. */
+	tx = kq_open(self->dev, name, KIPC_ROLE_PRODUCER, 0);
+	ASSERT_LE(0, tx);
+	EXPECT_EQ(-EAGAIN, kq_recv(rx, buf, sizeof(buf), KIPC_QUEUE_NONBLOCK, 0, NULL));
+	close(tx);
+	close(rx);
+	EXPECT_EQ(0, kq_unlink(self->dev, name));
+
+	/* A sender before any receiver queues up to the limit, then blocks. */
+	tx = kq_create_full(self->dev, 16, 2, 0, KIPC_ROLE_PRODUCER, 0, name, 0600);
+	ASSERT_LE(0, tx);
+	EXPECT_EQ(0, kq_send(tx, "a", 1, 0, KIPC_QUEUE_NONBLOCK, 0));
+	EXPECT_EQ(0, kq_send(tx, "b", 1, 0, KIPC_QUEUE_NONBLOCK, 0));
+	EXPECT_EQ(-EAGAIN, kq_send(tx, "c", 1, 0, KIPC_QUEUE_NONBLOCK, 0));
+	pfd = (struct pollfd){ .fd = tx, .events = POLLOUT };
+	EXPECT_EQ(0, poll(&pfd, 1, 0));		/* full, and no EPOLLERR */
+	rx = kq_open(self->dev, name, KIPC_ROLE_CONSUMER, 0);
+	ASSERT_LE(0, rx);
+	EXPECT_EQ(1, kq_recv(rx, buf, sizeof(buf), 0, 0, NULL));
+	EXPECT_EQ('a', buf[0]);
+	/* The last receiver goes: -EPIPE; a new one ends that too. */
+	close(rx);
+	EXPECT_EQ(-EPIPE, kq_send(tx, "c", 1, 0, KIPC_QUEUE_NONBLOCK, 0));
+	rx2 = kq_open(self->dev, name, KIPC_ROLE_CONSUMER, 0);
+	ASSERT_LE(0, rx2);
+	EXPECT_EQ(0, kq_send(tx, "d", 1, 0, KIPC_QUEUE_NONBLOCK, 0));
+	EXPECT_EQ(1, kq_recv(rx2, buf, sizeof(buf), 0, 0, NULL));
+	EXPECT_EQ('b', buf[0]);
+	EXPECT_EQ(1, kq_recv(rx2, buf, sizeof(buf), 0, 0, NULL));
+	EXPECT_EQ('d', buf[0]);
+	close(rx2);
+	close(tx);
+	EXPECT_EQ(0, kq_unlink(self->dev, name));
 }
 
 TEST_F(queue, epoll_events)

@@ -522,10 +522,12 @@ struct kipc_dup {
  *
  * A queue fd with KIPC_ROLE_PRODUCER is a sender, one with
  * KIPC_ROLE_CONSUMER a receiver.  read() receives one message of any
- * priority, write() sends one at KIPC_QUEUE_PRIO_DEFAULT.  Once no sender
- * fd is left and the queue is drained, receivers see end-of-stream (0
- * from read() and the receive ioctls, EPOLLHUP); while no receiver fd is
- * open, sends fail with -EPIPE and no SIGPIPE is raised.
+ * priority, write() sends one at KIPC_QUEUE_PRIO_DEFAULT.  Once the last
+ * sender fd is closed and the queue is drained, receivers see
+ * end-of-stream (0 from read() and the receive ioctls, EPOLLHUP); once the
+ * last receiver fd is closed, sends fail with -EPIPE and no SIGPIPE is
+ * raised.  Either hang-up lasts until a new fd of that role is opened;
+ * before the first one there is none, as for a ring.
  *
  * See Documentation/userspace-api/kipc-queue.rst.
  */
