@@ -70,6 +70,7 @@ static inline struct kipc_rec_hdr *rec_at(struct kipc_ring *r, uint64_t pos)
 static int ring_corrupt(struct kipc_ring *r)
 {
 	r->corrupt = -EBADMSG;
+	r->nofast = 1;
 	return -EBADMSG;
 }
 
@@ -105,6 +106,7 @@ int kipc_ring_init(struct kipc_ring *r, const struct kipc_ring_info *info,
 	r->mask = i.data_size - 1;
 	r->max_record = i.max_record;
 	r->flags = i.flags;
+	r->nofast = i.flags & KIPC_RING_F_MPSC;
 	r->consumer = consumer;
 	r->lowat = i.lowat < KIPC_REC_SPACE(1) ? KIPC_REC_SPACE(1) : i.lowat;
 	if (r->lowat > r->size)
@@ -146,11 +148,17 @@ static inline int ring_next(struct kipc_ring *r, uint32_t *len,
 	if (!avail || (r->flags & KIPC_RING_F_MPSC)) {
 		r->tail_seen = load_acquire64(&r->ctrl->tail);
 		avail = r->tail_seen - r->head;
+		if (avail > r->size || (avail & (KIPC_REC_ALIGN - 1)))
+			return ring_corrupt(r);
 		if (!avail)
 			return 0;
 	}
-	if (avail > r->size || (avail & (KIPC_REC_ALIGN - 1)))
-		return ring_corrupt(r);
+	/*
+	 * A cached tail_seen needs no new check: 0 <= tail_seen - head <=
+	 * size held when it was loaded, and head has only moved since by
+	 * record spaces (multiples of KIPC_REC_ALIGN) each checked against
+	 * what was left (sp <= avail below), so it still holds.
+	 */
 	h = rec_at(r, r->head);
 	if (r->flags & KIPC_RING_F_MPSC) {
 		l = load_acquire32(&h->len);
@@ -566,9 +574,13 @@ static inline int ring_claim_wait(struct kipc_ring *r, uint64_t space,
 	}
 }
 
-/* Copy one message in: kipc_ring_reserve() + memcpy + kipc_ring_commit(). */
-int kipc_ring_send(struct kipc_ring *r, const void *buf, size_t len,
-		   uint64_t deadline)
+/*
+ * Copy one message in: kipc_ring_reserve() + memcpy + kipc_ring_commit().
+ * The general case; kipc_ring_send() handles the common one inline.
+ */
+static int __attribute__((noinline))
+ring_send_slow(struct kipc_ring *r, const void *buf, size_t len,
+	       uint64_t deadline)
 {
 	uint64_t space, pos = 0;
 	void *p;
@@ -592,7 +604,39 @@ int kipc_ring_send(struct kipc_ring *r, const void *buf, size_t len,
 		return ret;
 	ring_put(r, pos, buf, len, space);
 	ring_publish_tail(r);
-	return r->corrupt ? r->corrupt : (int)len;
+	return (int)len;
+}
+
+/*
+ * The common case of a send, kept small so that it needs few registers
+ * and no stack frame: SPSC, not corrupt, and room by the last head seen
+ * (see ring_claim()).  Anything else goes to ring_send_slow().
+ */
+int kipc_ring_send(struct kipc_ring *r, const void *buf, size_t len,
+		   uint64_t deadline)
+{
+	uint64_t pos = r->tail, space = KIPC_REC_SPACE(len);
+	struct kipc_rec_hdr *h;
+
+	/*
+	 * tail - head_seen <= size holds: head_seen was checked against
+	 * our tail when loaded, and the tail only moves when there is room.
+	 */
+	if (unlikely(r->nofast | (len > r->max_record)) ||
+	    unlikely(r->size - (pos - r->head_seen) < space))
+		return ring_send_slow(r, buf, len, deadline);
+	h = rec_at(r, pos);
+	/*
+	 * The header and the private tail first, so that only r and len are
+	 * live across the copy: nothing is visible to the consumer before
+	 * the release store of ctrl->tail in ring_publish_tail().
+	 */
+	__atomic_store_n(&h->type, KIPC_REC_DATA, __ATOMIC_RELAXED);
+	__atomic_store_n(&h->len, (uint32_t)len | KIPC_REC_COMMIT, __ATOMIC_RELAXED);
+	r->tail = pos + space;
+	memcpy(h + 1, buf, len);
+	ring_publish_tail(r);
+	return (int)len;
 }
 
 /*
@@ -658,9 +702,12 @@ int kipc_ring_send_batch(struct kipc_ring *r, const struct kipc_msg *msgs,
 	return i ? (int)i : ret;
 }
 
-/* Copy one message out: kipc_ring_peek() + memcpy + kipc_ring_release(). */
-int kipc_ring_recv(struct kipc_ring *r, void *buf, size_t cap,
-		   uint64_t deadline)
+/*
+ * Copy one message out: kipc_ring_peek() + memcpy + kipc_ring_release().
+ * The general case; kipc_ring_recv() handles the common one inline.
+ */
+static int __attribute__((noinline))
+ring_recv_slow(struct kipc_ring *r, void *buf, size_t cap, uint64_t deadline)
 {
 	uint32_t len = 0, type = 0;
 	uint64_t space = 0;
@@ -687,6 +734,46 @@ int kipc_ring_recv(struct kipc_ring *r, void *buf, size_t cap,
 	memcpy(buf, r->data + (r->head & r->mask) + HDR_SIZE, len);
 	ring_consume(r, space);
 	return (int)len;
+}
+
+/*
+ * The common case of a receive: SPSC, not corrupt, a DATA record of
+ * 1..cap bytes at head.  The checks are those of ring_next(); anything
+ * else (empty, padding, a record that does not fit, corruption) goes to
+ * ring_recv_slow(), which looks again and reports it.
+ */
+int kipc_ring_recv(struct kipc_ring *r, void *buf, size_t cap,
+		   uint64_t deadline)
+{
+	uint64_t head = r->head, avail = r->tail_seen - head, sp;
+	const struct kipc_rec_hdr *h;
+	uint32_t n, t;
+
+	if (unlikely(r->nofast))
+		return ring_recv_slow(r, buf, cap, deadline);
+	if (!avail) {
+		/* Pairs with the producer's release store of tail. */
+		uint64_t tail = load_acquire64(&r->ctrl->tail);
+
+		avail = tail - head;
+		if (unlikely(!avail || avail > r->size ||
+			     (avail & (KIPC_REC_ALIGN - 1))))
+			return ring_recv_slow(r, buf, cap, deadline);
+		r->tail_seen = tail;
+	}
+	/* A cached tail_seen is still in range: see ring_next(). */
+	h = rec_at(r, head);
+	n = read_once32(&h->len) & KIPC_REC_LEN_MASK;	/* ordered by the acquire */
+	t = read_once32(&h->type);
+	sp = KIPC_REC_SPACE(n);
+	if (unlikely(t != KIPC_REC_DATA || !n || n > r->max_record ||
+		     sp > avail || n > cap))
+		return ring_recv_slow(r, buf, cap, deadline);
+	/* Private until ring_publish_head(): the copy comes first. */
+	r->head = head + sp;
+	memcpy(buf, h + 1, n);
+	ring_publish_head(r);
+	return (int)n;
 }
 
 /*

@@ -17,6 +17,11 @@
  * only asks for "non-zero"; the shm backend uses the bits to know which
  * wake-up to deliver (futex, notify fd, or both for unknown values).
  */
+#ifndef likely
+#define likely(x)	__builtin_expect(!!(x), 1)
+#define unlikely(x)	__builtin_expect(!!(x), 0)
+#endif
+
 #define KIPC_NEED_WAKE_SLEEP	1U
 #define KIPC_NEED_WAKE_POLL	2U
 
@@ -70,6 +75,12 @@ struct kipc_ring {
 	uint64_t peek_pos;		/* peeked record (consumer) */
 	uint64_t peek_space;
 	int corrupt;			/* sticky -EBADMSG */
+	/*
+	 * Non-zero when the inline fast paths of kipc_ring_send() and
+	 * kipc_ring_recv() must not be taken: the ring is MPSC, or corrupt.
+	 * One test instead of two per message.
+	 */
+	uint32_t nofast;
 
 	uint32_t spin;
 	uint64_t *st_spins, *st_sleeps, *st_wakes;
