@@ -615,7 +615,11 @@ send_one(struct kipc_chan *ch, const void *buf, size_t len, uint64_t deadline)
 		return -EINVAL;
 	if (unlikely(len > ch->max_msg))
 		return -EMSGSIZE;
-	ret = ch->ops->send(ch, buf, len, deadline);
+	if (likely(ch->ops->send == kipc__ring_send))
+		/* Ring backends (kmod, shm): the ring's fast path, inline. */
+		ret = kipc_ring_send_inline(&ch->ring, buf, len, deadline);
+	else
+		ret = ch->ops->send(ch, buf, len, deadline);
 	if (likely(ret > 0))
 		count(ch, (size_t)ret);
 	return ret;
@@ -669,8 +673,8 @@ recv_buf(struct kipc_chan *ch, void *buf, size_t len, uint64_t deadline)
 	if (unlikely(!len || !buf))
 		return -EINVAL;
 	if (likely(ch->ops->recv == kipc__ring_recv)) {
-		/* Ring backends (kmod, shm): no struct kipc_msg to fill in. */
-		ret = kipc_ring_recv(&ch->ring, buf, len, deadline);
+		/* Ring backends (kmod, shm): the ring's fast path, inline. */
+		ret = kipc_ring_recv_inline(&ch->ring, buf, len, deadline);
 	} else {
 		m = (struct kipc_msg){ .buf = buf, .len = len };
 		ret = ch->ops->recv(ch, &m, deadline);

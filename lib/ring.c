@@ -31,9 +31,14 @@
 #define HDR_SIZE	sizeof(struct kipc_rec_hdr)
 #define CAS_LIMIT	(1U << 20)
 
+/*
+ * Short names for the helpers of ring.h, which holds them (and the
+ * need-wake check and the position publishing) for its inline fast
+ * paths: one implementation, used here and inlined into channel.c.
+ */
 static inline uint64_t load_acquire64(const __u64 *p)
 {
-	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+	return kipc_ring__acquire64(p);
 }
 
 static inline uint32_t load_acquire32(const uint32_t *p)
@@ -43,12 +48,12 @@ static inline uint32_t load_acquire32(const uint32_t *p)
 
 static inline uint32_t read_once32(const uint32_t *p)
 {
-	return __atomic_load_n(p, __ATOMIC_RELAXED);
+	return kipc_ring__read_once32(p);
 }
 
 static inline void smp_mb(void)
 {
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	kipc_ring__smp_mb();
 }
 
 static inline void cpu_relax(void)
@@ -64,7 +69,7 @@ static inline void cpu_relax(void)
 
 static inline struct kipc_rec_hdr *rec_at(struct kipc_ring *r, uint64_t pos)
 {
-	return (struct kipc_rec_hdr *)(r->data + (pos & r->mask));
+	return kipc_ring__rec_at(r, pos);
 }
 
 static int ring_corrupt(struct kipc_ring *r)
@@ -179,8 +184,7 @@ static inline int ring_next(struct kipc_ring *r, uint32_t *len,
 	return 1;
 }
 
-static void __attribute__((noinline))
-ring_wake_slow(struct kipc_ring *r, int event, uint32_t *flag)
+void kipc_ring__wake_slow(struct kipc_ring *r, int event, uint32_t *flag)
 {
 	uint32_t *seq = event == KIPC_EV_READABLE ? &r->ctrl->read_seq :
 						    &r->ctrl->write_seq;
@@ -195,15 +199,9 @@ ring_wake_slow(struct kipc_ring *r, int event, uint32_t *flag)
 		(*r->st_wakes)++;
 }
 
-/* Inline: with nobody waiting this is one load of the need_wake word. */
 static inline void ring_wake(struct kipc_ring *r, int event)
 {
-	uint32_t *flag = event == KIPC_EV_READABLE ? &r->ctrl->read_need_wake :
-						     &r->ctrl->write_need_wake;
-
-	/* The caller published its position and issued smp_mb(). */
-	if (read_once32(flag))
-		ring_wake_slow(r, event, flag);
+	kipc_ring__wake(r, event);
 }
 
 /* Account one record as used, privately: nothing is published yet. */
@@ -214,12 +212,9 @@ static inline void ring_take(struct kipc_ring *r, uint64_t space)
 	r->head += space;
 }
 
-/* Publish the consumer's head (one release store) and wake the producer. */
 static inline void ring_publish_head(struct kipc_ring *r)
 {
-	__atomic_store_n(&r->ctrl->head, r->head, __ATOMIC_RELEASE);
-	smp_mb();	/* pairs with the producer's barrier before sleeping */
-	ring_wake(r, KIPC_EV_WRITABLE);
+	kipc_ring__publish_head(r);
 }
 
 static inline void ring_consume(struct kipc_ring *r, uint64_t space)
@@ -545,12 +540,9 @@ static inline void ring_put(struct kipc_ring *r, uint64_t pos, const void *buf,
 	r->tail = pos + space;
 }
 
-/* SPSC: publish the private tail (one release store), then maybe wake. */
 static inline void ring_publish_tail(struct kipc_ring *r)
 {
-	__atomic_store_n(&r->ctrl->tail, r->tail, __ATOMIC_RELEASE);
-	smp_mb();	/* publish, then look at read_need_wake */
-	ring_wake(r, KIPC_EV_READABLE);
+	kipc_ring__publish_tail(r);
 }
 
 /* SPSC: claim room for @space at the private tail, waiting if allowed. */
@@ -578,9 +570,8 @@ static inline int ring_claim_wait(struct kipc_ring *r, uint64_t space,
  * Copy one message in: kipc_ring_reserve() + memcpy + kipc_ring_commit().
  * The general case; kipc_ring_send() handles the common one inline.
  */
-static int __attribute__((noinline))
-ring_send_slow(struct kipc_ring *r, const void *buf, size_t len,
-	       uint64_t deadline)
+int kipc_ring__send_slow(struct kipc_ring *r, const void *buf, size_t len,
+			 uint64_t deadline)
 {
 	uint64_t space, pos = 0;
 	void *p;
@@ -607,36 +598,11 @@ ring_send_slow(struct kipc_ring *r, const void *buf, size_t len,
 	return (int)len;
 }
 
-/*
- * The common case of a send, kept small so that it needs few registers
- * and no stack frame: SPSC, not corrupt, and room by the last head seen
- * (see ring_claim()).  Anything else goes to ring_send_slow().
- */
+/* The common case inline (ring.h), the rest in kipc_ring__send_slow(). */
 int kipc_ring_send(struct kipc_ring *r, const void *buf, size_t len,
 		   uint64_t deadline)
 {
-	uint64_t pos = r->tail, space = KIPC_REC_SPACE(len);
-	struct kipc_rec_hdr *h;
-
-	/*
-	 * tail - head_seen <= size holds: head_seen was checked against
-	 * our tail when loaded, and the tail only moves when there is room.
-	 */
-	if (unlikely(r->nofast | (len > r->max_record)) ||
-	    unlikely(r->size - (pos - r->head_seen) < space))
-		return ring_send_slow(r, buf, len, deadline);
-	h = rec_at(r, pos);
-	/*
-	 * The header and the private tail first, so that only r and len are
-	 * live across the copy: nothing is visible to the consumer before
-	 * the release store of ctrl->tail in ring_publish_tail().
-	 */
-	__atomic_store_n(&h->type, KIPC_REC_DATA, __ATOMIC_RELAXED);
-	__atomic_store_n(&h->len, (uint32_t)len | KIPC_REC_COMMIT, __ATOMIC_RELAXED);
-	r->tail = pos + space;
-	memcpy(h + 1, buf, len);
-	ring_publish_tail(r);
-	return (int)len;
+	return kipc_ring_send_inline(r, buf, len, deadline);
 }
 
 /*
@@ -706,8 +672,8 @@ int kipc_ring_send_batch(struct kipc_ring *r, const struct kipc_msg *msgs,
  * Copy one message out: kipc_ring_peek() + memcpy + kipc_ring_release().
  * The general case; kipc_ring_recv() handles the common one inline.
  */
-static int __attribute__((noinline))
-ring_recv_slow(struct kipc_ring *r, void *buf, size_t cap, uint64_t deadline)
+int kipc_ring__recv_slow(struct kipc_ring *r, void *buf, size_t cap,
+			 uint64_t deadline)
 {
 	uint32_t len = 0, type = 0;
 	uint64_t space = 0;
@@ -736,44 +702,11 @@ ring_recv_slow(struct kipc_ring *r, void *buf, size_t cap, uint64_t deadline)
 	return (int)len;
 }
 
-/*
- * The common case of a receive: SPSC, not corrupt, a DATA record of
- * 1..cap bytes at head.  The checks are those of ring_next(); anything
- * else (empty, padding, a record that does not fit, corruption) goes to
- * ring_recv_slow(), which looks again and reports it.
- */
+/* The common case inline (ring.h), the rest in kipc_ring__recv_slow(). */
 int kipc_ring_recv(struct kipc_ring *r, void *buf, size_t cap,
 		   uint64_t deadline)
 {
-	uint64_t head = r->head, avail = r->tail_seen - head, sp;
-	const struct kipc_rec_hdr *h;
-	uint32_t n, t;
-
-	if (unlikely(r->nofast))
-		return ring_recv_slow(r, buf, cap, deadline);
-	if (!avail) {
-		/* Pairs with the producer's release store of tail. */
-		uint64_t tail = load_acquire64(&r->ctrl->tail);
-
-		avail = tail - head;
-		if (unlikely(!avail || avail > r->size ||
-			     (avail & (KIPC_REC_ALIGN - 1))))
-			return ring_recv_slow(r, buf, cap, deadline);
-		r->tail_seen = tail;
-	}
-	/* A cached tail_seen is still in range: see ring_next(). */
-	h = rec_at(r, head);
-	n = read_once32(&h->len) & KIPC_REC_LEN_MASK;	/* ordered by the acquire */
-	t = read_once32(&h->type);
-	sp = KIPC_REC_SPACE(n);
-	if (unlikely(t != KIPC_REC_DATA || !n || n > r->max_record ||
-		     sp > avail || n > cap))
-		return ring_recv_slow(r, buf, cap, deadline);
-	/* Private until ring_publish_head(): the copy comes first. */
-	r->head = head + sp;
-	memcpy(buf, h + 1, n);
-	ring_publish_head(r);
-	return (int)n;
+	return kipc_ring_recv_inline(r, buf, cap, deadline);
 }
 
 /*
