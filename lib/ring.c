@@ -617,7 +617,7 @@ int kipc_ring_send_batch(struct kipc_ring *r, const struct kipc_msg *msgs,
 			 unsigned int n, size_t max_len, uint64_t deadline)
 {
 	unsigned int i;
-	uint64_t space, pos = 0;
+	uint64_t space, pos = 0, tail, room;
 	int ret = 0;
 
 	if (r->flags & KIPC_RING_F_MPSC) {
@@ -639,32 +639,54 @@ int kipc_ring_send_batch(struct kipc_ring *r, const struct kipc_msg *msgs,
 	}
 	if (r->corrupt)
 		return r->corrupt;
+	/*
+	 * The private tail and the room by the last head seen live in
+	 * locals; r->tail is brought up to date before anything that reads
+	 * it (ring_claim*(), which may read head again and move head_seen).
+	 */
+	tail = r->tail;
+	room = r->size - (tail - r->head_seen);
+	if (max_len > r->max_record)
+		max_len = r->max_record;
 	for (i = 0; i < n; i++) {
+		const void *src = msgs[i].buf;
 		size_t len = msgs[i].len;
+		struct kipc_rec_hdr *h;
 
-		if (!msgs[i].buf || !len) {
+		if (unlikely(!src || !len)) {
 			ret = -EINVAL;
 			break;
 		}
-		if (len > max_len || len > r->max_record) {
+		if (unlikely(len > max_len)) {
 			ret = -EMSGSIZE;
 			break;
 		}
 		space = KIPC_REC_SPACE(len);
-		if (i) {
-			if (r->size - (r->tail - r->head_seen) >= space)
-				pos = r->tail;
-			else if ((ret = ring_claim(r, space, &pos)) <= 0)
-				break;	/* full (or corrupt): send what we have */
-		} else {
-			ret = ring_claim_wait(r, space, &pos, deadline);
-			if (ret)
-				break;
+		if (unlikely(space > room)) {
+			r->tail = tail;
+			if (i) {
+				if ((ret = ring_claim(r, space, &pos)) <= 0)
+					break;	/* full (or corrupt): send what we have */
+			} else {
+				ret = ring_claim_wait(r, space, &pos, deadline);
+				if (ret)
+					break;
+			}
+			/* pos == tail; ring_claim() saw room for space. */
+			room = r->size - (tail - r->head_seen);
 		}
-		ring_put(r, pos, msgs[i].buf, len, space);
+		h = rec_at(r, tail);
+		__atomic_store_n(&h->type, KIPC_REC_DATA, __ATOMIC_RELAXED);
+		__atomic_store_n(&h->len, (uint32_t)len | KIPC_REC_COMMIT,
+				 __ATOMIC_RELAXED);
+		memcpy(h + 1, src, len);
+		tail += space;
+		room -= space;
 	}
-	if (i)
+	if (i) {
+		r->tail = tail;
 		ring_publish_tail(r);
+	}
 	return i ? (int)i : ret;
 }
 
@@ -710,6 +732,74 @@ int kipc_ring_recv(struct kipc_ring *r, void *buf, size_t cap,
 }
 
 /*
+ * The rest of an SPSC batch after its first message: ring_next() and
+ * ring_take() with head and the validated range [head, head + avail) in
+ * locals.  The checks are ring_next()'s: avail is range-checked when
+ * tail is loaded, each record against max_record and avail.
+ */
+static int ring_recv_batch_spsc(struct kipc_ring *r, struct kipc_msg *msgs,
+				unsigned int n)
+{
+	uint64_t head = r->head, start = head, avail = r->tail_seen - head;
+	unsigned int i, skipped = 0;
+
+	for (i = 1; i < n; i++) {
+		void *dst = msgs[i].buf;
+		size_t cap = msgs[i].len;
+		const struct kipc_rec_hdr *h;
+		uint32_t len, type;
+		uint64_t sp;
+
+		if (unlikely(!dst || !cap))
+			break;
+		if (!avail) {
+			/* Pairs with the producer's release store of tail. */
+			uint64_t tail = load_acquire64(&r->ctrl->tail);
+
+			avail = tail - head;
+			if (unlikely(avail > r->size ||
+				     (avail & (KIPC_REC_ALIGN - 1)))) {
+				ring_corrupt(r);	/* sticky: the next call reports it */
+				break;
+			}
+			r->tail_seen = tail;
+			if (!avail)
+				break;
+		}
+		h = rec_at(r, head);
+		len = read_once32(&h->len) & KIPC_REC_LEN_MASK;	/* ordered by the acquire */
+		type = read_once32(&h->type);
+		sp = KIPC_REC_SPACE(len);
+		if (unlikely(len > r->max_record || sp > avail ||
+			     (type != KIPC_REC_DATA && type != KIPC_REC_PAD))) {
+			ring_corrupt(r);
+			break;
+		}
+		if (unlikely(type == KIPC_REC_PAD)) {
+			/* Bounded: a peer writing only padding cannot hold us. */
+			if (++skipped > n)
+				break;
+			head += sp;
+			avail -= sp;
+			i--;
+			continue;
+		}
+		if (unlikely(!len || len > cap))
+			break;	/* stays queued for a single receive */
+		memcpy(dst, h + 1, len);
+		msgs[i].len = len;
+		msgs[i].flags = 0;
+		head += sp;
+		avail -= sp;
+	}
+	if (head != start) {
+		r->head = head;
+		ring_publish_head(r);
+	}
+	return (int)i;
+}
+
+/*
  * Receive up to @n messages, waiting (until @deadline) only for the
  * first.  Records are validated one by one as always; head is released
  * once for the whole batch (one release store, one barrier, one
@@ -731,6 +821,8 @@ int kipc_ring_recv_batch(struct kipc_ring *r, struct kipc_msg *msgs,
 		return ret;
 	msgs[0].len = (size_t)ret;
 	msgs[0].flags = 0;
+	if (likely(!r->nofast))
+		return ring_recv_batch_spsc(r, msgs, n);
 	start = r->head;
 	for (i = 1; i < n; i++) {
 		if (!msgs[i].buf || !msgs[i].len)
