@@ -679,9 +679,10 @@ int kipc_ring_send_batch(struct kipc_ring *r, const struct kipc_msg *msgs,
 		__atomic_store_n(&h->type, KIPC_REC_DATA, __ATOMIC_RELAXED);
 		__atomic_store_n(&h->len, (uint32_t)len | KIPC_REC_COMMIT,
 				 __ATOMIC_RELAXED);
-		memcpy(h + 1, src, len);
+		/* Unpublished until ring_publish_tail(): copy last. */
 		tail += space;
 		room -= space;
+		memcpy(h + 1, src, len);
 	}
 	if (i) {
 		r->tail = tail;
@@ -740,7 +741,7 @@ int kipc_ring_recv(struct kipc_ring *r, void *buf, size_t cap,
 static int ring_recv_batch_spsc(struct kipc_ring *r, struct kipc_msg *msgs,
 				unsigned int n)
 {
-	uint64_t head = r->head, start = head, avail = r->tail_seen - head;
+	uint64_t head = r->head, avail = r->tail_seen - head;
 	unsigned int i, skipped = 0;
 
 	for (i = 1; i < n; i++) {
@@ -786,13 +787,14 @@ static int ring_recv_batch_spsc(struct kipc_ring *r, struct kipc_msg *msgs,
 		}
 		if (unlikely(!len || len > cap))
 			break;	/* stays queued for a single receive */
-		memcpy(dst, h + 1, len);
+		/* Bookkeeping first: fewer values live across the copy. */
 		msgs[i].len = len;
 		msgs[i].flags = 0;
 		head += sp;
 		avail -= sp;
+		memcpy(dst, h + 1, len);
 	}
-	if (head != start) {
+	if (head != r->head) {
 		r->head = head;
 		ring_publish_head(r);
 	}
