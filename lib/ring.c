@@ -184,8 +184,10 @@ static inline int ring_next(struct kipc_ring *r, uint32_t *len,
 	return 1;
 }
 
-void kipc_ring__wake_slow(struct kipc_ring *r, int event, uint32_t *flag)
+void kipc_ring__wake_slow(struct kipc_ring *r, int event)
 {
+	uint32_t *flag = event == KIPC_EV_READABLE ? &r->ctrl->read_need_wake :
+						     &r->ctrl->write_need_wake;
 	uint32_t *seq = event == KIPC_EV_READABLE ? &r->ctrl->read_seq :
 						    &r->ctrl->write_seq;
 	uint32_t m;
@@ -602,6 +604,8 @@ int kipc_ring__send_slow(struct kipc_ring *r, const void *buf, size_t len,
 int kipc_ring_send(struct kipc_ring *r, const void *buf, size_t len,
 		   uint64_t deadline)
 {
+	if (unlikely(len > r->max_record))
+		return kipc_ring__send_slow(r, buf, len, deadline);	/* -EMSGSIZE */
 	return kipc_ring_send_inline(r, buf, len, deadline);
 }
 

@@ -136,8 +136,8 @@ int kipc_ring__send_slow(struct kipc_ring *r, const void *buf, size_t len,
 			 uint64_t deadline);
 int kipc_ring__recv_slow(struct kipc_ring *r, void *buf, size_t cap,
 			 uint64_t deadline);
-/* Swap the need_wake word *flag and deliver the wake-up it asks for. */
-void kipc_ring__wake_slow(struct kipc_ring *r, int event, uint32_t *flag);
+/* Swap the need_wake word of @event and deliver the wake-up it asks for. */
+void kipc_ring__wake_slow(struct kipc_ring *r, int event);
 
 static inline uint64_t kipc_ring__acquire64(const __u64 *p)
 {
@@ -171,30 +171,43 @@ static inline void kipc_ring__wake(struct kipc_ring *r, int event)
 						     &r->ctrl->write_need_wake;
 
 	if (unlikely(kipc_ring__read_once32(flag)))
-		kipc_ring__wake_slow(r, event, flag);
+		kipc_ring__wake_slow(r, event);
 }
 
-/* SPSC: publish the private tail (one release store), then maybe wake. */
+/*
+ * SPSC: publish the private tail (one release store), then maybe wake.
+ * (ctrl in a local: the barrier would make the compiler load it again.)
+ */
 static inline void kipc_ring__publish_tail(struct kipc_ring *r)
 {
+	struct kipc_ring_ctrl *c = r->ctrl;
+
 	/* Pairs with the consumer's acquire of tail: the records come first. */
-	__atomic_store_n(&r->ctrl->tail, r->tail, __ATOMIC_RELEASE);
+	__atomic_store_n(&c->tail, r->tail, __ATOMIC_RELEASE);
 	kipc_ring__smp_mb();	/* publish, then look at read_need_wake */
-	kipc_ring__wake(r, KIPC_EV_READABLE);
+	if (unlikely(kipc_ring__read_once32(&c->read_need_wake)))
+		kipc_ring__wake_slow(r, KIPC_EV_READABLE);
 }
 
 /* Publish the consumer's head (one release store) and wake the producer. */
 static inline void kipc_ring__publish_head(struct kipc_ring *r)
 {
+	struct kipc_ring_ctrl *c = r->ctrl;
+
 	/* Pairs with the producer's acquire of head: the copies out come first. */
-	__atomic_store_n(&r->ctrl->head, r->head, __ATOMIC_RELEASE);
+	__atomic_store_n(&c->head, r->head, __ATOMIC_RELEASE);
 	kipc_ring__smp_mb();	/* pairs with the producer's barrier before sleeping */
-	kipc_ring__wake(r, KIPC_EV_WRITABLE);
+	if (unlikely(kipc_ring__read_once32(&c->write_need_wake)))
+		kipc_ring__wake_slow(r, KIPC_EV_WRITABLE);
 }
 
 /*
- * Send: SPSC, not corrupt, len <= max_record, and room by the last head
- * seen (no shared read: see ring_claim()).
+ * Send: SPSC, not corrupt, and room by the last head seen (no shared
+ * read: see ring_claim()).  @len must be 1..max_record, the caller's to
+ * check: kipc_ring_send() does, and the channel checks it against its
+ * max_msg, which kipc__ring_attach() clamps to max_record.  (Nothing
+ * read from the shared pages is involved, and the room check bounds the
+ * copy whatever len is, short of KIPC_REC_SPACE() overflowing.)
  */
 static inline __attribute__((always_inline)) int
 kipc_ring_send_inline(struct kipc_ring *r, const void *buf, size_t len,
@@ -207,7 +220,7 @@ kipc_ring_send_inline(struct kipc_ring *r, const void *buf, size_t len,
 	 * tail - head_seen <= size holds: head_seen was checked against
 	 * our tail when loaded, and the tail only moves when there is room.
 	 */
-	if (unlikely(r->nofast | (len > r->max_record)) ||
+	if (unlikely(r->nofast) ||
 	    unlikely(r->size - (pos - r->head_seen) < space))
 		return kipc_ring__send_slow(r, buf, len, deadline);
 	h = kipc_ring__rec_at(r, pos);
