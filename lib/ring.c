@@ -604,8 +604,8 @@ int kipc_ring__send_slow(struct kipc_ring *r, const void *buf, size_t len,
 int kipc_ring_send(struct kipc_ring *r, const void *buf, size_t len,
 		   uint64_t deadline)
 {
-	if (unlikely(len > r->max_record))
-		return kipc_ring__send_slow(r, buf, len, deadline);	/* -EMSGSIZE */
+	if (unlikely(len > r->max_record))	/* -EMSGSIZE from there */
+		return kipc_ring__send_slow(r, buf, len, deadline);
 	return kipc_ring_send_inline(r, buf, len, deadline);
 }
 
@@ -669,8 +669,9 @@ int kipc_ring_send_batch(struct kipc_ring *r, const struct kipc_msg *msgs,
 		if (unlikely(space > room)) {
 			r->tail = tail;
 			if (i) {
+				/* Full (or corrupt): send what we have. */
 				if ((ret = ring_claim(r, space, &pos)) <= 0)
-					break;	/* full (or corrupt): send what we have */
+					break;
 			} else {
 				ret = ring_claim_wait(r, space, &pos, deadline);
 				if (ret)
@@ -764,7 +765,8 @@ static int ring_recv_batch_spsc(struct kipc_ring *r, struct kipc_msg *msgs,
 			avail = tail - head;
 			if (unlikely(avail > r->size ||
 				     (avail & (KIPC_REC_ALIGN - 1)))) {
-				ring_corrupt(r);	/* sticky: the next call reports it */
+				/* Sticky: the next call reports it. */
+				ring_corrupt(r);
 				break;
 			}
 			r->tail_seen = tail;
@@ -772,7 +774,8 @@ static int ring_recv_batch_spsc(struct kipc_ring *r, struct kipc_msg *msgs,
 				break;
 		}
 		h = rec_at(r, head);
-		len = read_once32(&h->len) & KIPC_REC_LEN_MASK;	/* ordered by the acquire */
+		/* Ordered after the records by the acquire of tail. */
+		len = read_once32(&h->len) & KIPC_REC_LEN_MASK;
 		type = read_once32(&h->type);
 		sp = KIPC_REC_SPACE(len);
 		if (unlikely(len > r->max_record || sp > avail ||

@@ -194,9 +194,10 @@ static inline void kipc_ring__publish_head(struct kipc_ring *r)
 {
 	struct kipc_ring_ctrl *c = r->ctrl;
 
-	/* Pairs with the producer's acquire of head: the copies out come first. */
+	/* Pairs with the producer's acquire of head: copies out come first. */
 	__atomic_store_n(&c->head, r->head, __ATOMIC_RELEASE);
-	kipc_ring__smp_mb();	/* pairs with the producer's barrier before sleeping */
+	/* Pairs with the producer's barrier before it sleeps. */
+	kipc_ring__smp_mb();
 	if (unlikely(kipc_ring__read_once32(&c->write_need_wake)))
 		kipc_ring__wake_slow(r, KIPC_EV_WRITABLE);
 }
@@ -230,7 +231,8 @@ kipc_ring_send_inline(struct kipc_ring *r, const void *buf, size_t len,
 	 * the release store of ctrl->tail in kipc_ring__publish_tail().
 	 */
 	__atomic_store_n(&h->type, KIPC_REC_DATA, __ATOMIC_RELAXED);
-	__atomic_store_n(&h->len, (uint32_t)len | KIPC_REC_COMMIT, __ATOMIC_RELAXED);
+	__atomic_store_n(&h->len, (uint32_t)len | KIPC_REC_COMMIT,
+			 __ATOMIC_RELAXED);
 	r->tail = pos + space;
 	memcpy(h + 1, buf, len);
 	kipc_ring__publish_tail(r);
