@@ -93,11 +93,11 @@ static void chan_park(struct kipc_chan *ch)
 	pthread_mutex_unlock(&chan_lock);
 }
 
-static int chan_check(const struct kipc_chan *ch)
+static inline int chan_check(const struct kipc_chan *ch)
 {
-	if (!ch)
+	if (unlikely(!ch))
 		return -EINVAL;
-	if (ch->magic != KIPC_CHAN_MAGIC || !ch->ops)
+	if (unlikely(ch->magic != KIPC_CHAN_MAGIC || !ch->ops))
 		return -EBADF;
 	return 0;
 }
@@ -586,37 +586,58 @@ int kipc_sendv(kipc_chan *ch, const struct iovec *iov, int iovcnt,
 	return ret;
 }
 
-int kipc_send_timed(kipc_chan *ch, const void *buf, size_t len,
-		    uint64_t deadline)
+/*
+ * One buffer: the checks of kipc_sendv(), in the same order, each made
+ * once, without the iovec walk.  @ch is not NULL (the callers check, so
+ * that kipc_send() can read the flags of any handle: a closed one stays
+ * allocated, see the top of this file).  Inlined into both entry points
+ * so that neither calls the other through the PLT.
+ */
+static inline __attribute__((always_inline)) int
+send_one(struct kipc_chan *ch, const void *buf, size_t len, uint64_t deadline)
 {
-	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
-	int ret = chan_check(ch);
+	int ret;
 
-	if (ret)
-		return ret;
-	if (!buf)
+	if (unlikely(ch->magic != KIPC_CHAN_MAGIC || !ch->ops))
+		return -EBADF;
+	if (unlikely(!buf))
 		return -EINVAL;
-	if (!ch->ops->send)
+	if (unlikely(!ch->ops->send)) {
+		struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+
 		return kipc_sendv(ch, &iov, 1, deadline);
-	/* The checks of kipc_sendv() for one buffer, without the iovec walk. */
-	ret = tx_check(ch);
-	if (ret)
-		return ret;
-	if (!len)
+	}
+	if (unlikely(ch->role != KIPC_PRODUCER))
+		return -EBADF;
+	if (unlikely(ch->resv_buf))
+		return -EBUSY;
+	if (unlikely(!len))
 		return -EINVAL;
-	if (len > ch->max_msg)
+	if (unlikely(len > ch->max_msg))
 		return -EMSGSIZE;
-	ret = ch->ops->send(ch, buf, len, deadline);
-	if (ret > 0)
+	if (likely(ch->ops->send == kipc__ring_send))
+		/* Ring backends (kmod, shm): the ring's fast path, inline. */
+		ret = kipc_ring_send_inline(&ch->ring, buf, len, deadline);
+	else
+		ret = ch->ops->send(ch, buf, len, deadline);
+	if (likely(ret > 0))
 		count(ch, (size_t)ret);
 	return ret;
 }
 
+int kipc_send_timed(kipc_chan *ch, const void *buf, size_t len,
+		    uint64_t deadline)
+{
+	if (unlikely(!ch))
+		return -EINVAL;
+	return send_one(ch, buf, len, deadline);
+}
+
 int kipc_send(kipc_chan *ch, const void *buf, size_t len)
 {
-	int ret = chan_check(ch);
-
-	return ret ? ret : kipc_send_timed(ch, buf, len, default_deadline(ch));
+	if (unlikely(!ch))
+		return -EINVAL;
+	return send_one(ch, buf, len, default_deadline(ch));
 }
 
 static int recv_one(struct kipc_chan *ch, struct kipc_msg *m, uint64_t deadline)
@@ -634,23 +655,47 @@ static int recv_one(struct kipc_chan *ch, struct kipc_msg *m, uint64_t deadline)
 	return ret;
 }
 
+/*
+ * One buffer: rx_check(), then the checks of recv_one(), in that order.
+ * @ch is not NULL; see send_one().
+ */
+static inline __attribute__((always_inline)) int
+recv_buf(struct kipc_chan *ch, void *buf, size_t len, uint64_t deadline)
+{
+	struct kipc_msg m;
+	int ret;
+
+	if (unlikely(ch->magic != KIPC_CHAN_MAGIC || !ch->ops ||
+		     ch->role != KIPC_CONSUMER))
+		return -EBADF;
+	if (unlikely(ch->peek_buf))
+		return -EBUSY;
+	if (unlikely(!len || !buf))
+		return -EINVAL;
+	if (likely(ch->ops->recv == kipc__ring_recv)) {
+		/* Ring backends (kmod, shm): the ring's fast path, inline. */
+		ret = kipc_ring_recv_inline(&ch->ring, buf, len, deadline);
+	} else {
+		m = (struct kipc_msg){ .buf = buf, .len = len };
+		ret = ch->ops->recv(ch, &m, deadline);
+	}
+	if (likely(ret > 0))
+		count(ch, (size_t)ret);
+	return ret;
+}
+
 int kipc_recv_timed(kipc_chan *ch, void *buf, size_t len, uint64_t deadline)
 {
-	struct kipc_msg m = { .buf = buf, .len = len };
-	int ret = rx_check(ch);
-
-	if (ret)
-		return ret;
-	if (!len)
+	if (unlikely(!ch))
 		return -EINVAL;
-	return recv_one(ch, &m, deadline);
+	return recv_buf(ch, buf, len, deadline);
 }
 
 int kipc_recv(kipc_chan *ch, void *buf, size_t len)
 {
-	int ret = chan_check(ch);
-
-	return ret ? ret : kipc_recv_timed(ch, buf, len, default_deadline(ch));
+	if (unlikely(!ch))
+		return -EINVAL;
+	return recv_buf(ch, buf, len, default_deadline(ch));
 }
 
 int kipc_recvv(kipc_chan *ch, const struct iovec *iov, int iovcnt,

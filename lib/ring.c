@@ -31,9 +31,14 @@
 #define HDR_SIZE	sizeof(struct kipc_rec_hdr)
 #define CAS_LIMIT	(1U << 20)
 
+/*
+ * Short names for the helpers of ring.h, which holds them (and the
+ * need-wake check and the position publishing) for its inline fast
+ * paths: one implementation, used here and inlined into channel.c.
+ */
 static inline uint64_t load_acquire64(const __u64 *p)
 {
-	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+	return kipc_ring__acquire64(p);
 }
 
 static inline uint32_t load_acquire32(const uint32_t *p)
@@ -43,12 +48,12 @@ static inline uint32_t load_acquire32(const uint32_t *p)
 
 static inline uint32_t read_once32(const uint32_t *p)
 {
-	return __atomic_load_n(p, __ATOMIC_RELAXED);
+	return kipc_ring__read_once32(p);
 }
 
 static inline void smp_mb(void)
 {
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	kipc_ring__smp_mb();
 }
 
 static inline void cpu_relax(void)
@@ -64,12 +69,13 @@ static inline void cpu_relax(void)
 
 static inline struct kipc_rec_hdr *rec_at(struct kipc_ring *r, uint64_t pos)
 {
-	return (struct kipc_rec_hdr *)(r->data + (pos & r->mask));
+	return kipc_ring__rec_at(r, pos);
 }
 
 static int ring_corrupt(struct kipc_ring *r)
 {
 	r->corrupt = -EBADMSG;
+	r->nofast = 1;
 	return -EBADMSG;
 }
 
@@ -105,6 +111,7 @@ int kipc_ring_init(struct kipc_ring *r, const struct kipc_ring_info *info,
 	r->mask = i.data_size - 1;
 	r->max_record = i.max_record;
 	r->flags = i.flags;
+	r->nofast = i.flags & KIPC_RING_F_MPSC;
 	r->consumer = consumer;
 	r->lowat = i.lowat < KIPC_REC_SPACE(1) ? KIPC_REC_SPACE(1) : i.lowat;
 	if (r->lowat > r->size)
@@ -146,11 +153,17 @@ static inline int ring_next(struct kipc_ring *r, uint32_t *len,
 	if (!avail || (r->flags & KIPC_RING_F_MPSC)) {
 		r->tail_seen = load_acquire64(&r->ctrl->tail);
 		avail = r->tail_seen - r->head;
+		if (avail > r->size || (avail & (KIPC_REC_ALIGN - 1)))
+			return ring_corrupt(r);
 		if (!avail)
 			return 0;
 	}
-	if (avail > r->size || (avail & (KIPC_REC_ALIGN - 1)))
-		return ring_corrupt(r);
+	/*
+	 * A cached tail_seen needs no new check: 0 <= tail_seen - head <=
+	 * size held when it was loaded, and head has only moved since by
+	 * record spaces (multiples of KIPC_REC_ALIGN) each checked against
+	 * what was left (sp <= avail below), so it still holds.
+	 */
 	h = rec_at(r, r->head);
 	if (r->flags & KIPC_RING_F_MPSC) {
 		l = load_acquire32(&h->len);
@@ -171,9 +184,10 @@ static inline int ring_next(struct kipc_ring *r, uint32_t *len,
 	return 1;
 }
 
-static void __attribute__((noinline))
-ring_wake_slow(struct kipc_ring *r, int event, uint32_t *flag)
+void kipc_ring__wake_slow(struct kipc_ring *r, int event)
 {
+	uint32_t *flag = event == KIPC_EV_READABLE ? &r->ctrl->read_need_wake :
+						     &r->ctrl->write_need_wake;
 	uint32_t *seq = event == KIPC_EV_READABLE ? &r->ctrl->read_seq :
 						    &r->ctrl->write_seq;
 	uint32_t m;
@@ -187,15 +201,9 @@ ring_wake_slow(struct kipc_ring *r, int event, uint32_t *flag)
 		(*r->st_wakes)++;
 }
 
-/* Inline: with nobody waiting this is one load of the need_wake word. */
 static inline void ring_wake(struct kipc_ring *r, int event)
 {
-	uint32_t *flag = event == KIPC_EV_READABLE ? &r->ctrl->read_need_wake :
-						     &r->ctrl->write_need_wake;
-
-	/* The caller published its position and issued smp_mb(). */
-	if (read_once32(flag))
-		ring_wake_slow(r, event, flag);
+	kipc_ring__wake(r, event);
 }
 
 /* Account one record as used, privately: nothing is published yet. */
@@ -206,12 +214,9 @@ static inline void ring_take(struct kipc_ring *r, uint64_t space)
 	r->head += space;
 }
 
-/* Publish the consumer's head (one release store) and wake the producer. */
 static inline void ring_publish_head(struct kipc_ring *r)
 {
-	__atomic_store_n(&r->ctrl->head, r->head, __ATOMIC_RELEASE);
-	smp_mb();	/* pairs with the producer's barrier before sleeping */
-	ring_wake(r, KIPC_EV_WRITABLE);
+	kipc_ring__publish_head(r);
 }
 
 static inline void ring_consume(struct kipc_ring *r, uint64_t space)
@@ -537,12 +542,9 @@ static inline void ring_put(struct kipc_ring *r, uint64_t pos, const void *buf,
 	r->tail = pos + space;
 }
 
-/* SPSC: publish the private tail (one release store), then maybe wake. */
 static inline void ring_publish_tail(struct kipc_ring *r)
 {
-	__atomic_store_n(&r->ctrl->tail, r->tail, __ATOMIC_RELEASE);
-	smp_mb();	/* publish, then look at read_need_wake */
-	ring_wake(r, KIPC_EV_READABLE);
+	kipc_ring__publish_tail(r);
 }
 
 /* SPSC: claim room for @space at the private tail, waiting if allowed. */
@@ -566,9 +568,12 @@ static inline int ring_claim_wait(struct kipc_ring *r, uint64_t space,
 	}
 }
 
-/* Copy one message in: kipc_ring_reserve() + memcpy + kipc_ring_commit(). */
-int kipc_ring_send(struct kipc_ring *r, const void *buf, size_t len,
-		   uint64_t deadline)
+/*
+ * Copy one message in: kipc_ring_reserve() + memcpy + kipc_ring_commit().
+ * The general case; kipc_ring_send() handles the common one inline.
+ */
+int kipc_ring__send_slow(struct kipc_ring *r, const void *buf, size_t len,
+			 uint64_t deadline)
 {
 	uint64_t space, pos = 0;
 	void *p;
@@ -592,7 +597,16 @@ int kipc_ring_send(struct kipc_ring *r, const void *buf, size_t len,
 		return ret;
 	ring_put(r, pos, buf, len, space);
 	ring_publish_tail(r);
-	return r->corrupt ? r->corrupt : (int)len;
+	return (int)len;
+}
+
+/* The common case inline (ring.h), the rest in kipc_ring__send_slow(). */
+int kipc_ring_send(struct kipc_ring *r, const void *buf, size_t len,
+		   uint64_t deadline)
+{
+	if (unlikely(len > r->max_record))	/* -EMSGSIZE from there */
+		return kipc_ring__send_slow(r, buf, len, deadline);
+	return kipc_ring_send_inline(r, buf, len, deadline);
 }
 
 /*
@@ -607,7 +621,7 @@ int kipc_ring_send_batch(struct kipc_ring *r, const struct kipc_msg *msgs,
 			 unsigned int n, size_t max_len, uint64_t deadline)
 {
 	unsigned int i;
-	uint64_t space, pos = 0;
+	uint64_t space, pos = 0, tail, room;
 	int ret = 0;
 
 	if (r->flags & KIPC_RING_F_MPSC) {
@@ -629,38 +643,65 @@ int kipc_ring_send_batch(struct kipc_ring *r, const struct kipc_msg *msgs,
 	}
 	if (r->corrupt)
 		return r->corrupt;
+	/*
+	 * The private tail and the room by the last head seen live in
+	 * locals; r->tail is brought up to date before anything that reads
+	 * it (ring_claim*(), which may read head again and move head_seen).
+	 */
+	tail = r->tail;
+	room = r->size - (tail - r->head_seen);
+	if (max_len > r->max_record)
+		max_len = r->max_record;
 	for (i = 0; i < n; i++) {
+		const void *src = msgs[i].buf;
 		size_t len = msgs[i].len;
+		struct kipc_rec_hdr *h;
 
-		if (!msgs[i].buf || !len) {
+		if (unlikely(!src || !len)) {
 			ret = -EINVAL;
 			break;
 		}
-		if (len > max_len || len > r->max_record) {
+		if (unlikely(len > max_len)) {
 			ret = -EMSGSIZE;
 			break;
 		}
 		space = KIPC_REC_SPACE(len);
-		if (i) {
-			if (r->size - (r->tail - r->head_seen) >= space)
-				pos = r->tail;
-			else if ((ret = ring_claim(r, space, &pos)) <= 0)
-				break;	/* full (or corrupt): send what we have */
-		} else {
-			ret = ring_claim_wait(r, space, &pos, deadline);
-			if (ret)
-				break;
+		if (unlikely(space > room)) {
+			r->tail = tail;
+			if (i) {
+				/* Full (or corrupt): send what we have. */
+				if ((ret = ring_claim(r, space, &pos)) <= 0)
+					break;
+			} else {
+				ret = ring_claim_wait(r, space, &pos, deadline);
+				if (ret)
+					break;
+			}
+			/* pos == tail; ring_claim() saw room for space. */
+			room = r->size - (tail - r->head_seen);
 		}
-		ring_put(r, pos, msgs[i].buf, len, space);
+		h = rec_at(r, tail);
+		__atomic_store_n(&h->type, KIPC_REC_DATA, __ATOMIC_RELAXED);
+		__atomic_store_n(&h->len, (uint32_t)len | KIPC_REC_COMMIT,
+				 __ATOMIC_RELAXED);
+		/* Unpublished until ring_publish_tail(): copy last. */
+		tail += space;
+		room -= space;
+		memcpy(h + 1, src, len);
 	}
-	if (i)
+	if (i) {
+		r->tail = tail;
 		ring_publish_tail(r);
+	}
 	return i ? (int)i : ret;
 }
 
-/* Copy one message out: kipc_ring_peek() + memcpy + kipc_ring_release(). */
-int kipc_ring_recv(struct kipc_ring *r, void *buf, size_t cap,
-		   uint64_t deadline)
+/*
+ * Copy one message out: kipc_ring_peek() + memcpy + kipc_ring_release().
+ * The general case; kipc_ring_recv() handles the common one inline.
+ */
+int kipc_ring__recv_slow(struct kipc_ring *r, void *buf, size_t cap,
+			 uint64_t deadline)
 {
 	uint32_t len = 0, type = 0;
 	uint64_t space = 0;
@@ -689,6 +730,84 @@ int kipc_ring_recv(struct kipc_ring *r, void *buf, size_t cap,
 	return (int)len;
 }
 
+/* The common case inline (ring.h), the rest in kipc_ring__recv_slow(). */
+int kipc_ring_recv(struct kipc_ring *r, void *buf, size_t cap,
+		   uint64_t deadline)
+{
+	return kipc_ring_recv_inline(r, buf, cap, deadline);
+}
+
+/*
+ * The rest of an SPSC batch after its first message: ring_next() and
+ * ring_take() with head and the validated range [head, head + avail) in
+ * locals.  The checks are ring_next()'s: avail is range-checked when
+ * tail is loaded, each record against max_record and avail.
+ */
+static int ring_recv_batch_spsc(struct kipc_ring *r, struct kipc_msg *msgs,
+				unsigned int n)
+{
+	uint64_t head = r->head, avail = r->tail_seen - head;
+	unsigned int i, skipped = 0;
+
+	for (i = 1; i < n; i++) {
+		void *dst = msgs[i].buf;
+		size_t cap = msgs[i].len;
+		const struct kipc_rec_hdr *h;
+		uint32_t len, type;
+		uint64_t sp;
+
+		if (unlikely(!dst || !cap))
+			break;
+		if (!avail) {
+			/* Pairs with the producer's release store of tail. */
+			uint64_t tail = load_acquire64(&r->ctrl->tail);
+
+			avail = tail - head;
+			if (unlikely(avail > r->size ||
+				     (avail & (KIPC_REC_ALIGN - 1)))) {
+				/* Sticky: the next call reports it. */
+				ring_corrupt(r);
+				break;
+			}
+			r->tail_seen = tail;
+			if (!avail)
+				break;
+		}
+		h = rec_at(r, head);
+		/* Ordered after the records by the acquire of tail. */
+		len = read_once32(&h->len) & KIPC_REC_LEN_MASK;
+		type = read_once32(&h->type);
+		sp = KIPC_REC_SPACE(len);
+		if (unlikely(len > r->max_record || sp > avail ||
+			     (type != KIPC_REC_DATA && type != KIPC_REC_PAD))) {
+			ring_corrupt(r);
+			break;
+		}
+		if (unlikely(type == KIPC_REC_PAD)) {
+			/* Bounded: a peer writing only padding cannot hold us. */
+			if (++skipped > n)
+				break;
+			head += sp;
+			avail -= sp;
+			i--;
+			continue;
+		}
+		if (unlikely(!len || len > cap))
+			break;	/* stays queued for a single receive */
+		/* Bookkeeping first: fewer values live across the copy. */
+		msgs[i].len = len;
+		msgs[i].flags = 0;
+		head += sp;
+		avail -= sp;
+		memcpy(dst, h + 1, len);
+	}
+	if (head != r->head) {
+		r->head = head;
+		ring_publish_head(r);
+	}
+	return (int)i;
+}
+
 /*
  * Receive up to @n messages, waiting (until @deadline) only for the
  * first.  Records are validated one by one as always; head is released
@@ -711,6 +830,8 @@ int kipc_ring_recv_batch(struct kipc_ring *r, struct kipc_msg *msgs,
 		return ret;
 	msgs[0].len = (size_t)ret;
 	msgs[0].flags = 0;
+	if (likely(!r->nofast))
+		return ring_recv_batch_spsc(r, msgs, n);
 	start = r->head;
 	for (i = 1; i < n; i++) {
 		if (!msgs[i].buf || !msgs[i].len)

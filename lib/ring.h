@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <linux/kipc.h>
 
@@ -17,6 +18,11 @@
  * only asks for "non-zero"; the shm backend uses the bits to know which
  * wake-up to deliver (futex, notify fd, or both for unknown values).
  */
+#ifndef likely
+#define likely(x)	__builtin_expect(!!(x), 1)
+#define unlikely(x)	__builtin_expect(!!(x), 0)
+#endif
+
 #define KIPC_NEED_WAKE_SLEEP	1U
 #define KIPC_NEED_WAKE_POLL	2U
 
@@ -70,6 +76,12 @@ struct kipc_ring {
 	uint64_t peek_pos;		/* peeked record (consumer) */
 	uint64_t peek_space;
 	int corrupt;			/* sticky -EBADMSG */
+	/*
+	 * Non-zero when the inline fast paths of kipc_ring_send() and
+	 * kipc_ring_recv() must not be taken: the ring is MPSC, or corrupt.
+	 * One test instead of two per message.
+	 */
+	uint32_t nofast;
 
 	uint32_t spin;
 	uint64_t *st_spins, *st_sleeps, *st_wakes;
@@ -107,6 +119,172 @@ int kipc_ring_recv(struct kipc_ring *r, void *buf, size_t cap,
 		   uint64_t deadline);
 int kipc_ring_recv_batch(struct kipc_ring *r, struct kipc_msg *msgs,
 			 unsigned int n, uint64_t deadline);
+
+/* ------------------------------------------------------------------ */
+/* Inline fast paths                                                    */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The common case of a one-message send and receive, inline here so
+ * that the channel (lib/channel.c) runs it without a call into the ring
+ * code; kipc_ring_send() and kipc_ring_recv() are the same thing out of
+ * line.  Whatever they do not handle goes to the general code of ring.c,
+ * which looks again from the start.  The trust rules of ring.c apply:
+ * every value read from the shared pages is read once and checked.
+ */
+int kipc_ring__send_slow(struct kipc_ring *r, const void *buf, size_t len,
+			 uint64_t deadline);
+int kipc_ring__recv_slow(struct kipc_ring *r, void *buf, size_t cap,
+			 uint64_t deadline);
+/* Swap the need_wake word of @event and deliver the wake-up it asks for. */
+void kipc_ring__wake_slow(struct kipc_ring *r, int event);
+
+static inline uint64_t kipc_ring__acquire64(const __u64 *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static inline uint32_t kipc_ring__read_once32(const uint32_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+static inline void kipc_ring__smp_mb(void)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+static inline struct kipc_rec_hdr *kipc_ring__rec_at(struct kipc_ring *r,
+						     uint64_t pos)
+{
+	return (struct kipc_rec_hdr *)(r->data + (pos & r->mask));
+}
+
+/*
+ * The waker's half of the protocol, after the caller published its
+ * position and issued a full barrier: with nobody waiting this is one
+ * load of the need_wake word.
+ */
+static inline void kipc_ring__wake(struct kipc_ring *r, int event)
+{
+	uint32_t *flag = event == KIPC_EV_READABLE ? &r->ctrl->read_need_wake :
+						     &r->ctrl->write_need_wake;
+
+	if (unlikely(kipc_ring__read_once32(flag)))
+		kipc_ring__wake_slow(r, event);
+}
+
+/*
+ * SPSC: publish the private tail (one release store), then maybe wake.
+ * (ctrl in a local: the barrier would make the compiler load it again.)
+ */
+static inline void kipc_ring__publish_tail(struct kipc_ring *r)
+{
+	struct kipc_ring_ctrl *c = r->ctrl;
+
+	/* Pairs with the consumer's acquire of tail: the records come first. */
+	__atomic_store_n(&c->tail, r->tail, __ATOMIC_RELEASE);
+	kipc_ring__smp_mb();	/* publish, then look at read_need_wake */
+	if (unlikely(kipc_ring__read_once32(&c->read_need_wake)))
+		kipc_ring__wake_slow(r, KIPC_EV_READABLE);
+}
+
+/* Publish the consumer's head (one release store) and wake the producer. */
+static inline void kipc_ring__publish_head(struct kipc_ring *r)
+{
+	struct kipc_ring_ctrl *c = r->ctrl;
+
+	/* Pairs with the producer's acquire of head: copies out come first. */
+	__atomic_store_n(&c->head, r->head, __ATOMIC_RELEASE);
+	/* Pairs with the producer's barrier before it sleeps. */
+	kipc_ring__smp_mb();
+	if (unlikely(kipc_ring__read_once32(&c->write_need_wake)))
+		kipc_ring__wake_slow(r, KIPC_EV_WRITABLE);
+}
+
+/*
+ * Send: SPSC, not corrupt, and room by the last head seen (no shared
+ * read: see ring_claim()).  @len must be 1..max_record, the caller's to
+ * check: kipc_ring_send() does, and the channel checks it against its
+ * max_msg, which kipc__ring_attach() clamps to max_record.  (Nothing
+ * read from the shared pages is involved, and the room check bounds the
+ * copy whatever len is, short of KIPC_REC_SPACE() overflowing.)
+ */
+static inline __attribute__((always_inline)) int
+kipc_ring_send_inline(struct kipc_ring *r, const void *buf, size_t len,
+		      uint64_t deadline)
+{
+	uint64_t pos = r->tail, space = KIPC_REC_SPACE(len);
+	struct kipc_rec_hdr *h;
+
+	/*
+	 * tail - head_seen <= size holds: head_seen was checked against
+	 * our tail when loaded, and the tail only moves when there is room.
+	 */
+	if (unlikely(r->nofast) ||
+	    unlikely(r->size - (pos - r->head_seen) < space))
+		return kipc_ring__send_slow(r, buf, len, deadline);
+	h = kipc_ring__rec_at(r, pos);
+	/*
+	 * The header and the private tail first, so that only r and len are
+	 * live across the copy: nothing is visible to the consumer before
+	 * the release store of ctrl->tail in kipc_ring__publish_tail().
+	 */
+	__atomic_store_n(&h->type, KIPC_REC_DATA, __ATOMIC_RELAXED);
+	__atomic_store_n(&h->len, (uint32_t)len | KIPC_REC_COMMIT,
+			 __ATOMIC_RELAXED);
+	r->tail = pos + space;
+	memcpy(h + 1, buf, len);
+	kipc_ring__publish_tail(r);
+	return (int)len;
+}
+
+/*
+ * Receive: SPSC, not corrupt, a DATA record of 1..cap bytes at head.
+ * The checks are those of ring_next() in ring.c; anything else (empty,
+ * padding, a record that does not fit, corruption) goes to the slow
+ * path, which looks again and reports it.
+ */
+static inline __attribute__((always_inline)) int
+kipc_ring_recv_inline(struct kipc_ring *r, void *buf, size_t cap,
+		      uint64_t deadline)
+{
+	uint64_t head = r->head, avail = r->tail_seen - head, sp;
+	const struct kipc_rec_hdr *h;
+	uint32_t n, t;
+
+	if (unlikely(r->nofast))
+		return kipc_ring__recv_slow(r, buf, cap, deadline);
+	if (!avail) {
+		/* Pairs with the producer's release store of tail. */
+		uint64_t tail = kipc_ring__acquire64(&r->ctrl->tail);
+
+		avail = tail - head;
+		if (unlikely(!avail || avail > r->size ||
+			     (avail & (KIPC_REC_ALIGN - 1))))
+			return kipc_ring__recv_slow(r, buf, cap, deadline);
+		r->tail_seen = tail;
+	}
+	/*
+	 * A cached tail_seen needs no new check: 0 <= tail_seen - head <=
+	 * size held when it was loaded, and head has only moved since by
+	 * record spaces (multiples of KIPC_REC_ALIGN) checked against what
+	 * was left (sp <= avail), so it still holds.
+	 */
+	h = kipc_ring__rec_at(r, head);
+	/* Ordered after the records by the acquire of tail. */
+	n = kipc_ring__read_once32(&h->len) & KIPC_REC_LEN_MASK;
+	t = kipc_ring__read_once32(&h->type);
+	sp = KIPC_REC_SPACE(n);
+	if (unlikely(t != KIPC_REC_DATA || !n || n > r->max_record ||
+		     sp > avail || n > cap))
+		return kipc_ring__recv_slow(r, buf, cap, deadline);
+	/* Private until kipc_ring__publish_head(): the copy comes first. */
+	r->head = head + sp;
+	memcpy(buf, h + 1, n);
+	kipc_ring__publish_head(r);
+	return (int)n;
+}
 
 /* 1 when ready (data / room), 0 when armed, or -errno. */
 int kipc_ring_poll_arm(struct kipc_ring *r);

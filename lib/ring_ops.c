@@ -22,6 +22,7 @@ void kipc__ring_attach(struct kipc_chan *ch,
 	r->st_wakes = &ch->st.wakes;
 	r->sops = sops;
 	r->owner = ch;
+	/* channel.c relies on it: see kipc_ring_send_inline(). */
 	if (ch->max_msg > r->max_record)
 		ch->max_msg = (uint32_t)r->max_record;
 	ch->capacity = r->size;
