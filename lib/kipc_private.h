@@ -132,6 +132,7 @@ struct kipc_chan {
 	size_t buf_fill;		/* pipe consumer: end of buffered bytes */
 	size_t msg_ready;		/* unix consumer: message in buf */
 	struct kipc_msg msg_cred;	/* unix consumer: its credentials */
+	void *rx_batch;			/* unix consumer: recvmmsg staging */
 	int eof;
 	int lock_fd;			/* pipe multi-producer: POSIX lock */
 };
