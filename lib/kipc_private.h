@@ -112,6 +112,7 @@ struct kipc_chan {
 	int ring_fd;			/* kmod: ring fd; shm: memfd/shm fd */
 	int notify_rd;			/* shm: my notify pipe/FIFO (read) */
 	int notify_wr;			/* shm: the peer's notify (write) */
+	uint32_t closes_seen;		/* shm: closes count at the last check */
 	void *map_info;			/* mappings to undo at close */
 	size_t map_info_len;
 	void *map_ring;
