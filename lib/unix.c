@@ -54,9 +54,11 @@
 
 /*
  * The consumer's recvmmsg() state (ch->rx_batch), made at its first batch.
- * Slot i of @data (max_msg bytes) receives entry i of a batch whose buffer
- * is shorter than max_msg.  Messages received but not handed out wait in
- * slots [head, end), in order; unix_fetch() takes them before the socket.
+ * Entry i of a batch whose buffer is shorter than max_msg is received
+ * into that buffer and, past its end, into slot i of @data (max_msg
+ * bytes; untouched unless a message is longer than the buffer).
+ * Messages received but not handed out wait in slots [head, end), whole
+ * and in order; unix_fetch() takes them before the socket.
  */
 struct unix_batch {
 	unsigned int nslots;
@@ -64,7 +66,7 @@ struct unix_batch {
 	size_t len[UNIX_BATCH];
 	struct kipc_msg cred[UNIX_BATCH];
 	struct mmsghdr mm[UNIX_BATCH];
-	struct iovec iov[UNIX_BATCH];
+	struct iovec iov[UNIX_BATCH][2];
 	union {
 		char b[UNIX_CBUF];
 		struct cmsghdr align;
@@ -567,13 +569,15 @@ static int unix_recv_each(struct kipc_chan *ch, struct kipc_msg *msgs,
 }
 
 /*
- * recvmmsg() on the pair's socket.  Entry i is received straight into
- * the caller's buffer when that holds max_msg bytes (as unix_recv()'s
- * fast path does), otherwise into staging slot i, and copied out if it
- * fits.  The batch ends at the first message that does not fit (or at
- * end of stream); that message and any received after it stay in their
- * slots, in order, for the next receive (unix_fetch()), so a short buffer
- * leaves the message queued, as with one recv, and no message is lost.
+ * recvmmsg() on the pair's socket, straight into the callers' buffers.
+ * An entry whose buffer is shorter than max_msg gets the rest of staging
+ * slot i as a second iovec, so the kernel never truncates a message the
+ * channel allows.  The batch ends at the first message that does not fit
+ * its buffer (or at end of stream); that message and any received after
+ * it are gathered whole into slots [0, keep), in order, for the next
+ * receive (unix_fetch()): a short buffer leaves the message queued, as
+ * with one recv, and no message is lost.  The buffers of the entries
+ * past the returned count may have been written (as with recvmmsg()).
  * A message longer than max_msg (only a peer writing to the socket
  * around the library sends one) is dropped with -EMSGSIZE, as in
  * unix_recv().
@@ -597,15 +601,12 @@ static int unix_recv_batch(struct kipc_chan *ch, struct kipc_msg *msgs,
 
 		if (!m->buf || !m->len)
 			break;
-		if (m->len >= ch->max_msg) {
-			b->iov[k].iov_base = m->buf;
-			b->iov[k].iov_len = m->len;
-		} else {
-			b->iov[k].iov_base = b->data + (size_t)k * ch->max_msg;
-			b->iov[k].iov_len = ch->max_msg;
-		}
+		b->iov[k][0].iov_base = m->buf;
+		b->iov[k][0].iov_len = m->len;
+		b->iov[k][1].iov_base = b->data + (size_t)k * ch->max_msg + m->len;
+		b->iov[k][1].iov_len = m->len < ch->max_msg ? ch->max_msg - m->len : 0;
 		b->mm[k] = (struct mmsghdr){ .msg_hdr = {
-			.msg_iov = &b->iov[k], .msg_iovlen = 1,
+			.msg_iov = b->iov[k], .msg_iovlen = b->iov[k][1].iov_len ? 2 : 1,
 			.msg_control = b->cbuf[k].b, .msg_controllen = sizeof(b->cbuf[k].b),
 		} };
 	}
@@ -629,7 +630,7 @@ static int unix_recv_batch(struct kipc_chan *ch, struct kipc_msg *msgs,
 		size_t len = b->mm[got].msg_len;
 
 		unix_take_cred(&b->mm[got].msg_hdr, &c);
-		if (!len || len > b->iov[got].iov_len) {
+		if (!len || len > b->iov[got][0].iov_len + b->iov[got][1].iov_len) {
 			/* End of stream, or longer than max_msg: dropped. */
 			ret = len ? -EMSGSIZE : 0;
 			from = got + 1;
@@ -641,27 +642,34 @@ static int unix_recv_batch(struct kipc_chan *ch, struct kipc_msg *msgs,
 			from = got;
 			break;
 		}
-		if (b->iov[got].iov_base != m->buf)
-			memcpy(m->buf, b->iov[got].iov_base, len);
 		m->len = len;
 		m->flags = c.flags;
 		m->pid = c.pid;
 		m->uid = c.uid;
 		m->gid = c.gid;
 	}
-	/* Keep the rest, in order, in slots [0, keep): each fits max_msg. */
+	/*
+	 * Keep the rest, in order, in slots [0, keep), each whole: the part
+	 * past the caller's buffer moves from slot i (keep <= i, so nothing
+	 * still needed is overwritten), then the part in the buffer joins it.
+	 */
 	keep = 0;
 	for (i = from; i < (unsigned int)r; i++) {
-		size_t len = b->mm[i].msg_len;
+		size_t len = b->mm[i].msg_len, head = b->iov[i][0].iov_len;
+		uint8_t *dst = b->data + (size_t)keep * ch->max_msg;
 		struct kipc_msg c = { 0 };
 
 		if (i != got)
 			unix_take_cred(&b->mm[i].msg_hdr, &c);
 		else
 			c = b->cred[0];
-		if (!len || len > b->iov[i].iov_len)
+		if (!len || len > ch->max_msg)
 			continue;	/* end of stream again, or dropped */
-		memmove(b->data + (size_t)keep * ch->max_msg, b->iov[i].iov_base, len);
+		if (len > head)
+			memmove(dst + head, b->iov[i][1].iov_base, len - head);
+		else
+			head = len;
+		memcpy(dst, b->iov[i][0].iov_base, head);
 		b->cred[keep] = c;
 		b->len[keep++] = len;
 	}
