@@ -120,6 +120,7 @@ struct kipc_chan {
 	int ring_fd;			/* kmod: ring fd; shm: memfd/shm fd */
 	int notify_rd;			/* shm: my notify pipe/FIFO (read) */
 	int notify_wr;			/* shm: the peer's notify (write) */
+	uint32_t closes_seen;		/* shm: closes count at the last check */
 	void *map_info;			/* mappings to undo at close */
 	size_t map_info_len;
 	void *map_ring;
@@ -140,6 +141,7 @@ struct kipc_chan {
 	size_t buf_fill;		/* pipe consumer: end of buffered bytes */
 	size_t msg_ready;		/* unix consumer: message in buf */
 	struct kipc_msg msg_cred;	/* unix consumer: its credentials */
+	void *rx_batch;			/* unix consumer: recvmmsg staging */
 	int eof;
 	int lock_fd;			/* pipe multi-producer: POSIX lock */
 };

@@ -342,7 +342,7 @@ static int ring_wait(struct kipc_ring *r, int event, uint64_t space,
 	ret = ring_ready(r, event, space);
 	if (ret)
 		return ret < 0 ? ret : 0;
-	if (r->sops->peer_gone(r))
+	if ((r->sops->peer_gone_hint ? r->sops->peer_gone_hint : r->sops->peer_gone)(r))
 		ret = event == KIPC_EV_READABLE ? KIPC_WAIT_HUP : -EPIPE;
 	else
 		ret = r->sops->wait(r, event, s, deadline);

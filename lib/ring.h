@@ -42,6 +42,12 @@ struct kipc_ring_sleep_ops {
 	void (*wake)(struct kipc_ring *r, int event, uint32_t mask);
 	/* 1 when the other side has no endpoint left, else 0. */
 	int (*peer_gone)(struct kipc_ring *r);
+	/*
+	 * Optional: the check before each sleep.  It may be a cheap hint
+	 * that misses a death, provided @wait notices that death within a
+	 * bounded time (shm: one slice).  Without it, peer_gone is used.
+	 */
+	int (*peer_gone_hint)(struct kipc_ring *r);
 	/* Make the poll fd quiet before arming (drain notifications). */
 	void (*poll_reset)(struct kipc_ring *r);
 };

@@ -26,6 +26,25 @@
  * KIPC_SHM_SLICE_NS: after each slice the read end is polled for
  * POLLHUP, so a dead peer is noticed within one slice (documented).
  *
+ * The read end is not polled before every sleep: that would be one more
+ * system call per sleep, on the path whose cost is the point of a ring.
+ * Instead, kipc_close() counts itself in a closes word that the backend
+ * keeps after struct kipc_ring_ctrl in the control page (the kernel never
+ * sees this ring, so the page is ours), and wakes the other side:
+ *
+ *   closer                          sleeper (ring_wait)
+ *   close notify fds (HUP if last)  s = load_acquire(seq)
+ *   closes++                        need_wake |= SLEEP; smp_mb(); ready?
+ *   seq++; FUTEX_WAKE(seq)          closes != seen? -> seen = closes, poll
+ *                                   FUTEX_WAIT(seq, s)
+ *
+ * Either the sleeper loads the new closes count and polls (seeing the
+ * HUP, as the fds were closed first), or the closer's seq++ comes after
+ * the sleeper's load of s and the WAIT returns at once or is woken; the
+ * next round then sees the new count.  So a clean close is noticed at
+ * once, as before, and only a death that skips kipc_close() (kill -9,
+ * exit without close) waits for the end of the slice.
+ *
  * Copyright (C) 2026 The kipc authors.
  */
 #define _GNU_SOURCE
@@ -80,6 +99,27 @@ static int shm_peer_gone(struct kipc_ring *r)
 	ret = poll(&p, 1, 0);
 	errno = saved;
 	return ret > 0 && (p.revents & (POLLHUP | POLLERR));
+}
+
+_Static_assert(sizeof(struct kipc_ring_ctrl) + sizeof(uint32_t) <= 4096,
+	      "the closes word must fit in the control page");
+
+/* The backend's closes word, after struct kipc_ring_ctrl (see the top). */
+static uint32_t *shm_closes(struct kipc_ring *r)
+{
+	return (uint32_t *)((uint8_t *)r->ctrl + sizeof(struct kipc_ring_ctrl));
+}
+
+/* Before a sleep: poll only when an endpoint has closed since we last did. */
+static int shm_peer_gone_hint(struct kipc_ring *r)
+{
+	struct kipc_chan *ch = r->owner;
+	uint32_t c = __atomic_load_n(shm_closes(r), __ATOMIC_SEQ_CST);
+
+	if (c == ch->closes_seen)
+		return 0;
+	ch->closes_seen = c;
+	return shm_peer_gone(r);
 }
 
 static int shm_wait(struct kipc_ring *r, int event, uint32_t seq,
@@ -149,6 +189,7 @@ static const struct kipc_ring_sleep_ops shm_sleep_ops = {
 	.wait = shm_wait,
 	.wake = shm_wake,
 	.peer_gone = shm_peer_gone,
+	.peer_gone_hint = shm_peer_gone_hint,
 	.poll_reset = shm_poll_reset,
 };
 
@@ -244,13 +285,24 @@ out_errno:
 
 static void shm_close(struct kipc_chan *ch)
 {
-	if (ch->map_ring)
-		munmap(ch->map_ring, ch->map_ring_len);
-	ch->map_ring = NULL;
+	struct kipc_ring *r = &ch->ring;
+	int saved = errno;
+
 	kipc__close_fd(ch->ring_fd);
 	kipc__close_fd(ch->notify_rd);
 	kipc__close_fd(ch->notify_wr);
 	ch->ring_fd = ch->notify_rd = ch->notify_wr = -1;
+	if (ch->map_ring) {
+		/* Tell a sleeper of the other side to check (see the top). */
+		uint32_t *seq = r->consumer ? &r->ctrl->write_seq : &r->ctrl->read_seq;
+
+		__atomic_fetch_add(shm_closes(r), 1, __ATOMIC_SEQ_CST);
+		__atomic_fetch_add(seq, 1, __ATOMIC_SEQ_CST);
+		syscall(SYS_futex, seq, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+		munmap(ch->map_ring, ch->map_ring_len);
+	}
+	ch->map_ring = NULL;
+	errno = saved;
 }
 
 static int shm_pair(struct kipc_chan *tx, struct kipc_chan *rx)

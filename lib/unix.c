@@ -20,6 +20,14 @@
  *
  * Zero-copy degrades to one copy through a buffer owned by the endpoint.
  *
+ * Batches: a producer sends a batch with sendmmsg(), UNIX_BATCH entries
+ * per call.  The consumer of an anonymous pair receives one with
+ * recvmmsg(); see unix_recv_batch() for how that keeps a message that
+ * does not fit its buffer queued.  The named consumer receives a batch
+ * one message at a time: recvmmsg() works on one socket, and taking a
+ * whole batch from one connection would undo the turn-taking between
+ * producers.
+ *
  * Copyright (C) 2026 The kipc authors.
  */
 #define _GNU_SOURCE
@@ -36,6 +44,35 @@
 #include <unistd.h>
 
 #include "kipc_private.h"
+
+/* Messages per sendmmsg()/recvmmsg() call. */
+#define UNIX_BATCH		64U
+/* Bound on the staging area of a batch receive (virtual; touched as used). */
+#define UNIX_STAGE_BYTES	(8U << 20)
+/* Control data of one message: credentials, and room to see stray fds. */
+#define UNIX_CBUF		(CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(16 * sizeof(int)))
+
+/*
+ * The consumer's recvmmsg() state (ch->rx_batch), made at its first batch.
+ * Entry i of a batch whose buffer is shorter than max_msg is received
+ * into that buffer and, past its end, into slot i of @data (max_msg
+ * bytes; untouched unless a message is longer than the buffer).
+ * Messages received but not handed out wait in slots [head, end), whole
+ * and in order; unix_fetch() takes them before the socket.
+ */
+struct unix_batch {
+	unsigned int nslots;
+	unsigned int head, end;
+	size_t len[UNIX_BATCH];
+	struct kipc_msg cred[UNIX_BATCH];
+	struct mmsghdr mm[UNIX_BATCH];
+	struct iovec iov[UNIX_BATCH][2];
+	union {
+		char b[UNIX_CBUF];
+		struct cmsghdr align;
+	} cbuf[UNIX_BATCH];
+	uint8_t *data;
+};
 
 static int unix_available(void)
 {
@@ -86,6 +123,11 @@ static void unix_close(struct kipc_chan *ch)
 	ch->fd = ch->lfd = ch->epfd = -1;
 	free(ch->buf);
 	ch->buf = NULL;
+	if (ch->rx_batch) {
+		free(((struct unix_batch *)ch->rx_batch)->data);
+		free(ch->rx_batch);
+		ch->rx_batch = NULL;
+	}
 }
 
 static int unix_pair(struct kipc_chan *tx, struct kipc_chan *rx)
@@ -276,7 +318,7 @@ static void unix_take_cred(struct msghdr *mh, struct kipc_msg *c)
 static int unix_recv_fd(int fd, void *buf, size_t cap, struct kipc_msg *cred)
 {
 	union {
-		char b[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(16 * sizeof(int))];
+		char b[UNIX_CBUF];
 		struct cmsghdr align;
 	} cbuf;
 	struct iovec iov = { .iov_base = buf, .iov_len = cap };
@@ -334,10 +376,19 @@ static void unix_accept(struct kipc_chan *ch)
  */
 static int unix_fetch(struct kipc_chan *ch, uint64_t deadline)
 {
+	struct unix_batch *b = ch->rx_batch;
 	int saved = errno, ret;
 
 	if (ch->msg_ready)
 		return 1;
+	if (b && b->head < b->end) {
+		/* Received by a batch, not handed out yet. */
+		memcpy(ch->buf, b->data + (size_t)b->head * ch->max_msg, b->len[b->head]);
+		ch->msg_ready = b->len[b->head];
+		ch->msg_cred = b->cred[b->head];
+		b->head++;
+		return 1;
+	}
 	for (;;) {
 		if (ch->lfd < 0) {
 			ret = unix_recv_fd(ch->fd, ch->buf, ch->buf_cap, &ch->msg_cred);
@@ -387,7 +438,9 @@ static int unix_recv(struct kipc_chan *ch, struct kipc_msg *m, uint64_t deadline
 	int ret;
 
 	/* Fast path: straight into the caller's buffer when it is big enough. */
-	if (!ch->msg_ready && ch->lfd < 0 && m->len >= ch->max_msg) {
+	if (!ch->msg_ready && ch->lfd < 0 && m->len >= ch->max_msg &&
+	    !(ch->rx_batch && ((struct unix_batch *)ch->rx_batch)->head <
+	      ((struct unix_batch *)ch->rx_batch)->end)) {
 		for (;;) {
 			ret = unix_recv_fd(ch->fd, m->buf, m->len, m);
 			if (ret != -EAGAIN && ret != -EINTR)
@@ -412,6 +465,221 @@ static int unix_recv(struct kipc_chan *ch, struct kipc_msg *m, uint64_t deadline
 	return ret;
 }
 
+/* ------------------------------------------------------------------ */
+/* Batches                                                              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * sendmmsg() as many valid entries as the socket takes, UNIX_BATCH per
+ * call; wait (until @deadline) only while nothing has gone.  An entry
+ * that is invalid (NULL, empty, longer than max_msg) ends the batch, as
+ * kipc_send_timed() would refuse it.
+ */
+static int unix_send_batch(struct kipc_chan *ch, const struct kipc_msg *msgs,
+			   unsigned int n, uint64_t deadline)
+{
+	struct mmsghdr mm[UNIX_BATCH];
+	struct iovec iov[UNIX_BATCH];
+	unsigned int done = 0;
+	int saved = errno, ret = 0;
+
+	while (done < n) {
+		unsigned int k = 0;
+		int r;
+
+		for (; k < UNIX_BATCH && done + k < n; k++) {
+			const struct kipc_msg *m = &msgs[done + k];
+
+			if (!m->buf || !m->len) {
+				ret = -EINVAL;
+				break;
+			}
+			if (m->len > ch->max_msg) {
+				ret = -EMSGSIZE;
+				break;
+			}
+			iov[k].iov_base = m->buf;
+			iov[k].iov_len = m->len;
+			mm[k] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov[k], .msg_iovlen = 1 } };
+		}
+		if (!k)
+			break;		/* ret: the invalid entry's error */
+		r = sendmmsg(ch->fd, mm, k, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (r < 0) {
+			ret = sock_err();
+			if (done || (ret != -EAGAIN && ret != -EINTR))
+				break;
+			ret = kipc__wait_fd(ch->fd, POLLOUT, deadline);
+			if (ret < 0)
+				break;
+			continue;
+		}
+		done += (unsigned int)r;
+		if ((unsigned int)r < k || ret)
+			break;		/* socket full, or an invalid entry next */
+	}
+	errno = saved;
+	return done ? (int)done : ret;
+}
+
+static struct unix_batch *unix_batch_state(struct kipc_chan *ch)
+{
+	struct unix_batch *b = ch->rx_batch;
+	unsigned int nslots;
+	int saved = errno;
+
+	if (b)
+		return b;
+	nslots = UNIX_STAGE_BYTES / ch->max_msg;
+	nslots = nslots < 1 ? 1 : nslots > UNIX_BATCH ? UNIX_BATCH : nslots;
+	b = calloc(1, sizeof(*b));
+	if (b)
+		b->data = malloc((size_t)nslots * ch->max_msg);
+	if (b && !b->data) {
+		free(b);
+		b = NULL;
+	}
+	errno = saved;
+	if (b) {
+		b->nslots = nslots;
+		ch->rx_batch = b;
+	}
+	return b;
+}
+
+/* The generic form: one message at a time, waiting only for the first. */
+static int unix_recv_each(struct kipc_chan *ch, struct kipc_msg *msgs,
+			  unsigned int n, uint64_t deadline)
+{
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!msgs[i].buf || !msgs[i].len) {
+			ret = -EINVAL;
+			break;
+		}
+		msgs[i].flags = 0;
+		ret = unix_recv(ch, &msgs[i], i ? KIPC_NOWAIT : deadline);
+		if (ret <= 0)
+			break;
+		msgs[i].len = (size_t)ret;
+	}
+	return i ? (int)i : ret;
+}
+
+/*
+ * recvmmsg() on the pair's socket, straight into the callers' buffers.
+ * An entry whose buffer is shorter than max_msg gets the rest of staging
+ * slot i as a second iovec, so the kernel never truncates a message the
+ * channel allows.  The batch ends at the first message that does not fit
+ * its buffer (or at end of stream); that message and any received after
+ * it are gathered whole into slots [0, keep), in order, for the next
+ * receive (unix_fetch()): a short buffer leaves the message queued, as
+ * with one recv, and no message is lost.  The buffers of the entries
+ * past the returned count may have been written (as with recvmmsg()).
+ * A message longer than max_msg (only a peer writing to the socket
+ * around the library sends one) is dropped with -EMSGSIZE, as in
+ * unix_recv().
+ */
+static int unix_recv_batch(struct kipc_chan *ch, struct kipc_msg *msgs,
+			   unsigned int n, uint64_t deadline)
+{
+	struct unix_batch *b;
+	unsigned int k, i, got = 0, from, keep;
+	int saved = errno, ret = 0, r;
+
+	if (ch->lfd >= 0 || ch->msg_ready)
+		return unix_recv_each(ch, msgs, n, deadline);
+	b = unix_batch_state(ch);
+	if (!b || b->head < b->end)
+		return unix_recv_each(ch, msgs, n, deadline);
+	if (n > b->nslots)
+		n = b->nslots;
+	for (k = 0; k < n; k++) {
+		struct kipc_msg *m = &msgs[k];
+
+		if (!m->buf || !m->len)
+			break;
+		b->iov[k][0].iov_base = m->buf;
+		b->iov[k][0].iov_len = m->len;
+		b->iov[k][1].iov_base = b->data + (size_t)k * ch->max_msg + m->len;
+		b->iov[k][1].iov_len = m->len < ch->max_msg ? ch->max_msg - m->len : 0;
+		b->mm[k] = (struct mmsghdr){ .msg_hdr = {
+			.msg_iov = b->iov[k], .msg_iovlen = b->iov[k][1].iov_len ? 2 : 1,
+			.msg_control = b->cbuf[k].b, .msg_controllen = sizeof(b->cbuf[k].b),
+		} };
+	}
+	if (!k)
+		return -EINVAL;
+	for (;;) {
+		r = recvmmsg(ch->fd, b->mm, k, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC,
+			     NULL);
+		if (r > 0)
+			break;
+		ret = r < 0 ? sock_err() : 0;
+		if (ret != -EAGAIN && ret != -EINTR)
+			goto out;
+		ret = kipc__wait_fd(ch->fd, POLLIN, deadline);
+		if (ret < 0)
+			goto out;
+	}
+	/* Hand out the prefix that fits; @from: the first one to keep. */
+	for (got = 0, from = (unsigned int)r; got < (unsigned int)r; got++) {
+		struct kipc_msg *m = &msgs[got], c = { 0 };
+		size_t len = b->mm[got].msg_len;
+
+		unix_take_cred(&b->mm[got].msg_hdr, &c);
+		if (!len || len > b->iov[got][0].iov_len + b->iov[got][1].iov_len) {
+			/* End of stream, or longer than max_msg: dropped. */
+			ret = len ? -EMSGSIZE : 0;
+			from = got + 1;
+			break;
+		}
+		if (len > m->len) {
+			ret = -EMSGSIZE;	/* stays queued, in its slot */
+			b->cred[0] = c;
+			from = got;
+			break;
+		}
+		m->len = len;
+		m->flags = c.flags;
+		m->pid = c.pid;
+		m->uid = c.uid;
+		m->gid = c.gid;
+	}
+	/*
+	 * Keep the rest, in order, in slots [0, keep), each whole: the part
+	 * past the caller's buffer moves from slot i (keep <= i, so nothing
+	 * still needed is overwritten), then the part in the buffer joins it.
+	 */
+	keep = 0;
+	for (i = from; i < (unsigned int)r; i++) {
+		size_t len = b->mm[i].msg_len, head = b->iov[i][0].iov_len;
+		uint8_t *dst = b->data + (size_t)keep * ch->max_msg;
+		struct kipc_msg c = { 0 };
+
+		if (i != got)
+			unix_take_cred(&b->mm[i].msg_hdr, &c);
+		else
+			c = b->cred[0];
+		if (!len || len > ch->max_msg)
+			continue;	/* end of stream again, or dropped */
+		if (len > head)
+			memmove(dst + head, b->iov[i][1].iov_base, len - head);
+		else
+			head = len;
+		memcpy(dst, b->iov[i][0].iov_base, head);
+		b->cred[keep] = c;
+		b->len[keep++] = len;
+	}
+	b->head = 0;
+	b->end = keep;
+out:
+	errno = saved;
+	return got ? (int)got : ret;
+}
+
 static int unix_peek(struct kipc_chan *ch, const void **buf, uint64_t deadline)
 {
 	int ret = unix_fetch(ch, deadline);
@@ -434,10 +702,11 @@ static int unix_release(struct kipc_chan *ch)
 
 static int unix_poll_arm(struct kipc_chan *ch)
 {
+	struct unix_batch *b = ch->rx_batch;
 	int fd = ch->epfd >= 0 ? ch->epfd : ch->fd;
 	int ret;
 
-	if (ch->msg_ready)
+	if (ch->msg_ready || (b && b->head < b->end))
 		return 1;
 	ret = kipc__wait_fd(fd, (short)kipc__copy_poll_events(ch), KIPC_NOWAIT);
 	if (ret == -EAGAIN)
@@ -457,6 +726,8 @@ const struct kipc_backend_ops kipc__unix_ops = {
 	.close = unix_close,
 	.sendv = unix_sendv,
 	.recv = unix_recv,
+	.send_batch = unix_send_batch,
+	.recv_batch = unix_recv_batch,
 	.reserve = kipc__copy_reserve,
 	.commit = kipc__copy_commit,
 	.abort = kipc__copy_abort,
