@@ -703,15 +703,10 @@ static int unix_release(struct kipc_chan *ch)
 static int unix_poll_arm(struct kipc_chan *ch)
 {
 	struct unix_batch *b = ch->rx_batch;
-	int fd = ch->epfd >= 0 ? ch->epfd : ch->fd;
-	int ret;
 
-	if (ch->msg_ready || (b && b->head < b->end))
+	if (b && b->head < b->end)
 		return 1;
-	ret = kipc__wait_fd(fd, (short)kipc__copy_poll_events(ch), KIPC_NOWAIT);
-	if (ret == -EAGAIN)
-		return 0;
-	return ret < 0 ? ret : 1;
+	return kipc__copy_poll_arm(ch, ch->epfd >= 0 ? ch->epfd : ch->fd);
 }
 
 const struct kipc_backend_ops kipc__unix_ops = {
