@@ -22,6 +22,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/time.h>
+#include <sys/rseq.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -38,6 +39,49 @@
 #define FZ_ARG			256		/* bytes of argument struct */
 
 static uint64_t fz_state;
+
+/*
+ * The fuzzer's own memory must come through every call intact: a kernel
+ * write outside the buffers a call names would show up here first.  Two
+ * canaries that such writes hit before: libc's stderr pointer, and the
+ * rseq area the kernel itself updates (its rseq_cs is always 0, since
+ * glibc uses no rseq critical sections).
+ */
+static FILE *fz_stderr;
+
+static uint64_t fz_rseq_cs(void)
+{
+	const char *tp = __builtin_thread_pointer();
+
+	if (!__rseq_size)
+		return 0;
+	return *(const volatile uint64_t *)(tp + __rseq_offset + 8);
+}
+
+/* After each call: stop with a report if a canary was hit. */
+static void fz_check_self(unsigned long calls, unsigned int cmd, int fd, long ret,
+			  const unsigned char *arg)
+{
+	char msg[160];
+	int n;
+
+	if (stderr == fz_stderr && !fz_rseq_cs())
+		return;
+	n = snprintf(msg, sizeof(msg),
+		     "# fuzz: call %lu (cmd 0x%x on fd %d, ret %ld) wrote over the fuzzer's memory; arg:",
+		     calls, cmd, fd, ret);
+	if (write(2, msg, (size_t)n) < 0)
+		_exit(98);
+	for (unsigned int b = 0; arg && b < 96; b += 8) {
+		uint64_t v;
+
+		memcpy(&v, arg + b, sizeof(v));
+		n = snprintf(msg, sizeof(msg), " %016llx", (unsigned long long)v);
+		if (write(2, msg, (size_t)n) < 0)
+			break;
+	}
+	_exit(98);
+}
 
 /* The call in flight, for the crash report of fz_crash(). */
 static volatile unsigned long fz_last_call;
@@ -91,7 +135,13 @@ static uint64_t fz_ptr(struct fz *f, size_t len)
 	case 5:	/* straddling the end of the data into the hole */
 		return (uintptr_t)f->mem + f->mem_len - fz_below(len + 1);
 	case 6:
-		return (uintptr_t)fz_names[fz_below(FZ_NAMES)];
+		/*
+		 * The start of the read-only page.  Not a string of the
+		 * binary: a payload read past it would carry the program's
+		 * own pointers (its GOT) into f->mem, and a later argument
+		 * read from there would aim kernel writes at libc's data.
+		 */
+		return (uintptr_t)f->ro;
 	default:
 		if (len >= f->mem_len)
 			return (uintptr_t)f->mem;
@@ -337,6 +387,7 @@ static int fz_one(struct fz *f)
 			ret = poll(&pfd, 1, 0);
 			break;
 		}
+		fz_check_self(f->calls, 0, fd, ret, NULL);
 		f->calls++;
 		if (ret >= 0) {
 			f->ok++;
@@ -384,6 +435,7 @@ static int fz_one(struct fz *f)
 	fz_last_fd = fd;
 	fz_last_call = f->calls;
 	ret = ioctl(fd, cmd, p);
+	fz_check_self(f->calls, cmd, fd, ret, p == (void *)arg ? arg : NULL);
 	f->calls++;
 	if (ret >= 0) {
 		f->ok++;
@@ -493,6 +545,7 @@ TEST_F_TIMEOUT(fuzz, ioctls, 600)
 		}
 	}
 
+	fz_stderr = stderr;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = fz_crash;
 	sa.sa_flags = SA_SIGINFO | SA_RESETHAND;
