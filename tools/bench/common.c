@@ -6,6 +6,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <math.h>
 #include <sched.h>
 #include <signal.h>
@@ -15,6 +17,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -136,11 +139,20 @@ int procs_spawn(struct procs *p, int cpu,
 /* Child side: announce readiness and wait for the start signal. */
 void proc_ready_wait(struct proc_ctl *ctl)
 {
+	const struct timespec slice = { .tv_nsec = 20 * 1000000 };
+
 	__atomic_fetch_add(&ctl->ready, 1, __ATOMIC_SEQ_CST);
-	/* Yield: workers may outnumber CPUs, and the others must get ready. */
+	syscall(SYS_futex, &ctl->ready, FUTEX_WAKE, 1, NULL, NULL, 0);
+	/*
+	 * Sleep, do not spin: workers may outnumber CPUs, and the others
+	 * must get ready.  (A sched_yield() loop here also starved the
+	 * guest's watchdog under TCG on a loaded host: soft lockups.)  The
+	 * precise start is the spin to t_go below, 1 ms after "go"; the
+	 * slice only bounds how late a "stop" is seen.
+	 */
 	while (!__atomic_load_n(&ctl->go, __ATOMIC_ACQUIRE) &&
 	       !__atomic_load_n(&ctl->stop, __ATOMIC_ACQUIRE))
-		sched_yield();
+		syscall(SYS_futex, &ctl->go, FUTEX_WAIT, 0, &slice, NULL, 0);
 	spin_until_ns(ctl->t_go);
 }
 
@@ -148,17 +160,23 @@ int procs_go(struct procs *p)
 {
 	uint64_t deadline = now_ns() + 10ull * 1000000000ull;
 
-	while (__atomic_load_n(&p->ctl->ready, __ATOMIC_ACQUIRE) < p->n) {
+	const struct timespec slice = { .tv_nsec = 20 * 1000000 };
+	int ready;
+
+	/* Each worker wakes us once it is ready (proc_ready_wait()). */
+	while ((ready = __atomic_load_n(&p->ctl->ready, __ATOMIC_ACQUIRE)) < p->n) {
 		if (__atomic_load_n(&p->ctl->stop, __ATOMIC_ACQUIRE))
 			break;
 		if (now_ns() > deadline) {
 			__atomic_store_n(&p->ctl->stop, 1, __ATOMIC_RELEASE);
 			return -ETIMEDOUT;
 		}
-		usleep(100);
+		syscall(SYS_futex, &p->ctl->ready, FUTEX_WAIT, ready, &slice, NULL, 0);
 	}
 	p->ctl->t_go = now_ns() + 1000000;	/* everybody starts the clock here */
 	__atomic_store_n(&p->ctl->go, 1, __ATOMIC_RELEASE);
+	/* Shared between processes: not a FUTEX_PRIVATE_FLAG futex. */
+	syscall(SYS_futex, &p->ctl->go, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 	return 0;
 }
 
