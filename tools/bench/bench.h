@@ -74,6 +74,10 @@ struct bench_sample;
  * blocks for at least one and returns how many it stored (<= max) or
  * -errno.  Mechanisms without MECH_BATCH leave them NULL.
  *
+ * open() and obj_create() are handed the mechanism itself, so that one
+ * implementation can serve several rows that differ only in a parameter
+ * (a backend, a signalling flavour): priv points at it.
+ *
  * A mechanism that cannot run here says why in missing(); it is then
  * reported as "missing", never replaced by something else.  unsupported()
  * rules out single configurations ("n/a"), e.g. a size above a limit.
@@ -91,7 +95,9 @@ struct bench_mech {
 	const char *(*missing)(void);
 	const char *(*unsupported)(const struct bench_chan_cfg *cfg);
 
-	void *(*open)(const struct bench_chan_cfg *cfg, int *err);
+	const void *priv;	/* the row's parameter, for open/obj_create */
+
+	void *(*open)(const struct bench_mech *m, const struct bench_chan_cfg *cfg, int *err);
 	int (*attach)(void *ch, enum bench_role role);
 	int (*send)(void *ch, const void *msg);
 	int (*recv)(void *ch, void *buf);
@@ -100,7 +106,7 @@ struct bench_mech {
 	void (*close)(void *ch);
 
 	/* create/destroy/memory workload: one idle object, 0 or -errno */
-	int (*obj_create)(struct bench_obj *obj);
+	int (*obj_create)(const struct bench_mech *m, struct bench_obj *obj);
 	void (*obj_destroy)(struct bench_obj *obj);
 	const char *obj_desc;
 

@@ -80,7 +80,7 @@ static int obj_worker(void *varg, struct proc_ctl *ctl)
 	m0 = meminfo_kernel_kb();
 	t0 = now_ns();
 	for (; made < n; made++) {
-		ret = m->obj_create(&o[made]);
+		ret = m->obj_create(m, &o[made]);
 		if (ret) {
 			proc_msg("object %u: %s", made, strerror(-ret));
 			/* A limit (RLIMIT_NOFILE, _MSGQUEUE): measure what fits. */

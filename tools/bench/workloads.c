@@ -169,8 +169,8 @@ int wl_pingpong(const struct bench_run *run, struct bench_sample *out)
 	a.out = shared_alloc(sizeof(*a.out));
 	if (!a.out || procs_init(&p))
 		return -ENOMEM;
-	a.ab = m->open(&run->cfg, &err);
-	a.ba = a.ab ? m->open(&run->cfg, &err) : NULL;
+	a.ab = m->open(m, &run->cfg, &err);
+	a.ba = a.ab ? m->open(m, &run->cfg, &err) : NULL;
 	if (!a.ba) {
 		BENCH_ERR(out, "open: %s", strerror(-err));
 		ret = err;
@@ -408,7 +408,7 @@ int wl_stream(const struct bench_run *run, struct bench_sample *out)
 	st = shared_alloc(sizeof(*st) * (BENCH_MAX_PROD + 1));
 	if (!st || procs_init(&p))
 		return -ENOMEM;
-	ch = m->open(&run->cfg, &err);
+	ch = m->open(m, &run->cfg, &err);
 	if (!ch) {
 		BENCH_ERR(out, "open: %s", strerror(-err));
 		ret = err;
