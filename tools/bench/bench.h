@@ -310,7 +310,8 @@ void shared_free(void *p, size_t len);
 /*
  * A group of forked workers started together: each child pins itself,
  * attaches, reports ready, and waits for "go".  proc_wait() reaps them
- * all and fails if any did not exit with status 0.
+ * all and fails if any did not exit with status 0.  procs_run() is the
+ * whole life of a group: init, spawn each of w[0..n-1], go, wait, fini.
  */
 struct procs {
 	int n;
@@ -331,6 +332,13 @@ int procs_go(struct procs *p);
 int procs_wait(struct procs *p, double timeout, char *msg, size_t msglen);
 void procs_fini(struct procs *p);
 void proc_ready_wait(struct proc_ctl *ctl);
+
+struct proc_spec {
+	int cpu;
+	int (*fn)(void *arg, struct proc_ctl *ctl);
+	void *arg;
+};
+int procs_run(const struct proc_spec *w, int n, double timeout, char *msg, size_t msglen);
 void proc_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int cmp_double(const void *a, const void *b);

@@ -221,6 +221,22 @@ int procs_wait(struct procs *p, double timeout, char *msg, size_t msglen)
 	return ret;
 }
 
+int procs_run(const struct proc_spec *w, int n, double timeout, char *msg, size_t msglen)
+{
+	struct procs p;
+	int ret = 0;
+
+	if (procs_init(&p))
+		return -ENOMEM;
+	for (int i = 0; !ret && i < n; i++)
+		ret = procs_spawn(&p, w[i].cpu, w[i].fn, w[i].arg);
+	if (!ret)
+		ret = procs_go(&p);
+	ret = procs_wait(&p, timeout, msg, msglen) ?: ret;
+	procs_fini(&p);
+	return ret;
+}
+
 int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;

@@ -78,19 +78,15 @@ static int memcpy_worker(void *varg, struct proc_ctl *ctl)
 static int memcpy_stream(const struct bench_run *run, struct bench_sample *out)
 {
 	struct mc_arg a = { .run = run };
-	struct procs p;
+	struct proc_spec w = { run->cpu_cons, memcpy_worker, &a };
 	int ret;
 
 	a.out = shared_alloc(sizeof(*a.out));
-	if (!a.out || procs_init(&p))
+	if (!a.out)
 		return -ENOMEM;
-	ret = procs_spawn(&p, run->cpu_cons, memcpy_worker, &a);
-	if (!ret)
-		ret = procs_go(&p);
-	ret = procs_wait(&p, run->warmup + run->duration + 20, out->note, sizeof(out->note)) ?: ret;
+	ret = procs_run(&w, 1, run->warmup + run->duration + 20, out->note, sizeof(out->note));
 	if (!ret)
 		memcpy(out->v, a.out->v, sizeof(out->v));
-	procs_fini(&p);
 	shared_free(a.out, sizeof(*a.out));
 	return ret;
 }
@@ -178,20 +174,14 @@ static int cl_responder(void *varg, struct proc_ctl *ctl)
 
 static int cl_run(int cpu_a, int cpu_b, struct cl_arg *a, char *note, size_t notelen)
 {
-	struct procs p;
+	struct proc_spec w[2] = { { cpu_a, cl_initiator, a }, { cpu_b, cl_responder, a } };
 	int ret;
 
 	a->line = shared_alloc(4096);
 	a->out = shared_alloc(sizeof(*a->out));
-	if (!a->line || !a->out || procs_init(&p))
+	if (!a->line || !a->out)
 		return -ENOMEM;
-	ret = procs_spawn(&p, cpu_a, cl_initiator, a);
-	if (!ret)
-		ret = procs_spawn(&p, cpu_b, cl_responder, a);
-	if (!ret)
-		ret = procs_go(&p);
-	ret = procs_wait(&p, a->warmup + a->duration + 20, note, notelen) ?: ret;
-	procs_fini(&p);
+	ret = procs_run(w, 2, a->warmup + a->duration + 20, note, notelen);
 	shared_free(a->line, 4096);
 	return ret;
 }

@@ -109,19 +109,15 @@ static int obj_worker(void *varg, struct proc_ctl *ctl)
 int wl_objects(const struct bench_run *run, struct bench_sample *out)
 {
 	struct obj_arg a = { .run = run };
-	struct procs p;
+	struct proc_spec w = { run->cpu_cons, obj_worker, &a };
 	int ret;
 
 	a.out = shared_alloc(sizeof(*a.out));
-	if (!a.out || procs_init(&p))
+	if (!a.out)
 		return -ENOMEM;
-	ret = procs_spawn(&p, run->cpu_cons, obj_worker, &a);
-	if (!ret)
-		ret = procs_go(&p);
-	ret = procs_wait(&p, 120, out->note, sizeof(out->note)) ?: ret;
+	ret = procs_run(&w, 1, 120, out->note, sizeof(out->note));
 	if (!ret)
 		memcpy(out->v, a.out->v, sizeof(out->v));
-	procs_fini(&p);
 	shared_free(a.out, sizeof(*a.out));
 	return ret;
 }
