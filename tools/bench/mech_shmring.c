@@ -395,6 +395,20 @@ static int ring_recv(void *ch, void *buf)
 	return n < 0 ? n : 0;
 }
 
+/* Also undoes a partial ring_open(): what it did not get is NULL or -1. */
+static void ring_close(void *ch)
+{
+	struct shmring *r = ch;
+
+	if (r->c)
+		munmap(r->c, r->map_len);
+	if (r->efd_data >= 0)
+		close(r->efd_data);
+	if (r->efd_room >= 0)
+		close(r->efd_room);
+	free(r);
+}
+
 /* bench_mech.priv of each row */
 static const enum ring_sig sig_eventfd = SIG_EVENTFD, sig_futex = SIG_FUTEX, sig_poll = SIG_POLL;
 
@@ -444,26 +458,8 @@ fail:
 	*err = -errno;
 	if (fd >= 0)
 		close(fd);
-	if (r->c)
-		munmap(r->c, r->map_len);
-	if (r->efd_data >= 0)
-		close(r->efd_data);
-	if (r->efd_room >= 0)
-		close(r->efd_room);
-	free(r);
+	ring_close(r);
 	return NULL;
-}
-
-static void ring_close(void *ch)
-{
-	struct shmring *r = ch;
-
-	munmap(r->c, r->map_len);
-	if (r->efd_data >= 0)
-		close(r->efd_data);
-	if (r->efd_room >= 0)
-		close(r->efd_room);
-	free(r);
 }
 
 /*
