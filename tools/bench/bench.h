@@ -339,6 +339,18 @@ struct proc_spec {
 	void *arg;
 };
 int procs_run(const struct proc_spec *w, int n, double timeout, char *msg, size_t msglen);
+
+/*
+ * A workload of one worker on run->cpu_cons that fills a shared sample:
+ * procs_run_sample() allocates a->out, runs fn(a) and copies the metrics
+ * to out.
+ */
+struct sample_arg {
+	const struct bench_run *run;
+	struct bench_sample *out;	/* shared */
+};
+int procs_run_sample(const struct bench_run *run, int (*fn)(void *arg, struct proc_ctl *ctl),
+		     double timeout, struct bench_sample *out);
 void proc_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int cmp_double(const void *a, const void *b);

@@ -237,6 +237,23 @@ int procs_run(const struct proc_spec *w, int n, double timeout, char *msg, size_
 	return ret;
 }
 
+int procs_run_sample(const struct bench_run *run, int (*fn)(void *arg, struct proc_ctl *ctl),
+		     double timeout, struct bench_sample *out)
+{
+	struct sample_arg a = { .run = run };
+	struct proc_spec w = { run->cpu_cons, fn, &a };
+	int ret;
+
+	a.out = shared_alloc(sizeof(*a.out));
+	if (!a.out)
+		return -ENOMEM;
+	ret = procs_run(&w, 1, timeout, out->note, sizeof(out->note));
+	if (!ret)
+		memcpy(out->v, a.out->v, sizeof(out->v));
+	shared_free(a.out, sizeof(*a.out));
+	return ret;
+}
+
 int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;

@@ -27,14 +27,9 @@
 /* memcpy                                                              */
 /* ------------------------------------------------------------------ */
 
-struct mc_arg {
-	const struct bench_run *run;
-	struct bench_sample *out;	/* shared */
-};
-
 static int memcpy_worker(void *varg, struct proc_ctl *ctl)
 {
-	struct mc_arg *a = varg;
+	struct sample_arg *a = varg;
 	size_t len = a->run->cfg.msg_size;
 	size_t area = a->run->cfg.budget > 2 * len ? a->run->cfg.budget : 2 * len;
 	unsigned char *src = malloc(len), *dst = malloc(area + len);
@@ -77,18 +72,7 @@ static int memcpy_worker(void *varg, struct proc_ctl *ctl)
 
 static int memcpy_stream(const struct bench_run *run, struct bench_sample *out)
 {
-	struct mc_arg a = { .run = run };
-	struct proc_spec w = { run->cpu_cons, memcpy_worker, &a };
-	int ret;
-
-	a.out = shared_alloc(sizeof(*a.out));
-	if (!a.out)
-		return -ENOMEM;
-	ret = procs_run(&w, 1, run->warmup + run->duration + 20, out->note, sizeof(out->note));
-	if (!ret)
-		memcpy(out->v, a.out->v, sizeof(out->v));
-	shared_free(a.out, sizeof(*a.out));
-	return ret;
+	return procs_run_sample(run, memcpy_worker, run->warmup + run->duration + 20, out);
 }
 
 static const char *memcpy_unsupported(const struct bench_chan_cfg *cfg)

@@ -44,14 +44,9 @@ static long meminfo_kernel_kb(void)
 	return sum;
 }
 
-struct obj_arg {
-	const struct bench_run *run;
-	struct bench_sample *out;	/* shared */
-};
-
 static int obj_worker(void *varg, struct proc_ctl *ctl)
 {
-	struct obj_arg *a = varg;
+	struct sample_arg *a = varg;
 	const struct bench_mech *m = a->run->mech;
 	unsigned int n = a->run->nobjs, made = 0;
 	struct bench_obj *o = calloc(n, sizeof(*o));
@@ -108,16 +103,5 @@ static int obj_worker(void *varg, struct proc_ctl *ctl)
 
 int wl_objects(const struct bench_run *run, struct bench_sample *out)
 {
-	struct obj_arg a = { .run = run };
-	struct proc_spec w = { run->cpu_cons, obj_worker, &a };
-	int ret;
-
-	a.out = shared_alloc(sizeof(*a.out));
-	if (!a.out)
-		return -ENOMEM;
-	ret = procs_run(&w, 1, 120, out->note, sizeof(out->note));
-	if (!ret)
-		memcpy(out->v, a.out->v, sizeof(out->v));
-	shared_free(a.out, sizeof(*a.out));
-	return ret;
+	return procs_run_sample(run, obj_worker, 120, out);
 }
