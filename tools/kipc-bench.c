@@ -240,6 +240,76 @@ enum {
 	OPT_PROBE_SPLIT, OPT_NO_PROBE, OPT_KEEP_ALL, OPT_CSV, OPT_JSON, OPT_PLOT, OPT_QUIET,
 };
 
+static int parse_num(const char *s, double min, double max, double *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (end == s || *end || isnan(v) || v < min || v > max) {
+		fprintf(stderr, "kipc-bench: bad number '%s' (%g..%g)\n", s, min, max);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+/*
+ * The options that only store a value: a size list or a number (stored
+ * as double or as unsigned int) in [min, max], or one size (parse_size()
+ * alone; main() checks it against the 8-byte sequence number).
+ */
+enum val_kind { V_LIST, V_SIZE, V_DOUBLE, V_UINT };
+
+struct val_opt {
+	int opt;
+	enum val_kind kind;
+	void *dst;
+	double min, max;
+};
+
+static const struct val_opt val_opts[] = {
+	{ 's', V_LIST, &cfg.sizes, 8, 16 << 20 },
+	{ OPT_PP_SIZES, V_LIST, &cfg.pp_sizes, 8, 16 << 20 },
+	{ OPT_BATCH_SIZES, V_LIST, &cfg.batch_sizes, 8, 16 << 20 },
+	{ OPT_PRODUCERS, V_LIST, &cfg.producers, 1, BENCH_MAX_PROD },
+	{ OPT_MP_SIZE, V_SIZE, &cfg.mp_size, 0, 0 },
+	{ OPT_WAKE_SIZE, V_SIZE, &cfg.wake_size, 0, 0 },
+	{ OPT_BATCH, V_UINT, &cfg.o.batch, 2, 1024 },
+	{ OPT_GAP, V_DOUBLE, &cfg.o.gap_us, 1, 1e6 },
+	{ OPT_OBJECTS, V_UINT, &cfg.o.nobjs, 1, 1e6 },
+	{ 'r', V_UINT, &cfg.o.runs, 1, BENCH_MAX_RUNS / 2 - 1 },
+	{ 'd', V_DOUBLE, &cfg.o.duration, 0.001, 60 },
+	{ OPT_WARMUP, V_DOUBLE, &cfg.o.warmup, 0, 60 },
+	{ OPT_MAX_FOREIGN, V_DOUBLE, &cfg.o.max_foreign, 0, 1024 },
+	{ OPT_PROBE_SPLIT, V_DOUBLE, &cfg.o.probe_split, 0, 1e6 },
+};
+
+/* Option c's value from arg, if c is in val_opts; 1 if it is not. */
+static int parse_val(int c, const char *arg)
+{
+	for (size_t i = 0; i < sizeof(val_opts) / sizeof(val_opts[0]); i++) {
+		const struct val_opt *v = &val_opts[i];
+		double d;
+		int err;
+
+		if (v->opt != c)
+			continue;
+		switch (v->kind) {
+		case V_LIST:
+			return parse_list(arg, v->dst, (size_t)v->min, (size_t)v->max);
+		case V_SIZE:
+			return parse_size(arg, v->dst);
+		case V_DOUBLE:
+			return parse_num(arg, v->min, v->max, v->dst);
+		case V_UINT:
+			if (!(err = parse_num(arg, v->min, v->max, &d)))
+				*(unsigned int *)v->dst = (unsigned int)d;
+			return err;
+		}
+	}
+	return 1;
+}
+
 static const struct option longopts[] = {
 	{ "mech", required_argument, NULL, 'm' },
 	{ "workload", required_argument, NULL, 'w' },
@@ -271,25 +341,11 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static int parse_num(const char *s, double min, double max, double *out)
-{
-	char *end;
-	double v = strtod(s, &end);
-
-	if (end == s || *end || isnan(v) || v < min || v > max) {
-		fprintf(stderr, "kipc-bench: bad number '%s' (%g..%g)\n", s, min, max);
-		return -EINVAL;
-	}
-	*out = v;
-	return 0;
-}
-
 static int parse_args(int argc, char **argv)
 {
 	struct bench_opts *o = &cfg.o;
 	struct list cpus = { .n = 0 };
 	bool gap_set = false;
-	double d;
 	int c, err = 0;
 
 	/* --quick first, so that explicit options override it */
@@ -297,37 +353,15 @@ static int parse_args(int argc, char **argv)
 		if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quick"))
 			set_quick();
 	while (!err && (c = getopt_long(argc, argv, "m:w:s:r:d:qo:lh", longopts, NULL)) != -1) {
+		gap_set |= c == OPT_GAP;
+		if ((err = parse_val(c, optarg)) <= 0)
+			continue;
+		err = 0;
 		switch (c) {
 		case 'm': err = parse_mechs(optarg); break;
 		case 'w': err = parse_workloads(optarg); break;
-		case 's': err = parse_list(optarg, &cfg.sizes, 8, 16 << 20); break;
-		case OPT_PP_SIZES: err = parse_list(optarg, &cfg.pp_sizes, 8, 16 << 20); break;
-		case OPT_BATCH_SIZES: err = parse_list(optarg, &cfg.batch_sizes, 8, 16 << 20); break;
-		case OPT_PRODUCERS: err = parse_list(optarg, &cfg.producers, 1, BENCH_MAX_PROD); break;
-		case OPT_MP_SIZE: err = parse_size(optarg, &cfg.mp_size); break;
-		case OPT_WAKE_SIZE: err = parse_size(optarg, &cfg.wake_size); break;
-		case OPT_BATCH:
-			if (!(err = parse_num(optarg, 2, 1024, &d)))
-				o->batch = (unsigned int)d;
-			break;
-		case OPT_GAP:
-			err = parse_num(optarg, 1, 1e6, &o->gap_us);
-			gap_set = true;
-			break;
-		case OPT_OBJECTS:
-			if (!(err = parse_num(optarg, 1, 1e6, &d)))
-				o->nobjs = (unsigned int)d;
-			break;
-		case 'r':
-			if (!(err = parse_num(optarg, 1, BENCH_MAX_RUNS / 2 - 1, &d)))
-				o->runs = (unsigned int)d;
-			break;
-		case 'd': err = parse_num(optarg, 0.001, 60, &o->duration); break;
-		case OPT_WARMUP: err = parse_num(optarg, 0, 60, &o->warmup); break;
 		case 'q': break;
 		case OPT_CPUS: err = parse_cpus(optarg, &cpus); break;
-		case OPT_MAX_FOREIGN: err = parse_num(optarg, 0, 1024, &o->max_foreign); break;
-		case OPT_PROBE_SPLIT: err = parse_num(optarg, 0, 1e6, &o->probe_split); break;
 		case OPT_NO_PROBE: o->probe = false; break;
 		case OPT_KEEP_ALL: o->keep_all = true; break;
 		case OPT_CSV: cfg.format = OUT_CSV; break;

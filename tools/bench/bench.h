@@ -74,6 +74,10 @@ struct bench_sample;
  * blocks for at least one and returns how many it stored (<= max) or
  * -errno.  Mechanisms without MECH_BATCH leave them NULL.
  *
+ * open() and obj_create() are handed the mechanism itself, so that one
+ * implementation can serve several rows that differ only in a parameter
+ * (a backend, a signalling flavour): priv points at it.
+ *
  * A mechanism that cannot run here says why in missing(); it is then
  * reported as "missing", never replaced by something else.  unsupported()
  * rules out single configurations ("n/a"), e.g. a size above a limit.
@@ -91,7 +95,9 @@ struct bench_mech {
 	const char *(*missing)(void);
 	const char *(*unsupported)(const struct bench_chan_cfg *cfg);
 
-	void *(*open)(const struct bench_chan_cfg *cfg, int *err);
+	const void *priv;	/* the row's parameter, for open/obj_create */
+
+	void *(*open)(const struct bench_mech *m, const struct bench_chan_cfg *cfg, int *err);
 	int (*attach)(void *ch, enum bench_role role);
 	int (*send)(void *ch, const void *msg);
 	int (*recv)(void *ch, void *buf);
@@ -100,7 +106,7 @@ struct bench_mech {
 	void (*close)(void *ch);
 
 	/* create/destroy/memory workload: one idle object, 0 or -errno */
-	int (*obj_create)(struct bench_obj *obj);
+	int (*obj_create)(const struct bench_mech *m, struct bench_obj *obj);
 	void (*obj_destroy)(struct bench_obj *obj);
 	const char *obj_desc;
 
@@ -304,7 +310,8 @@ void shared_free(void *p, size_t len);
 /*
  * A group of forked workers started together: each child pins itself,
  * attaches, reports ready, and waits for "go".  proc_wait() reaps them
- * all and fails if any did not exit with status 0.
+ * all and fails if any did not exit with status 0.  procs_run() is the
+ * whole life of a group: init, spawn each of w[0..n-1], go, wait, fini.
  */
 struct procs {
 	int n;
@@ -325,6 +332,25 @@ int procs_go(struct procs *p);
 int procs_wait(struct procs *p, double timeout, char *msg, size_t msglen);
 void procs_fini(struct procs *p);
 void proc_ready_wait(struct proc_ctl *ctl);
+
+struct proc_spec {
+	int cpu;
+	int (*fn)(void *arg, struct proc_ctl *ctl);
+	void *arg;
+};
+int procs_run(const struct proc_spec *w, int n, double timeout, char *msg, size_t msglen);
+
+/*
+ * A workload of one worker on run->cpu_cons that fills a shared sample:
+ * procs_run_sample() allocates a->out, runs fn(a) and copies the metrics
+ * to out.
+ */
+struct sample_arg {
+	const struct bench_run *run;
+	struct bench_sample *out;	/* shared */
+};
+int procs_run_sample(const struct bench_run *run, int (*fn)(void *arg, struct proc_ctl *ctl),
+		     double timeout, struct bench_sample *out);
 void proc_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int cmp_double(const void *a, const void *b);

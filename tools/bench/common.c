@@ -239,6 +239,39 @@ int procs_wait(struct procs *p, double timeout, char *msg, size_t msglen)
 	return ret;
 }
 
+int procs_run(const struct proc_spec *w, int n, double timeout, char *msg, size_t msglen)
+{
+	struct procs p;
+	int ret = 0;
+
+	if (procs_init(&p))
+		return -ENOMEM;
+	for (int i = 0; !ret && i < n; i++)
+		ret = procs_spawn(&p, w[i].cpu, w[i].fn, w[i].arg);
+	if (!ret)
+		ret = procs_go(&p);
+	ret = procs_wait(&p, timeout, msg, msglen) ?: ret;
+	procs_fini(&p);
+	return ret;
+}
+
+int procs_run_sample(const struct bench_run *run, int (*fn)(void *arg, struct proc_ctl *ctl),
+		     double timeout, struct bench_sample *out)
+{
+	struct sample_arg a = { .run = run };
+	struct proc_spec w = { run->cpu_cons, fn, &a };
+	int ret;
+
+	a.out = shared_alloc(sizeof(*a.out));
+	if (!a.out)
+		return -ENOMEM;
+	ret = procs_run(&w, 1, timeout, out->note, sizeof(out->note));
+	if (!ret)
+		memcpy(out->v, a.out->v, sizeof(out->v));
+	shared_free(a.out, sizeof(*a.out));
+	return ret;
+}
+
 int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;

@@ -27,14 +27,9 @@
 /* memcpy                                                              */
 /* ------------------------------------------------------------------ */
 
-struct mc_arg {
-	const struct bench_run *run;
-	struct bench_sample *out;	/* shared */
-};
-
 static int memcpy_worker(void *varg, struct proc_ctl *ctl)
 {
-	struct mc_arg *a = varg;
+	struct sample_arg *a = varg;
 	size_t len = a->run->cfg.msg_size;
 	size_t area = a->run->cfg.budget > 2 * len ? a->run->cfg.budget : 2 * len;
 	unsigned char *src = malloc(len), *dst = malloc(area + len);
@@ -77,22 +72,7 @@ static int memcpy_worker(void *varg, struct proc_ctl *ctl)
 
 static int memcpy_stream(const struct bench_run *run, struct bench_sample *out)
 {
-	struct mc_arg a = { .run = run };
-	struct procs p;
-	int ret;
-
-	a.out = shared_alloc(sizeof(*a.out));
-	if (!a.out || procs_init(&p))
-		return -ENOMEM;
-	ret = procs_spawn(&p, run->cpu_cons, memcpy_worker, &a);
-	if (!ret)
-		ret = procs_go(&p);
-	ret = procs_wait(&p, run->warmup + run->duration + 20, out->note, sizeof(out->note)) ?: ret;
-	if (!ret)
-		memcpy(out->v, a.out->v, sizeof(out->v));
-	procs_fini(&p);
-	shared_free(a.out, sizeof(*a.out));
-	return ret;
+	return procs_run_sample(run, memcpy_worker, run->warmup + run->duration + 20, out);
 }
 
 static const char *memcpy_unsupported(const struct bench_chan_cfg *cfg)
@@ -178,20 +158,14 @@ static int cl_responder(void *varg, struct proc_ctl *ctl)
 
 static int cl_run(int cpu_a, int cpu_b, struct cl_arg *a, char *note, size_t notelen)
 {
-	struct procs p;
+	struct proc_spec w[2] = { { cpu_a, cl_initiator, a }, { cpu_b, cl_responder, a } };
 	int ret;
 
 	a->line = shared_alloc(4096);
 	a->out = shared_alloc(sizeof(*a->out));
-	if (!a->line || !a->out || procs_init(&p))
+	if (!a->line || !a->out)
 		return -ENOMEM;
-	ret = procs_spawn(&p, cpu_a, cl_initiator, a);
-	if (!ret)
-		ret = procs_spawn(&p, cpu_b, cl_responder, a);
-	if (!ret)
-		ret = procs_go(&p);
-	ret = procs_wait(&p, a->warmup + a->duration + 20, note, notelen) ?: ret;
-	procs_fini(&p);
+	ret = procs_run(w, 2, a->warmup + a->duration + 20, note, notelen);
 	shared_free(a->line, 4096);
 	return ret;
 }

@@ -88,8 +88,13 @@ static void set_sockbuf(int fd, int opt, int force, size_t want)
 		setsockopt(fd, SOL_SOCKET, opt, &v, sizeof(v));
 }
 
-static void *fd_open(enum fd_kind kind, const struct bench_chan_cfg *cfg, int *err)
+/* bench_mech.priv of each row */
+static const enum fd_kind kind_pipe = FD_PIPE, kind_stream = FD_STREAM,
+			  kind_seqpacket = FD_SEQPACKET;
+
+static void *fd_open(const struct bench_mech *m, const struct bench_chan_cfg *cfg, int *err)
 {
+	enum fd_kind kind = *(const enum fd_kind *)m->priv;
 	struct fdchan *c = calloc(1, sizeof(*c));
 	size_t want = cfg->budget > 4 * cfg->msg_size ? cfg->budget : 4 * cfg->msg_size;
 	int fds[2];
@@ -140,21 +145,6 @@ fail:
 	free(c->carry);
 	free(c);
 	return NULL;
-}
-
-static void *pipe_open(const struct bench_chan_cfg *cfg, int *err)
-{
-	return fd_open(FD_PIPE, cfg, err);
-}
-
-static void *stream_open(const struct bench_chan_cfg *cfg, int *err)
-{
-	return fd_open(FD_STREAM, cfg, err);
-}
-
-static void *seqpacket_open(const struct bench_chan_cfg *cfg, int *err)
-{
-	return fd_open(FD_SEQPACKET, cfg, err);
 }
 
 /* Each side closes the end it does not use, so a dead peer gives EOF/EPIPE. */
@@ -307,19 +297,15 @@ static const char *stream_unsupported(const struct bench_chan_cfg *cfg)
 	return NULL;
 }
 
-static int obj_pipe(struct bench_obj *o)
+/* An idle object: the bare pipe or socket pair, no buffer sizing. */
+static int fd_obj_create(const struct bench_mech *m, struct bench_obj *o)
 {
-	return pipe2(o->fd, O_CLOEXEC) ? -errno : 0;
-}
+	enum fd_kind kind = *(const enum fd_kind *)m->priv;
 
-static int obj_seqpacket(struct bench_obj *o)
-{
-	return socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, o->fd) ? -errno : 0;
-}
-
-static int obj_stream(struct bench_obj *o)
-{
-	return socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, o->fd) ? -errno : 0;
+	if (kind == FD_PIPE)
+		return pipe2(o->fd, O_CLOEXEC) ? -errno : 0;
+	return socketpair(AF_UNIX, (kind == FD_STREAM ? SOCK_STREAM : SOCK_SEQPACKET) |
+			  SOCK_CLOEXEC, 0, o->fd) ? -errno : 0;
 }
 
 static void obj_close2(struct bench_obj *o)
@@ -328,46 +314,32 @@ static void obj_close2(struct bench_obj *o)
 	close(o->fd[1]);
 }
 
-#define FD_OPS								\
-	.attach = fd_attach,						\
-	.send = fd_send,						\
-	.recv = fd_recv,						\
-	.send_batch = fd_send_batch,					\
-	.recv_batch = fd_recv_batch,					\
-	.close = fd_close,						\
-	.obj_destroy = obj_close2
+/* A row on file descriptors of kind kd, caps cp, description ds, then its own fields. */
+#define FD_MECH(nm, kd, cp, ds, ...)					\
+	{								\
+		.name = nm, .group = BENCH_BASELINE, .desc = ds, .caps = cp,	\
+		.priv = &kd,						\
+		.open = fd_open,					\
+		.attach = fd_attach,					\
+		.send = fd_send,					\
+		.recv = fd_recv,					\
+		.send_batch = fd_send_batch,				\
+		.recv_batch = fd_recv_batch,				\
+		.close = fd_close,					\
+		.obj_create = fd_obj_create,				\
+		.obj_destroy = obj_close2,				\
+		__VA_ARGS__						\
+	}
 
-const struct bench_mech mech_pipe = {
-	.name = "pipe",
-	.group = BENCH_BASELINE,
-	.desc = "pipe2(), F_SETPIPE_SZ to the budget; batch: one write, one large read",
-	FD_OPS,
-	.caps = MECH_SLEEPS | MECH_BATCH | MECH_MPSC,
-	.unsupported = pipe_unsupported,
-	.open = pipe_open,
-	.obj_create = obj_pipe,
-	.obj_desc = "pipe2()",
-};
+const struct bench_mech mech_pipe = FD_MECH("pipe", kind_pipe, MECH_SLEEPS | MECH_BATCH | MECH_MPSC,
+	"pipe2(), F_SETPIPE_SZ to the budget; batch: one write, one large read",
+	.unsupported = pipe_unsupported, .obj_desc = "pipe2()");
 
-const struct bench_mech mech_unix_stream = {
-	.name = "unix-stream",
-	.group = BENCH_BASELINE,
-	.desc = "socketpair(AF_UNIX, SOCK_STREAM); batch: one write, one large read",
-	FD_OPS,
-	.caps = MECH_SLEEPS | MECH_BATCH,
-	.unsupported = stream_unsupported,
-	.open = stream_open,
-	.obj_create = obj_stream,
-	.obj_desc = "socketpair(SOCK_STREAM)",
-};
+const struct bench_mech mech_unix_stream = FD_MECH("unix-stream", kind_stream, MECH_SLEEPS | MECH_BATCH,
+	"socketpair(AF_UNIX, SOCK_STREAM); batch: one write, one large read",
+	.unsupported = stream_unsupported, .obj_desc = "socketpair(SOCK_STREAM)");
 
-const struct bench_mech mech_unix_seqpacket = {
-	.name = "unix-seqpacket",
-	.group = BENCH_BASELINE,
-	.desc = "socketpair(AF_UNIX, SOCK_SEQPACKET); batch: sendmmsg/recvmmsg",
-	FD_OPS,
-	.caps = MECH_SLEEPS | MECH_BATCH | MECH_MPSC,
-	.open = seqpacket_open,
-	.obj_create = obj_seqpacket,
-	.obj_desc = "socketpair(SOCK_SEQPACKET)",
-};
+const struct bench_mech mech_unix_seqpacket = FD_MECH("unix-seqpacket", kind_seqpacket,
+	MECH_SLEEPS | MECH_BATCH | MECH_MPSC,
+	"socketpair(AF_UNIX, SOCK_SEQPACKET); batch: sendmmsg/recvmmsg",
+	.obj_desc = "socketpair(SOCK_SEQPACKET)");

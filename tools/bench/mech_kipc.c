@@ -85,6 +85,12 @@ static const char *ring_missing(void)
 #define ZC_MIN		(64u << 10)
 #define SPIN_FOREVER	(UINT32_MAX - 1)
 
+/* What tells the rows apart: bench_mech.priv of each. */
+struct kch_kind {
+	uint32_t backend;	/* KIPC_BACKEND_* */
+	uint32_t spin;		/* kipc_opts.spin */
+};
+
 struct kch {
 	kipc_chan *tx, *rx;
 	kipc_chan *me;		/* this process's endpoint, after attach */
@@ -94,8 +100,9 @@ struct kch {
 	struct kipc_msg *msgs;	/* per process, batch entries */
 };
 
-static void *kch_open(const struct bench_chan_cfg *cfg, int *err, uint32_t backend, uint32_t spin)
+static void *kch_open(const struct bench_mech *m, const struct bench_chan_cfg *cfg, int *err)
 {
+	const struct kch_kind *k = m->priv;
 	struct kch *c = calloc(1, sizeof(*c));
 	struct kipc_opts o;
 	uint64_t cap = cfg->budget > 4 * cfg->msg_size ? cfg->budget : 4 * cfg->msg_size;
@@ -106,11 +113,11 @@ static void *kch_open(const struct bench_chan_cfg *cfg, int *err, uint32_t backe
 		return NULL;
 	}
 	kipc_opts_init(&o);
-	o.backend = backend;
+	o.backend = k->backend;
 	o.capacity = cap;
 	if (cfg->msg_size > 65536)
 		o.max_msg = (uint32_t)cfg->msg_size;
-	o.spin = spin;
+	o.spin = k->spin;
 	if (cfg->shared_send)
 		o.flags |= KIPC_F_MULTI_PRODUCER;
 	ret = kipc_pair(&c->tx, &c->rx, &o);
@@ -120,7 +127,7 @@ static void *kch_open(const struct bench_chan_cfg *cfg, int *err, uint32_t backe
 		return NULL;
 	}
 	c->len = cfg->msg_size;
-	c->zc = (backend == KIPC_BACKEND_KMOD || backend == KIPC_BACKEND_SHM) &&
+	c->zc = (k->backend == KIPC_BACKEND_KMOD || k->backend == KIPC_BACKEND_SHM) &&
 		cfg->msg_size >= ZC_MIN;
 	c->batch = cfg->batch > 1 ? cfg->batch : 1;
 	return c;
@@ -242,14 +249,15 @@ static void kch_close(void *ch)
  */
 #define OBJ_CAPACITY	65536u
 
-static int kch_obj_create(struct bench_obj *obj, uint32_t backend)
+static int kch_obj_create(const struct bench_mech *m, struct bench_obj *obj)
 {
+	const struct kch_kind *k = m->priv;
 	kipc_chan *tx, *rx;
 	struct kipc_opts o;
 	int ret;
 
 	kipc_opts_init(&o);
-	o.backend = backend;
+	o.backend = k->backend;
 	o.capacity = OBJ_CAPACITY;
 	ret = kipc_pair(&tx, &rx, &o);
 	if (ret < 0)
@@ -265,106 +273,47 @@ static void kch_obj_destroy(struct bench_obj *obj)
 	kipc_close(obj->priv[1]);
 }
 
-static int obj_ring(struct bench_obj *obj)
-{
-	return kch_obj_create(obj, KIPC_BACKEND_KMOD);
-}
-
-static int obj_shm(struct bench_obj *obj)
-{
-	return kch_obj_create(obj, KIPC_BACKEND_SHM);
-}
-
-static int obj_unix(struct bench_obj *obj)
-{
-	return kch_obj_create(obj, KIPC_BACKEND_UNIX);
-}
-
-static int obj_pipe(struct bench_obj *obj)
-{
-	return kch_obj_create(obj, KIPC_BACKEND_PIPE);
-}
-
 /* Busy-poll needs a CPU per busy process: it never yields. */
 static const char *poll_unsupported(const struct bench_chan_cfg *cfg)
 {
 	return cfg->oversubscribed ? "busy-poll with more busy processes than CPUs" : NULL;
 }
 
-static void *open_ring(const struct bench_chan_cfg *cfg, int *err)
-{
-	return kch_open(cfg, err, KIPC_BACKEND_KMOD, 0);
-}
+/*
+ * A row of libkipc: kipc_pair() on backend be with spin sp, caps cp,
+ * description ds, then its own fields.  Only the spin-0 row of each
+ * backend has an idle object (obj_create): the spin does not change
+ * what is created.
+ */
+#define KCH_MECH(nm, be, sp, cp, ds, ...)				\
+	{								\
+		.name = nm, .group = BENCH_KIPC, .desc = ds, .caps = cp,	\
+		.priv = &(const struct kch_kind){ be, sp },		\
+		.open = kch_open,					\
+		.attach = kch_attach,					\
+		.send = kch_send,					\
+		.recv = kch_recv,					\
+		.send_batch = kch_send_batch,				\
+		.recv_batch = kch_recv_batch,				\
+		.close = kch_close,					\
+		.obj_destroy = kch_obj_destroy,				\
+		__VA_ARGS__						\
+	}
 
-static void *open_ring_spin(const struct bench_chan_cfg *cfg, int *err)
-{
-	return kch_open(cfg, err, KIPC_BACKEND_KMOD, KIPC_SPIN_DEFAULT);
-}
+#define KCH_CAPS	(MECH_SLEEPS | MECH_BATCH | MECH_MPSC)
 
-static void *open_ring_poll(const struct bench_chan_cfg *cfg, int *err)
-{
-	return kch_open(cfg, err, KIPC_BACKEND_KMOD, SPIN_FOREVER);
-}
+const struct bench_mech mech_kipc_ring = KCH_MECH("kipc-ring", KIPC_BACKEND_KMOD, 0, KCH_CAPS,
+	"libkipc kmod backend: /dev/kipc ring, WAIT/WAKE, spin 0; >= 64 KiB zero-copy",
+	.missing = ring_missing, .obj_create = kch_obj_create,
+	.obj_desc = "kipc_pair(), 64 KiB kmod ring, both endpoints open");
 
-static void *open_shm(const struct bench_chan_cfg *cfg, int *err)
-{
-	return kch_open(cfg, err, KIPC_BACKEND_SHM, 0);
-}
+const struct bench_mech mech_kipc_ring_spin = KCH_MECH("kipc-ring-spin", KIPC_BACKEND_KMOD,
+	KIPC_SPIN_DEFAULT, KCH_CAPS, "libkipc kmod backend, default adaptive spin then WAIT",
+	.missing = ring_missing);
 
-static void *open_shm_spin(const struct bench_chan_cfg *cfg, int *err)
-{
-	return kch_open(cfg, err, KIPC_BACKEND_SHM, KIPC_SPIN_DEFAULT);
-}
-
-static void *open_unix(const struct bench_chan_cfg *cfg, int *err)
-{
-	return kch_open(cfg, err, KIPC_BACKEND_UNIX, 0);
-}
-
-static void *open_pipe(const struct bench_chan_cfg *cfg, int *err)
-{
-	return kch_open(cfg, err, KIPC_BACKEND_PIPE, 0);
-}
-
-#define KCH_OPS					\
-	.group = BENCH_KIPC,			\
-	.attach = kch_attach,			\
-	.send = kch_send,			\
-	.recv = kch_recv,			\
-	.send_batch = kch_send_batch,		\
-	.recv_batch = kch_recv_batch,		\
-	.close = kch_close,			\
-	.obj_destroy = kch_obj_destroy
-
-const struct bench_mech mech_kipc_ring = {
-	.name = "kipc-ring",
-	.desc = "libkipc kmod backend: /dev/kipc ring, WAIT/WAKE, spin 0; >= 64 KiB zero-copy",
-	.caps = MECH_SLEEPS | MECH_BATCH | MECH_MPSC,
-	.missing = ring_missing,
-	KCH_OPS,
-	.open = open_ring,
-	.obj_create = obj_ring,
-	.obj_desc = "kipc_pair(), 64 KiB kmod ring, both endpoints open",
-};
-
-const struct bench_mech mech_kipc_ring_spin = {
-	.name = "kipc-ring-spin",
-	.desc = "libkipc kmod backend, default adaptive spin then WAIT",
-	.caps = MECH_SLEEPS | MECH_BATCH | MECH_MPSC,
-	.missing = ring_missing,
-	KCH_OPS,
-	.open = open_ring_spin,
-};
-
-const struct bench_mech mech_kipc_ring_poll = {
-	.name = "kipc-ring-poll",
-	.desc = "libkipc kmod backend, busy-poll (spin without bound)",
-	.caps = MECH_BATCH | MECH_MPSC,
-	.missing = ring_missing,
-	.unsupported = poll_unsupported,
-	KCH_OPS,
-	.open = open_ring_poll,
-};
+const struct bench_mech mech_kipc_ring_poll = KCH_MECH("kipc-ring-poll", KIPC_BACKEND_KMOD,
+	SPIN_FOREVER, MECH_BATCH | MECH_MPSC, "libkipc kmod backend, busy-poll (spin without bound)",
+	.missing = ring_missing, .unsupported = poll_unsupported);
 
 /* ------------------------------------------------------------------ */
 /* kmod queue, through the UAPI ioctls                                 */
@@ -422,11 +371,12 @@ static int kq_create(size_t msg_size, uint32_t max_msgs, uint64_t max_bytes)
 	return fd;
 }
 
-static void *kq_open(const struct bench_chan_cfg *cfg, int *err)
+static void *kq_open(const struct bench_mech *m, const struct bench_chan_cfg *cfg, int *err)
 {
 	struct kq *q = calloc(1, sizeof(*q));
 	uint64_t bytes = cfg->budget > 4 * cfg->msg_size ? cfg->budget : 4 * cfg->msg_size;
 
+	(void)m;
 	if (!q) {
 		*err = -ENOMEM;
 		return NULL;
@@ -544,10 +494,11 @@ static void kq_close(void *ch)
 }
 
 /* An idle queue: 64 messages of 64 B at most, nothing queued. */
-static int kq_obj_create(struct bench_obj *obj)
+static int kq_obj_create(const struct bench_mech *m, struct bench_obj *obj)
 {
 	int fd = kq_create(64, 64, 0);
 
+	(void)m;
 	if (fd < 0)
 		return fd;
 	obj->fd[0] = fd;
@@ -594,40 +545,20 @@ const struct bench_mech mech_kipc_queue = {
 };
 #endif
 
-const struct bench_mech mech_kipc_shm = {
-	.name = "kipc-shm",
-	.desc = "libkipc shm backend (memfd ring, futex), spin 0; >= 64 KiB zero-copy",
-	.caps = MECH_SLEEPS | MECH_BATCH | MECH_MPSC,
-	KCH_OPS,
-	.open = open_shm,
-	.obj_create = obj_shm,
-	.obj_desc = "kipc_pair(), 64 KiB shm ring (memfd), both endpoints open",
-};
+const struct bench_mech mech_kipc_shm = KCH_MECH("kipc-shm", KIPC_BACKEND_SHM, 0, KCH_CAPS,
+	"libkipc shm backend (memfd ring, futex), spin 0; >= 64 KiB zero-copy",
+	.obj_create = kch_obj_create,
+	.obj_desc = "kipc_pair(), 64 KiB shm ring (memfd), both endpoints open");
 
-const struct bench_mech mech_kipc_shm_spin = {
-	.name = "kipc-shm-spin",
-	.desc = "libkipc shm backend, default adaptive spin then futex",
-	.caps = MECH_SLEEPS | MECH_BATCH | MECH_MPSC,
-	KCH_OPS,
-	.open = open_shm_spin,
-};
+const struct bench_mech mech_kipc_shm_spin = KCH_MECH("kipc-shm-spin", KIPC_BACKEND_SHM,
+	KIPC_SPIN_DEFAULT, KCH_CAPS, "libkipc shm backend, default adaptive spin then futex");
 
-const struct bench_mech mech_kipc_unix = {
-	.name = "kipc-unix",
-	.desc = "libkipc unix backend (SOCK_SEQPACKET)",
-	.caps = MECH_SLEEPS | MECH_BATCH | MECH_MPSC,
-	KCH_OPS,
-	.open = open_unix,
-	.obj_create = obj_unix,
-	.obj_desc = "kipc_pair(), unix backend, both endpoints open",
-};
+const struct bench_mech mech_kipc_unix = KCH_MECH("kipc-unix", KIPC_BACKEND_UNIX, 0, KCH_CAPS,
+	"libkipc unix backend (SOCK_SEQPACKET)",
+	.obj_create = kch_obj_create,
+	.obj_desc = "kipc_pair(), unix backend, both endpoints open");
 
-const struct bench_mech mech_kipc_pipe = {
-	.name = "kipc-pipe",
-	.desc = "libkipc pipe backend (length-prefixed frames)",
-	.caps = MECH_SLEEPS | MECH_BATCH | MECH_MPSC,
-	KCH_OPS,
-	.open = open_pipe,
-	.obj_create = obj_pipe,
-	.obj_desc = "kipc_pair(), pipe backend, both endpoints open",
-};
+const struct bench_mech mech_kipc_pipe = KCH_MECH("kipc-pipe", KIPC_BACKEND_PIPE, 0, KCH_CAPS,
+	"libkipc pipe backend (length-prefixed frames)",
+	.obj_create = kch_obj_create,
+	.obj_desc = "kipc_pair(), pipe backend, both endpoints open");

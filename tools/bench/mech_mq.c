@@ -64,11 +64,12 @@ static const char *mq_unsupported(const struct bench_chan_cfg *cfg)
 	return NULL;
 }
 
-static void *mq_chan_open(const struct bench_chan_cfg *cfg, int *err)
+static void *mq_chan_open(const struct bench_mech *m, const struct bench_chan_cfg *cfg, int *err)
 {
 	struct mqchan *c = calloc(1, sizeof(*c));
 	long depth = (long)(cfg->budget / cfg->msg_size);
 
+	(void)m;
 	if (!c) {
 		*err = -ENOMEM;
 		return NULL;
@@ -123,10 +124,11 @@ static void mq_chan_close(void *ch)
  * (messages are allocated when sent), but the RLIMIT_MSGQUEUE charge
  * does: one message of 64 bytes lets the most queues fit.
  */
-static int obj_mq(struct bench_obj *o)
+static int obj_mq(const struct bench_mech *m, struct bench_obj *o)
 {
 	mqd_t q = mq_anon(1, 64);
 
+	(void)m;
 	if (q == (mqd_t)-1)
 		return -errno;
 	o->fd[0] = q;

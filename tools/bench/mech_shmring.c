@@ -395,8 +395,26 @@ static int ring_recv(void *ch, void *buf)
 	return n < 0 ? n : 0;
 }
 
-static void *ring_open(enum ring_sig sig, const struct bench_chan_cfg *cfg, int *err)
+/* Also undoes a partial ring_open(): what it did not get is NULL or -1. */
+static void ring_close(void *ch)
 {
+	struct shmring *r = ch;
+
+	if (r->c)
+		munmap(r->c, r->map_len);
+	if (r->efd_data >= 0)
+		close(r->efd_data);
+	if (r->efd_room >= 0)
+		close(r->efd_room);
+	free(r);
+}
+
+/* bench_mech.priv of each row */
+static const enum ring_sig sig_eventfd = SIG_EVENTFD, sig_futex = SIG_FUTEX, sig_poll = SIG_POLL;
+
+static void *ring_open(const struct bench_mech *m, const struct bench_chan_cfg *cfg, int *err)
+{
+	enum ring_sig sig = *(const enum ring_sig *)m->priv;
 	struct shmring *r = calloc(1, sizeof(*r));
 	size_t want;
 	int fd = -1;
@@ -440,41 +458,8 @@ fail:
 	*err = -errno;
 	if (fd >= 0)
 		close(fd);
-	if (r->c)
-		munmap(r->c, r->map_len);
-	if (r->efd_data >= 0)
-		close(r->efd_data);
-	if (r->efd_room >= 0)
-		close(r->efd_room);
-	free(r);
+	ring_close(r);
 	return NULL;
-}
-
-static void ring_close(void *ch)
-{
-	struct shmring *r = ch;
-
-	munmap(r->c, r->map_len);
-	if (r->efd_data >= 0)
-		close(r->efd_data);
-	if (r->efd_room >= 0)
-		close(r->efd_room);
-	free(r);
-}
-
-static void *open_eventfd(const struct bench_chan_cfg *cfg, int *err)
-{
-	return ring_open(SIG_EVENTFD, cfg, err);
-}
-
-static void *open_futex(const struct bench_chan_cfg *cfg, int *err)
-{
-	return ring_open(SIG_FUTEX, cfg, err);
-}
-
-static void *open_poll(const struct bench_chan_cfg *cfg, int *err)
-{
-	return ring_open(SIG_POLL, cfg, err);
 }
 
 /*
@@ -483,10 +468,11 @@ static void *open_poll(const struct bench_chan_cfg *cfg, int *err)
  */
 #define OBJ_RING_DATA	65536u
 
-static int obj_ring(struct bench_obj *o)
+static int obj_ring(const struct bench_mech *m, struct bench_obj *o)
 {
 	int fd = memfd_create("kipc-bench-ring", MFD_CLOEXEC);
 
+	(void)m;
 	if (fd < 0)
 		return -errno;
 	o->map_len = CTRL_SIZE + OBJ_RING_DATA;
@@ -509,37 +495,28 @@ static void obj_ring_destroy(struct bench_obj *o)
 	close(o->fd[0]);
 }
 
-#define RING_OPS					\
-	.group = BENCH_BASELINE,			\
-	.send = ring_send,				\
-	.recv = ring_recv,				\
-	.send_batch = ring_send_batch,			\
-	.recv_batch = ring_recv_batch,			\
-	.close = ring_close
+/* A ring row signalling with sg, caps cp, description ds, then its own fields. */
+#define RING_MECH(nm, sg, cp, ds, ...)					\
+	{								\
+		.name = nm, .group = BENCH_BASELINE, .desc = ds, .caps = cp,	\
+		.priv = &sg,						\
+		.open = ring_open,					\
+		.send = ring_send,					\
+		.recv = ring_recv,					\
+		.send_batch = ring_send_batch,				\
+		.recv_batch = ring_recv_batch,				\
+		.close = ring_close,					\
+		__VA_ARGS__						\
+	}
 
-const struct bench_mech mech_shm_eventfd = {
-	.name = "shm-eventfd",
-	.desc = "memfd ring, eventfd doorbell on every publish",
-	.caps = MECH_SLEEPS | MECH_BATCH | MECH_MPSC,
-	RING_OPS,
-	.open = open_eventfd,
-};
+const struct bench_mech mech_shm_eventfd = RING_MECH("shm-eventfd", sig_eventfd,
+	MECH_SLEEPS | MECH_BATCH | MECH_MPSC, "memfd ring, eventfd doorbell on every publish");
 
-const struct bench_mech mech_shm_futex = {
-	.name = "shm-futex",
-	.desc = "memfd ring, futex event count + waiter flag (no syscall while awake)",
-	.caps = MECH_SLEEPS | MECH_BATCH | MECH_MPSC,
-	RING_OPS,
-	.open = open_futex,
-	.obj_create = obj_ring,
-	.obj_destroy = obj_ring_destroy,
-	.obj_desc = "memfd + ftruncate(4 KiB + 64 KiB) + mmap, control page touched",
-};
+const struct bench_mech mech_shm_futex = RING_MECH("shm-futex", sig_futex,
+	MECH_SLEEPS | MECH_BATCH | MECH_MPSC,
+	"memfd ring, futex event count + waiter flag (no syscall while awake)",
+	.obj_create = obj_ring, .obj_destroy = obj_ring_destroy,
+	.obj_desc = "memfd + ftruncate(4 KiB + 64 KiB) + mmap, control page touched");
 
-const struct bench_mech mech_shm_poll = {
-	.name = "shm-poll",
-	.desc = "memfd ring, both sides busy-poll (no syscalls, a CPU each)",
-	.caps = MECH_BATCH | MECH_MPSC,
-	RING_OPS,
-	.open = open_poll,
-};
+const struct bench_mech mech_shm_poll = RING_MECH("shm-poll", sig_poll, MECH_BATCH | MECH_MPSC,
+	"memfd ring, both sides busy-poll (no syscalls, a CPU each)");

@@ -44,14 +44,9 @@ static long meminfo_kernel_kb(void)
 	return sum;
 }
 
-struct obj_arg {
-	const struct bench_run *run;
-	struct bench_sample *out;	/* shared */
-};
-
 static int obj_worker(void *varg, struct proc_ctl *ctl)
 {
-	struct obj_arg *a = varg;
+	struct sample_arg *a = varg;
 	const struct bench_mech *m = a->run->mech;
 	unsigned int n = a->run->nobjs, made = 0;
 	struct bench_obj *o = calloc(n, sizeof(*o));
@@ -80,7 +75,7 @@ static int obj_worker(void *varg, struct proc_ctl *ctl)
 	m0 = meminfo_kernel_kb();
 	t0 = now_ns();
 	for (; made < n; made++) {
-		ret = m->obj_create(&o[made]);
+		ret = m->obj_create(m, &o[made]);
 		if (ret) {
 			proc_msg("object %u: %s", made, strerror(-ret));
 			/* A limit (RLIMIT_NOFILE, _MSGQUEUE): measure what fits. */
@@ -108,20 +103,5 @@ static int obj_worker(void *varg, struct proc_ctl *ctl)
 
 int wl_objects(const struct bench_run *run, struct bench_sample *out)
 {
-	struct obj_arg a = { .run = run };
-	struct procs p;
-	int ret;
-
-	a.out = shared_alloc(sizeof(*a.out));
-	if (!a.out || procs_init(&p))
-		return -ENOMEM;
-	ret = procs_spawn(&p, run->cpu_cons, obj_worker, &a);
-	if (!ret)
-		ret = procs_go(&p);
-	ret = procs_wait(&p, 120, out->note, sizeof(out->note)) ?: ret;
-	if (!ret)
-		memcpy(out->v, a.out->v, sizeof(out->v));
-	procs_fini(&p);
-	shared_free(a.out, sizeof(*a.out));
-	return ret;
+	return procs_run_sample(run, obj_worker, 120, out);
 }

@@ -38,6 +38,23 @@ const struct bench_mech *bench_mech_find(const char *name)
 	return NULL;
 }
 
+/* The streaming workloads (stream, batch, mp) report the same metrics. */
+#define THROUGHPUT_METRICS {				\
+	{ "msgs_per_s", "msg/s", true },		\
+	{ "gb_per_s", "GB/s", true },			\
+}
+
+/* So do the two wake-cost workloads, in wl_stream()'s order. */
+#define WAKE_METRICS {						\
+	{ "syscalls_per_msg", "sys/msg", false },		\
+	{ "producer_syscalls_per_msg", "sys/msg", false },	\
+	{ "consumer_syscalls_per_msg", "sys/msg", false },	\
+	{ "producer_sleeps_per_msg", "cs/msg", false },		\
+	{ "consumer_sleeps_per_msg", "cs/msg", false },		\
+	{ "consumer_cpu", "CPU", false },			\
+	{ "msgs_per_s", "msg/s", true },			\
+}
+
 const struct bench_wl_info bench_wls[WL_COUNT] = {
 	[WL_PINGPONG] = {
 		"pingpong", "ping-pong round trip", 6, 1, {
@@ -49,46 +66,11 @@ const struct bench_wl_info bench_wls[WL_COUNT] = {
 			{ "round_trips", "", true },
 		},
 	},
-	[WL_STREAM] = {
-		"stream", "one-way streaming, one message per call", 2, 0, {
-			{ "msgs_per_s", "msg/s", true },
-			{ "gb_per_s", "GB/s", true },
-		},
-	},
-	[WL_BATCH] = {
-		"batch", "one-way streaming, batched calls", 2, 0, {
-			{ "msgs_per_s", "msg/s", true },
-			{ "gb_per_s", "GB/s", true },
-		},
-	},
-	[WL_MP] = {
-		"mp", "producers into one consumer", 2, 0, {
-			{ "msgs_per_s", "msg/s", true },
-			{ "gb_per_s", "GB/s", true },
-		},
-	},
-	[WL_WAKE_AWAKE] = {
-		"wake-awake", "syscalls per message, consumer awake (streaming flat out)", 7, 0, {
-			{ "syscalls_per_msg", "sys/msg", false },
-			{ "producer_syscalls_per_msg", "sys/msg", false },
-			{ "consumer_syscalls_per_msg", "sys/msg", false },
-			{ "producer_sleeps_per_msg", "cs/msg", false },
-			{ "consumer_sleeps_per_msg", "cs/msg", false },
-			{ "consumer_cpu", "CPU", false },
-			{ "msgs_per_s", "msg/s", true },
-		},
-	},
-	[WL_WAKE_SLEEP] = {
-		"wake-sleep", "syscalls per message, consumer asleep (paced producer)", 7, 0, {
-			{ "syscalls_per_msg", "sys/msg", false },
-			{ "producer_syscalls_per_msg", "sys/msg", false },
-			{ "consumer_syscalls_per_msg", "sys/msg", false },
-			{ "producer_sleeps_per_msg", "cs/msg", false },
-			{ "consumer_sleeps_per_msg", "cs/msg", false },
-			{ "consumer_cpu", "CPU", false },
-			{ "msgs_per_s", "msg/s", true },
-		},
-	},
+	[WL_STREAM] = { "stream", "one-way streaming, one message per call", 2, 0, THROUGHPUT_METRICS },
+	[WL_BATCH] = { "batch", "one-way streaming, batched calls", 2, 0, THROUGHPUT_METRICS },
+	[WL_MP] = { "mp", "producers into one consumer", 2, 0, THROUGHPUT_METRICS },
+	[WL_WAKE_AWAKE] = { "wake-awake", "syscalls per message, consumer awake (streaming flat out)", 7, 0, WAKE_METRICS },
+	[WL_WAKE_SLEEP] = { "wake-sleep", "syscalls per message, consumer asleep (paced producer)", 7, 0, WAKE_METRICS },
 	[WL_OBJECTS] = {
 		"objects", "idle objects: create/destroy cost, kernel memory", 5, 2, {
 			{ "create_us", "us", false },

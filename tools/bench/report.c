@@ -251,24 +251,32 @@ static void json_num(FILE *out, double v)
 		fprintf(out, "%.6g", v);
 }
 
+/* ", "key": value" after an earlier member of the same object. */
+static void json_field_str(FILE *out, const char *key, const char *s)
+{
+	fprintf(out, ", \"%s\": ", key);
+	json_str(out, s);
+}
+
+static void json_field_num(FILE *out, const char *key, double v)
+{
+	fprintf(out, ", \"%s\": ", key);
+	json_num(out, v);
+}
+
 void report_json(FILE *out, const struct bench_fig *f, size_t n, const struct bench_opts *o)
 {
 	fprintf(out, "{\n  \"tool\": \"kipc-bench\",\n  \"libkipc\": \"%d.%d\",\n",
 		kipc_version_major(), kipc_version_minor());
 	fputs("  \"env\": {\"where\": ", out);
 	json_str(out, bench_env.where);
-	fputs(", \"detected_by\": ", out);
-	json_str(out, bench_env.how);
-	fputs(", \"cpu\": ", out);
-	json_str(out, bench_env.cpu_model);
-	fputs(", \"kernel\": ", out);
-	json_str(out, bench_env.kernel);
-	fputs(", \"clocksource\": ", out);
-	json_str(out, bench_env.clocksource);
-	fprintf(out, ", \"cpus\": %d, \"clock_ns\": ", bench_env.ncpus);
-	json_num(out, bench_env.clock_ns);
-	fputs(", \"syscall_counting\": ", out);
-	json_str(out, bench_env.syscall_how);
+	json_field_str(out, "detected_by", bench_env.how);
+	json_field_str(out, "cpu", bench_env.cpu_model);
+	json_field_str(out, "kernel", bench_env.kernel);
+	json_field_str(out, "clocksource", bench_env.clocksource);
+	fprintf(out, ", \"cpus\": %d", bench_env.ncpus);
+	json_field_num(out, "clock_ns", bench_env.clock_ns);
+	json_field_str(out, "syscall_counting", bench_env.syscall_how);
 	fprintf(out, ", \"loadavg_start\": %.2f},\n", bench_env.loadavg_start);
 	fprintf(out, "  \"method\": {\"runs\": %u, \"warmup_s\": %g, \"duration_s\": %g, "
 		"\"max_foreign_cpu\": %g, \"probe_split_us\": %g, \"gap_us\": %g, \"objects\": %u},\n",
@@ -282,32 +290,25 @@ void report_json(FILE *out, const struct bench_fig *f, size_t n, const struct be
 			"\"mechanism\": \"%s\", \"group\": \"%s\", \"status\": \"%s\"",
 			i ? "," : "", w->name, g->size, g->variant, g->mech->name,
 			group_name(g->mech->group), fig_status_name(g->status));
-		if (g->status != FIG_OK) {
-			fputs(", \"reason\": ", out);
-			json_str(out, g->reason);
-		}
+		if (g->status != FIG_OK)
+			json_field_str(out, "reason", g->reason);
 		if (g->status != FIG_OK && g->status != FIG_UNSTABLE) {
 			fputs("}", out);
 			continue;
 		}
-		fprintf(out, ", \"kept\": %u, \"attempts\": %u, \"placement\": \"%s\", \"probe_us\": ",
+		fprintf(out, ", \"kept\": %u, \"attempts\": %u, \"placement\": \"%s\"",
 			g->kept, g->nrec, place_name(g->place));
-		json_num(out, g->probe_us);
-		fputs(", \"ratio\": ", out);
-		json_num(out, g->ratio);
-		fputs(", \"ratio_sleeping\": ", out);
-		json_num(out, g->ratio_blocking);
-		fputs(", \"best_baseline\": ", out);
-		json_str(out, g->best);
+		json_field_num(out, "probe_us", g->probe_us);
+		json_field_num(out, "ratio", g->ratio);
+		json_field_num(out, "ratio_sleeping", g->ratio_blocking);
+		json_field_str(out, "best_baseline", g->best);
 		fprintf(out, ", \"primary\": \"%s\", \"metrics\": {", w->metrics[w->primary].key);
 		for (unsigned int m = 0; m < w->nmetrics; m++) {
 			fprintf(out, "%s\"%s\": {\"unit\": \"%s\", \"median\": ", m ? ", " : "",
 				w->metrics[m].key, w->metrics[m].unit);
 			json_num(out, g->med[m]);
-			fputs(", \"min\": ", out);
-			json_num(out, g->lo[m]);
-			fputs(", \"max\": ", out);
-			json_num(out, g->hi[m]);
+			json_field_num(out, "min", g->lo[m]);
+			json_field_num(out, "max", g->hi[m]);
 			fputs("}", out);
 		}
 		fputs("}, \"runs\": [", out);
@@ -320,12 +321,10 @@ void report_json(FILE *out, const struct bench_fig *f, size_t n, const struct be
 			json_num(out, rec->probe[0]);
 			fputs(", ", out);
 			json_num(out, rec->probe[1]);
-			fputs("], \"foreign_cpu\": ", out);
-			json_num(out, rec->foreign);
-			fputs(", \"steal_cpu\": ", out);
-			json_num(out, rec->steal);
-			fputs(", \"dropped\": ", out);
-			json_str(out, rec->dropped);
+			fputs("]", out);
+			json_field_num(out, "foreign_cpu", rec->foreign);
+			json_field_num(out, "steal_cpu", rec->steal);
+			json_field_str(out, "dropped", rec->dropped);
 			fputs("}", out);
 		}
 		fputs("]}", out);

@@ -163,25 +163,22 @@ int wl_pingpong(const struct bench_run *run, struct bench_sample *out)
 {
 	const struct bench_mech *m = run->mech;
 	struct pp_arg a = { .run = run };
-	struct procs p;
+	struct proc_spec w[2] = {
+		{ run->cpu_prod[0], pp_initiator, &a }, { run->cpu_cons, pp_responder, &a },
+	};
 	int err = 0, ret;
 
 	a.out = shared_alloc(sizeof(*a.out));
-	if (!a.out || procs_init(&p))
+	if (!a.out)
 		return -ENOMEM;
-	a.ab = m->open(&run->cfg, &err);
-	a.ba = a.ab ? m->open(&run->cfg, &err) : NULL;
+	a.ab = m->open(m, &run->cfg, &err);
+	a.ba = a.ab ? m->open(m, &run->cfg, &err) : NULL;
 	if (!a.ba) {
 		BENCH_ERR(out, "open: %s", strerror(-err));
 		ret = err;
 		goto out;
 	}
-	ret = procs_spawn(&p, run->cpu_prod[0], pp_initiator, &a);
-	if (!ret)
-		ret = procs_spawn(&p, run->cpu_cons, pp_responder, &a);
-	if (!ret)
-		ret = procs_go(&p);
-	ret = procs_wait(&p, run_timeout(run), out->note, sizeof(out->note)) ?: ret;
+	ret = procs_run(w, 2, run_timeout(run), out->note, sizeof(out->note));
 	if (!ret)
 		memcpy(out->v, a.out->v, sizeof(out->v));
 out:
@@ -189,7 +186,6 @@ out:
 		m->close(a.ab);
 	if (a.ba)
 		m->close(a.ba);
-	procs_fini(&p);
 	shared_free(a.out, sizeof(*a.out));
 	return ret;
 }
@@ -262,6 +258,32 @@ static unsigned int check_every(size_t len, unsigned int batch)
 	return n ? n : 1;
 }
 
+/*
+ * What producer and consumer do before their loop: a buffer of batch
+ * messages, their role on the channel, the syscall counter if counting,
+ * then "go".  *t_meas is when the measured phase starts.  Inlined, so
+ * that buf and t_meas stay plain locals of the loops that follow.
+ */
+static inline __attribute__((always_inline))
+int worker_start(const struct st_arg *a, struct proc_ctl *ctl, enum bench_role role,
+		 unsigned int batch, unsigned char **buf, struct phase *ph, uint64_t *t_meas)
+{
+	const struct bench_run *run = a->run;
+	const struct bench_mech *m = run->mech;
+	int ret;
+
+	*buf = msg_alloc(run->cfg.msg_size, batch);
+	if (!*buf)
+		return -ENOMEM;
+	if (m->attach && (ret = m->attach(a->ch, role)))
+		return ret;
+	if ((ret = phase_init(ph, a->count)))
+		return ret;
+	proc_ready_wait(ctl);
+	*t_meas = ctl->t_go + (uint64_t)(run->warmup * 1e9);
+	return 0;
+}
+
 static int producer(void *varg, struct proc_ctl *ctl)
 {
 	struct st_arg *a = varg;
@@ -271,19 +293,13 @@ static int producer(void *varg, struct proc_ctl *ctl)
 	unsigned int batch = run->cfg.batch > 1 ? run->cfg.batch : 1;
 	unsigned int every = a->pace ? 1 : check_every(len, batch), k = 0;
 	uint64_t seq = 0, n0 = 0, t_meas, t_end, gap = (uint64_t)(run->gap_us * 1e3), next;
-	unsigned char *buf = msg_alloc(len, batch);
+	unsigned char *buf;
 	struct phase ph;
 	bool measuring = false;
 	int ret;
 
-	if (!buf)
-		return -ENOMEM;
-	if (m->attach && (ret = m->attach(a->ch, ROLE_PRODUCER)))
+	if ((ret = worker_start(a, ctl, ROLE_PRODUCER, batch, &buf, &ph, &t_meas)))
 		return ret;
-	if ((ret = phase_init(&ph, a->count)))
-		return ret;
-	proc_ready_wait(ctl);
-	t_meas = ctl->t_go + (uint64_t)(run->warmup * 1e9);
 	t_end = t_meas + (uint64_t)(run->duration * 1e9);
 	next = ctl->t_go;
 	for (;;) {
@@ -336,19 +352,13 @@ static int consumer(void *varg, struct proc_ctl *ctl)
 	unsigned int batch = run->cfg.batch > 1 ? run->cfg.batch : 1;
 	unsigned int every = check_every(len, 1), k = 0;
 	uint64_t expect = 0, n = 0, n0 = 0, t_meas;
-	unsigned char *buf = msg_alloc(len, batch);
+	unsigned char *buf;
 	struct phase ph;
 	bool measuring = false;
 	int ret;
 
-	if (!buf)
-		return -ENOMEM;
-	if (m->attach && (ret = m->attach(a->ch, ROLE_CONSUMER)))
+	if ((ret = worker_start(a, ctl, ROLE_CONSUMER, batch, &buf, &ph, &t_meas)))
 		return ret;
-	if ((ret = phase_init(&ph, a->count)))
-		return ret;
-	proc_ready_wait(ctl);
-	t_meas = ctl->t_go + (uint64_t)(run->warmup * 1e9);
 	while (stops < nprod) {
 		int got = 1;
 
@@ -400,15 +410,15 @@ int wl_stream(const struct bench_run *run, struct bench_sample *out)
 	const struct bench_mech *m = run->mech;
 	unsigned int nprod = run->cfg.nprod;
 	struct st_arg a[BENCH_MAX_PROD + 1];
+	struct proc_spec w[BENCH_MAX_PROD + 1];
 	struct worker_stat *st;
-	struct procs p;
 	void *ch;
 	int err = 0, ret;
 
 	st = shared_alloc(sizeof(*st) * (BENCH_MAX_PROD + 1));
-	if (!st || procs_init(&p))
+	if (!st)
 		return -ENOMEM;
-	ch = m->open(&run->cfg, &err);
+	ch = m->open(m, &run->cfg, &err);
 	if (!ch) {
 		BENCH_ERR(out, "open: %s", strerror(-err));
 		ret = err;
@@ -420,13 +430,10 @@ int wl_stream(const struct bench_run *run, struct bench_sample *out)
 			.count = run->wl == WL_WAKE_AWAKE || run->wl == WL_WAKE_SLEEP,
 			.pace = run->wl == WL_WAKE_SLEEP,
 		};
+		w[i] = i ? (struct proc_spec){ run->cpu_prod[i - 1], producer, &a[i] } :
+			   (struct proc_spec){ run->cpu_cons, consumer, &a[0] };
 	}
-	ret = procs_spawn(&p, run->cpu_cons, consumer, &a[0]);
-	for (unsigned int i = 1; !ret && i <= nprod; i++)
-		ret = procs_spawn(&p, run->cpu_prod[i - 1], producer, &a[i]);
-	if (!ret)
-		ret = procs_go(&p);
-	ret = procs_wait(&p, run_timeout(run), out->note, sizeof(out->note)) ?: ret;
+	ret = procs_run(w, (int)nprod + 1, run_timeout(run), out->note, sizeof(out->note));
 	m->close(ch);
 	if (ret)
 		goto out;
@@ -460,7 +467,6 @@ int wl_stream(const struct bench_run *run, struct bench_sample *out)
 		out->v[1] = out->v[0] * (double)run->cfg.msg_size / 1e9;
 	}
 out:
-	procs_fini(&p);
 	shared_free(st, sizeof(*st) * (BENCH_MAX_PROD + 1));
 	return ret;
 }

@@ -30,7 +30,7 @@ static int run_baseline(int batch, long iters)
 		.msg_size = LEN, .budget = 256 << 10, .nprod = 1, .batch = B,
 	};
 	int err = 0;
-	void *ch = m->open(&cfg, &err);
+	void *ch = m->open(m, &cfg, &err);
 
 	if (!ch || (m->attach && m->attach(ch, ROLE_PRODUCER)))
 		return 1;
