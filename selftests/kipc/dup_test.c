@@ -75,30 +75,24 @@ static int kdup(int dev, int fd, uint32_t role, uint32_t fd_flags)
 	return ret;
 }
 
-static int fdinfo_str(int fd, const char *key, char *out, size_t n)
+/*
+ * The anonymous-pair recipe: split @fd (both roles, or a negative error
+ * from its creation) into a producer and a consumer dup, then close it.
+ */
+static int split(int dev, int fd, int *pfd, int *cfd)
 {
-	char path[64], line[256];
-	size_t klen = strlen(key);
-	int ret = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, key, klen) && line[klen] == ':') {
-			char *v = line + klen + 1;
-
-			v += strspn(v, " \t");
-			v[strcspn(v, "\n")] = 0;
-			snprintf(out, n, "%s", v);
-			ret = 0;
-			break;
-		}
+	if (fd < 0)
+		return fd;
+	*pfd = kdup(dev, fd, KIPC_ROLE_PRODUCER, 0);
+	*cfd = *pfd < 0 ? -1 : kdup(dev, fd, KIPC_ROLE_CONSUMER, 0);
+	close(fd);
+	if (*pfd < 0)
+		return *pfd;
+	if (*cfd < 0) {
+		close(*pfd);
+		return *cfd;
 	}
-	fclose(f);
-	return ret;
+	return 0;
 }
 
 /* The lowest free fd number: a failed call must not have used it. */
@@ -219,17 +213,11 @@ TEST(feature_bit_matches_ioctl)
 TEST_F(dup, ring_anonymous_pair_across_fork)
 {
 	struct tring c;
-	int fd, pfd, cfd;
+	int pfd, cfd;
 	uint64_t seq;
 	pid_t pid;
 
-	fd = anon_ring(self->dev);
-	ASSERT_LE(0, fd);
-	pfd = kdup(self->dev, fd, KIPC_ROLE_PRODUCER, 0);
-	ASSERT_LE(0, pfd);
-	cfd = kdup(self->dev, fd, KIPC_ROLE_CONSUMER, 0);
-	ASSERT_LE(0, cfd);
-	ASSERT_EQ(0, close(fd));
+	ASSERT_EQ(0, split(self->dev, anon_ring(self->dev), &pfd, &cfd));
 
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -289,7 +277,7 @@ TEST_F(dup, ring_dup_is_own_endpoint)
 	id = kq_fdinfo(fd, "kipc-ring-id");
 	EXPECT_LT(0, id);
 	EXPECT_EQ(id, kq_fdinfo(pfd, "kipc-ring-id"));
-	ASSERT_EQ(0, fdinfo_str(pfd, "role", buf, sizeof(buf)));
+	ASSERT_EQ(0, tobj_fdinfo_str(pfd, "role", buf, sizeof(buf)));
 	EXPECT_STREQ("producer", buf);
 
 	/* Closing the original leaves the dup's producer. */
@@ -305,17 +293,11 @@ TEST_F(dup, ring_dup_is_own_endpoint)
 /* The child holding the only producer (a dup) is killed: end of stream. */
 TEST_F(dup, ring_kill9_of_producer_dup)
 {
-	int fd, pfd, cfd, go[2];
+	int pfd, cfd, go[2];
 	pid_t pid;
 	char c;
 
-	fd = anon_ring(self->dev);
-	ASSERT_LE(0, fd);
-	pfd = kdup(self->dev, fd, KIPC_ROLE_PRODUCER, 0);
-	ASSERT_LE(0, pfd);
-	cfd = kdup(self->dev, fd, KIPC_ROLE_CONSUMER, 0);
-	ASSERT_LE(0, cfd);
-	ASSERT_EQ(0, close(fd));
+	ASSERT_EQ(0, split(self->dev, anon_ring(self->dev), &pfd, &cfd));
 	ASSERT_EQ(0, pipe2(go, O_CLOEXEC));
 
 	pid = fork();
@@ -352,16 +334,10 @@ TEST_F(dup, ring_close_of_consumer_dup)
 {
 	struct tring p;
 	uint64_t pos;
-	int fd, pfd, cfd;
+	int pfd, cfd;
 	void *pl;
 
-	fd = anon_ring(self->dev);
-	ASSERT_LE(0, fd);
-	pfd = kdup(self->dev, fd, KIPC_ROLE_PRODUCER, 0);
-	ASSERT_LE(0, pfd);
-	cfd = kdup(self->dev, fd, KIPC_ROLE_CONSUMER, 0);
-	ASSERT_LE(0, cfd);
-	ASSERT_EQ(0, close(fd));
+	ASSERT_EQ(0, split(self->dev, anon_ring(self->dev), &pfd, &cfd));
 	ASSERT_EQ(0, tring_map(&p, pfd, KIPC_ROLE_PRODUCER));
 
 	/* Fill the ring while the consumer is there, so that WAIT sleeps. */
@@ -382,17 +358,11 @@ TEST_F(dup, ring_close_of_consumer_dup)
 /* The same recipe with a queue, through read() and write(). */
 TEST_F(dup, queue_anonymous_pair_across_fork)
 {
-	int fd, tx, rx, i;
+	int tx, rx, i;
 	char buf[64];
 	pid_t pid;
 
-	fd = anon_queue(self->dev);
-	ASSERT_LE(0, fd);
-	tx = kdup(self->dev, fd, KIPC_ROLE_PRODUCER, 0);
-	ASSERT_LE(0, tx);
-	rx = kdup(self->dev, fd, KIPC_ROLE_CONSUMER, 0);
-	ASSERT_LE(0, rx);
-	ASSERT_EQ(0, close(fd));
+	ASSERT_EQ(0, split(self->dev, anon_queue(self->dev), &tx, &rx));
 	EXPECT_EQ(1, kq_fdinfo(rx, "senders"));
 	EXPECT_EQ(1, kq_fdinfo(rx, "receivers"));
 
@@ -425,17 +395,11 @@ TEST_F(dup, queue_anonymous_pair_across_fork)
 
 TEST_F(dup, queue_kill9_of_sender_dup)
 {
-	int fd, tx, rx, go[2];
+	int tx, rx, go[2];
 	char buf[8];
 	pid_t pid;
 
-	fd = anon_queue(self->dev);
-	ASSERT_LE(0, fd);
-	tx = kdup(self->dev, fd, KIPC_ROLE_PRODUCER, 0);
-	ASSERT_LE(0, tx);
-	rx = kdup(self->dev, fd, KIPC_ROLE_CONSUMER, 0);
-	ASSERT_LE(0, rx);
-	ASSERT_EQ(0, close(fd));
+	ASSERT_EQ(0, split(self->dev, anon_queue(self->dev), &tx, &rx));
 	ASSERT_EQ(0, pipe2(go, O_CLOEXEC));
 
 	pid = fork();
@@ -468,15 +432,9 @@ TEST_F(dup, queue_kill9_of_sender_dup)
 
 TEST_F(dup, queue_close_of_receiver_dup)
 {
-	int fd, tx, rx;
+	int tx, rx;
 
-	fd = anon_queue(self->dev);
-	ASSERT_LE(0, fd);
-	tx = kdup(self->dev, fd, KIPC_ROLE_PRODUCER, 0);
-	ASSERT_LE(0, tx);
-	rx = kdup(self->dev, fd, KIPC_ROLE_CONSUMER, 0);
-	ASSERT_LE(0, rx);
-	ASSERT_EQ(0, close(fd));
+	ASSERT_EQ(0, split(self->dev, anon_queue(self->dev), &tx, &rx));
 	EXPECT_EQ(1, write(tx, "a", 1));
 	EXPECT_FALSE(revents(tx, POLLOUT) & POLLERR);
 
@@ -753,7 +711,7 @@ TEST_F(dup, fdinfo_role)
 		int fd = kdup(self->dev, rfd, t[i].role, 0);
 
 		ASSERT_LE(0, fd);
-		ASSERT_EQ(0, fdinfo_str(fd, "role", buf, sizeof(buf)));
+		ASSERT_EQ(0, tobj_fdinfo_str(fd, "role", buf, sizeof(buf)));
 		EXPECT_STREQ(t[i].ring, buf);
 		EXPECT_EQ(kq_fdinfo(rfd, "kipc-ring-id"),
 			  kq_fdinfo(fd, "kipc-ring-id"));
@@ -761,7 +719,7 @@ TEST_F(dup, fdinfo_role)
 
 		fd = kdup(self->dev, qfd, t[i].role, 0);
 		ASSERT_LE(0, fd);
-		ASSERT_EQ(0, fdinfo_str(fd, "role", buf, sizeof(buf)));
+		ASSERT_EQ(0, tobj_fdinfo_str(fd, "role", buf, sizeof(buf)));
 		EXPECT_STREQ(t[i].queue, buf);
 		EXPECT_EQ(kq_fdinfo(qfd, "kipc-id"), kq_fdinfo(fd, "kipc-id"));
 		close(fd);
@@ -785,7 +743,7 @@ TEST_F(dup, named_object_after_unlink)
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(kq_fdinfo(rfd, "kipc-ring-id"), kq_fdinfo(fd, "kipc-ring-id"));
 	EXPECT_EQ(2, kq_fdinfo(fd, "consumers"));
-	ASSERT_EQ(0, fdinfo_str(fd, "name", buf, sizeof(buf)));
+	ASSERT_EQ(0, tobj_fdinfo_str(fd, "name", buf, sizeof(buf)));
 	EXPECT_STREQ("-", buf);
 	close(fd);
 	close(rfd);
