@@ -329,6 +329,17 @@ static int unix_recv_fd(int fd, void *buf, size_t cap, struct kipc_msg *cred)
 	ssize_t n;
 
 	n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
+	if (n == 0) {
+		/*
+		 * Linux checks a non-blocking SEQPACKET socket's queue before
+		 * its hang-up flag: messages sent just before the peer's
+		 * close can still be queued when 0 comes back.  Nothing can
+		 * arrive after the hang-up, so a second look is final.
+		 */
+		mh.msg_controllen = sizeof(cbuf.b);
+		mh.msg_flags = 0;
+		n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
+	}
 	if (n < 0)
 		return sock_err();
 	unix_take_cred(&mh, cred);
@@ -587,7 +598,7 @@ static int unix_recv_batch(struct kipc_chan *ch, struct kipc_msg *msgs,
 {
 	struct unix_batch *b;
 	unsigned int k, i, got = 0, from, keep;
-	int saved = errno, ret = 0, r;
+	int saved = errno, ret = 0, r, again = 1;
 
 	if (ch->lfd >= 0 || ch->msg_ready)
 		return unix_recv_each(ch, msgs, n, deadline);
@@ -618,6 +629,8 @@ static int unix_recv_batch(struct kipc_chan *ch, struct kipc_msg *msgs,
 		if (r > 0)
 			break;
 		ret = r < 0 ? sock_err() : 0;
+		if (ret == 0 && again--)
+			continue;	/* a second look at end of stream: see unix_recv_fd() */
 		if (ret != -EAGAIN && ret != -EINTR)
 			goto out;
 		ret = kipc__wait_fd(ch->fd, POLLIN, deadline);
@@ -675,6 +688,14 @@ static int unix_recv_batch(struct kipc_chan *ch, struct kipc_msg *msgs,
 	}
 	b->head = 0;
 	b->end = keep;
+	/*
+	 * End of stream came first, but messages followed it (the race in
+	 * unix_recv_fd()): they are kept, so hand them out, not the end.
+	 */
+	if (!got && keep) {
+		errno = saved;
+		return unix_recv_each(ch, msgs, n, deadline);
+	}
 out:
 	errno = saved;
 	return got ? (int)got : ret;
