@@ -475,6 +475,48 @@ static int kipc_queue_check_send(struct kipc_queue *q,
 	return 0;
 }
 
+/*
+ * Payloads of up to KIPC_QMSG_SMALL bytes are moved a word at a time in
+ * one user-access section.  For such sizes a string copy costs more to
+ * start than the loop takes (more so under emulation, where every
+ * iteration of a REP string instruction is a separate step), and the
+ * hardened-usercopy lookup of the slab object is pure overhead: the
+ * kernel side is always the message's own data[] array, allocated in
+ * kipc_qmsg_new() for exactly @len bytes, or a caller's buffer that
+ * kipc_qmsg_new() sized the same way.  Larger payloads take the common
+ * copy_{from,to}_user() with all its checks.
+ */
+#define KIPC_QMSG_SMALL		256
+
+static bool kipc_qmsg_small(const void __user *ubuf, u32 len)
+{
+	return len <= KIPC_QMSG_SMALL &&
+	       (IS_ENABLED(CONFIG_HAVE_EFFICIENT_UNALIGNED_ACCESS) ||
+		IS_ALIGNED((unsigned long)ubuf, sizeof(u64)));
+}
+
+/* Copy a payload in; @dst is u64-aligned.  Return: 0 or -EFAULT. */
+static int kipc_qmsg_copy_in(char *dst, const char __user *src, u32 len)
+{
+	u32 off = 0;
+
+	if (!kipc_qmsg_small(src, len))
+		return copy_from_user(dst, src, len) ? -EFAULT : 0;
+	if (!user_access_begin(src, len))
+		return -EFAULT;
+	for (; off + sizeof(u64) <= len; off += sizeof(u64))
+		unsafe_get_user(*(u64 *)(dst + off),
+				(const u64 __user *)(src + off), out_fault);
+	for (; off < len; off++)
+		unsafe_get_user(dst[off], src + off, out_fault);
+	user_access_end();
+	return 0;
+
+out_fault:
+	user_access_end();
+	return -EFAULT;
+}
+
 /* A new message holding a copy of the user's payload and our credentials. */
 static struct kipc_qmsg *kipc_qmsg_new(const struct kipc_queue_msg *e)
 {
@@ -484,7 +526,7 @@ static struct kipc_qmsg *kipc_qmsg_new(const struct kipc_queue_msg *e)
 	m = kvmalloc(struct_size(m, data, e->len), GFP_KERNEL_ACCOUNT);
 	if (!m)
 		return ERR_PTR(-ENOMEM);
-	if (copy_from_user(m->data, u64_to_user_ptr(e->buf), e->len)) {
+	if (kipc_qmsg_copy_in(m->data, u64_to_user_ptr(e->buf), e->len)) {
 		kvfree(m);
 		return ERR_PTR(-EFAULT);
 	}
@@ -618,6 +660,46 @@ static void kipc_queue_fill_msg(struct kipc_queue_msg *e,
 }
 
 /*
+ * Copy @m out to the buffer of @e and, unless @ue is NULL, write the
+ * descriptor fields that receiving fills in (not ->buf) to @ue.  @e is
+ * filled in either way.  Return: 0 or -EFAULT.
+ */
+static int kipc_qmsg_copy_out(const struct kipc_qmsg *m,
+			      struct kipc_queue_msg *e,
+			      struct kipc_queue_msg __user *ue)
+{
+	char __user *dst = u64_to_user_ptr(e->buf);
+
+	kipc_queue_fill_msg(e, m);
+	if (!kipc_qmsg_small(dst, m->len)) {
+		if (copy_to_user(dst, m->data, m->len))
+			return -EFAULT;
+		if (ue && copy_to_user(ue, e, sizeof(*e)))
+			return -EFAULT;
+		return 0;
+	}
+	if (ue && !access_ok(ue, sizeof(*ue)))
+		return -EFAULT;
+	if (!user_access_begin(dst, m->len))
+		return -EFAULT;
+	unsafe_copy_to_user(dst, m->data, m->len, out_fault);
+	if (ue) {
+		unsafe_put_user(e->len, &ue->len, out_fault);
+		unsafe_put_user(e->prio, &ue->prio, out_fault);
+		unsafe_put_user(e->pid, &ue->pid, out_fault);
+		unsafe_put_user(e->uid, &ue->uid, out_fault);
+		unsafe_put_user(e->gid, &ue->gid, out_fault);
+		unsafe_put_user(e->reserved, &ue->reserved, out_fault);
+	}
+	user_access_end();
+	return 0;
+
+out_fault:
+	user_access_end();
+	return -EFAULT;
+}
+
+/*
  * Nothing is queued: end-of-stream (KIPC_QUEUE_EOF), an error, or 1 when
  * the receiver should sleep.  @werr is the outcome of its last sleep.
  */
@@ -725,10 +807,7 @@ copy:
 			ret = -EINTR;
 			break;
 		}
-		if (copy_to_user(u64_to_user_ptr(ents[i].buf), m->data, m->len))
-			break;
-		kipc_queue_fill_msg(&ents[i], m);
-		if (uents && copy_to_user(&uents[i], &ents[i], sizeof(ents[i])))
+		if (kipc_qmsg_copy_out(m, &ents[i], uents ? &uents[i] : NULL))
 			break;
 		i++;
 	}
