@@ -488,33 +488,41 @@ static int kipc_queue_check_send(struct kipc_queue *q,
  */
 #define KIPC_QMSG_SMALL		256
 
-static bool kipc_qmsg_small(const void __user *ubuf, u32 len)
+static bool kipc_qmsg_small(const void __user *ubuf, size_t len,
+			    size_t max)
 {
-	return len <= KIPC_QMSG_SMALL &&
+	return len <= max &&
 	       (IS_ENABLED(CONFIG_HAVE_EFFICIENT_UNALIGNED_ACCESS) ||
 		IS_ALIGNED((unsigned long)ubuf, sizeof(u64)));
 }
 
-/* Copy a payload in; @dst is u64-aligned.  Return: 0 or -EFAULT. */
-static int kipc_qmsg_copy_in(char *dst, const char __user *src, u32 len)
+/* Copy in word by word; @dst is u64-aligned.  Return: 0 or -EFAULT. */
+static int kipc_copy_in_words(void *dst, const void __user *src, size_t len)
 {
-	u32 off = 0;
+	size_t off = 0;
 
-	if (!kipc_qmsg_small(src, len))
-		return copy_from_user(dst, src, len) ? -EFAULT : 0;
-	if (!user_access_begin(src, len))
+	if (!user_read_access_begin(src, len))
 		return -EFAULT;
 	for (; off + sizeof(u64) <= len; off += sizeof(u64))
 		unsafe_get_user(*(u64 *)(dst + off),
 				(const u64 __user *)(src + off), out_fault);
 	for (; off < len; off++)
-		unsafe_get_user(dst[off], src + off, out_fault);
-	user_access_end();
+		unsafe_get_user(*(u8 *)(dst + off),
+				(const u8 __user *)(src + off), out_fault);
+	user_read_access_end();
 	return 0;
 
 out_fault:
-	user_access_end();
+	user_read_access_end();
 	return -EFAULT;
+}
+
+/* Copy a payload in; @dst is u64-aligned.  Return: 0 or -EFAULT. */
+static int kipc_qmsg_copy_in(char *dst, const char __user *src, u32 len)
+{
+	if (kipc_qmsg_small(src, len, KIPC_QMSG_SMALL))
+		return kipc_copy_in_words(dst, src, len);
+	return copy_from_user(dst, src, len) ? -EFAULT : 0;
 }
 
 /* A new message holding a copy of the user's payload and our credentials. */
@@ -671,7 +679,7 @@ static int kipc_qmsg_copy_out(const struct kipc_qmsg *m,
 	char __user *dst = u64_to_user_ptr(e->buf);
 
 	kipc_queue_fill_msg(e, m);
-	if (!kipc_qmsg_small(dst, m->len)) {
+	if (!kipc_qmsg_small(dst, m->len, KIPC_QMSG_SMALL)) {
 		if (copy_to_user(dst, m->data, m->len))
 			return -EFAULT;
 		if (ue && copy_to_user(ue, e, sizeof(*e)))
@@ -965,6 +973,22 @@ static ssize_t kipc_queue_write(struct file *file, const char __user *buf,
 	return count;
 }
 
+/*
+ * The argument of SEND/RECV, as kipc_copy_args_in() copies it.  From a
+ * caller built against this struct, which is the common case, it is a
+ * plain copy and is read word by word, as small payloads are.
+ */
+static int kipc_queue_get_xfer(struct kipc_queue_xfer *x, unsigned int cmd,
+			       const void __user *uarg)
+{
+	BUILD_BUG_ON(sizeof(*x) % sizeof(u64));
+	if (_IOC_SIZE(cmd) == sizeof(*x) &&
+	    kipc_qmsg_small(uarg, sizeof(*x), sizeof(*x)))
+		return kipc_copy_in_words(x, uarg, sizeof(*x));
+	return kipc_copy_args_in(x, sizeof(*x), KIPC_QUEUE_XFER_SIZE_VER0, cmd,
+				 uarg);
+}
+
 static long kipc_queue_ioc_xfer(struct file *file, unsigned int cmd,
 				void __user *uarg, bool send)
 {
@@ -976,8 +1000,7 @@ static long kipc_queue_ioc_xfer(struct file *file, unsigned int cmd,
 
 	if (!(file->f_mode & (send ? FMODE_WRITE : FMODE_READ)))
 		return -EBADF;
-	ret = kipc_copy_args_in(&x, sizeof(x), KIPC_QUEUE_XFER_SIZE_VER0, cmd,
-				uarg);
+	ret = kipc_queue_get_xfer(&x, cmd, uarg);
 	if (ret)
 		return ret;
 	if (!send)
@@ -1028,10 +1051,13 @@ static long kipc_queue_ioc_mxfer(struct file *file, unsigned int cmd,
 	ents = kvmalloc_array(mx.count, sizeof(*ents), GFP_KERNEL);
 	if (!ents)
 		return -ENOMEM;
-	if (copy_from_user(ents, uents, mx.count * sizeof(*ents))) {
+	if (kipc_qmsg_small(uents, mx.count * sizeof(*ents),
+			    KIPC_QUEUE_BATCH_MSGS * sizeof(*ents)))
+		ret = kipc_copy_in_words(ents, uents, mx.count * sizeof(*ents));
+	else if (copy_from_user(ents, uents, mx.count * sizeof(*ents)))
 		ret = -EFAULT;
+	if (ret)
 		goto out_free;
-	}
 	for (i = 0; i < mx.count; i++) {
 		ret = send ? kipc_queue_check_send(q, &ents[i]) :
 			     (ents[i].reserved ? -EINVAL : 0);
