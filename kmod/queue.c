@@ -111,9 +111,28 @@ MODULE_PARM_DESC(queue_handoff, "Hand a message straight to a waiting receiver")
 #define KIPC_QUEUE_BATCH_BYTES	SZ_256K
 
 /**
+ * struct kipc_qblock - one allocation holding several messages of a SENDV
+ * @ref:	messages of the block not yet freed
+ * @nr_charged:	messages charged to the owner and not yet received (under
+ *		kipc_queue.lock; all messages of a block go to one queue)
+ * @charged:	bytes charged for them and for those already received;
+ *		uncharged when @nr_charged drops to 0 (under kipc_queue.lock)
+ *
+ * The messages follow, each in a u64-aligned slot.  The block is freed
+ * with its last message, so a received message keeps its charge while
+ * a sibling it shares memory with is still queued.
+ */
+struct kipc_qblock {
+	refcount_t ref;
+	u32 nr_charged;
+	size_t charged;
+};
+
+/**
  * struct kipc_qmsg - one queued message
  * @node:	on kipc_queue.prio[@prio] while queued; on a private list
  *		while being prepared or in flight
+ * @blk:	the block holding this message, or NULL when allocated alone
  * @pid:	sender's thread group, pinned
  * @uid:	sender's effective uid at send time
  * @gid:	sender's effective gid at send time
@@ -123,6 +142,7 @@ MODULE_PARM_DESC(queue_handoff, "Hand a message straight to a waiting receiver")
  */
 struct kipc_qmsg {
 	struct list_head node;
+	struct kipc_qblock *blk;
 	struct pid *pid;
 	kuid_t uid;
 	kgid_t gid;
@@ -238,10 +258,16 @@ static size_t kipc_qmsg_size(const struct kipc_qmsg *m)
 	return struct_size(m, data, m->len);
 }
 
+/* Safe in list_for_each_entry_safe(): each message pins its block. */
 static void kipc_qmsg_free(struct kipc_qmsg *m)
 {
+	struct kipc_qblock *blk = m->blk;
+
 	put_pid(m->pid);
-	kvfree(m);
+	if (!blk)
+		kvfree(m);
+	else if (refcount_dec_and_test(&blk->ref))
+		kvfree(blk);
 }
 
 static void kipc_qmsg_free_list(struct list_head *list)
@@ -298,6 +324,54 @@ static void kipc_queue_take(struct kipc_queue *q, struct kipc_qmsg *m)
 	q->bytes -= m->len;
 	q->nr_inflight++;
 	q->inflight_bytes += m->len;
+}
+
+/* Charge @m to the queue's owner before it enters the queue. */
+static int kipc_queue_charge(struct kipc_queue *q, struct kipc_qmsg *m)
+{
+	size_t size = kipc_qmsg_size(m);
+	int err;
+
+	lockdep_assert_held(&q->lock);
+	err = kipc_obj_charge(&q->obj, size);
+	if (!err && m->blk) {
+		m->blk->nr_charged++;
+		m->blk->charged += size;
+	}
+	return err;
+}
+
+/* @m did not enter the queue after all. */
+static void kipc_queue_uncharge(struct kipc_queue *q, struct kipc_qmsg *m)
+{
+	size_t size = kipc_qmsg_size(m);
+
+	lockdep_assert_held(&q->lock);
+	if (m->blk) {
+		m->blk->nr_charged--;
+		m->blk->charged -= size;
+	}
+	kipc_obj_uncharge(&q->obj, size);
+}
+
+/*
+ * @m was received and is about to be freed.  Return: the bytes to
+ * uncharge for it, which for a message of a block is the whole charge of
+ * the block once its last charged message is received, else 0.
+ */
+static size_t kipc_queue_received(struct kipc_queue *q, struct kipc_qmsg *m)
+{
+	struct kipc_qblock *blk = m->blk;
+	size_t size;
+
+	lockdep_assert_held(&q->lock);
+	if (!blk)
+		return kipc_qmsg_size(m);
+	if (--blk->nr_charged)
+		return 0;
+	size = blk->charged;
+	blk->charged = 0;
+	return size;
 }
 
 static void kipc_qwait_wake(struct kipc_queue *q, struct kipc_qwait *w,
@@ -525,25 +599,94 @@ static int kipc_qmsg_copy_in(char *dst, const char __user *src, u32 len)
 	return copy_from_user(dst, src, len) ? -EFAULT : 0;
 }
 
-/* A new message holding a copy of the user's payload and our credentials. */
-static struct kipc_qmsg *kipc_qmsg_new(const struct kipc_queue_msg *e)
+/* Fill @m with a copy of the user's payload and our credentials. */
+static int kipc_qmsg_init(struct kipc_qmsg *m, const struct kipc_queue_msg *e)
 {
 	const struct cred *cred = current_cred();
-	struct kipc_qmsg *m;
 
-	m = kvmalloc(struct_size(m, data, e->len), GFP_KERNEL_ACCOUNT);
-	if (!m)
-		return ERR_PTR(-ENOMEM);
-	if (kipc_qmsg_copy_in(m->data, u64_to_user_ptr(e->buf), e->len)) {
-		kvfree(m);
-		return ERR_PTR(-EFAULT);
-	}
+	if (kipc_qmsg_copy_in(m->data, u64_to_user_ptr(e->buf), e->len))
+		return -EFAULT;
 	m->len = e->len;
 	m->prio = e->prio;
 	m->pid = get_task_pid(current, PIDTYPE_TGID);
 	m->uid = cred->euid;
 	m->gid = cred->egid;
+	return 0;
+}
+
+/* A new message, allocated alone. */
+static struct kipc_qmsg *kipc_qmsg_new(const struct kipc_queue_msg *e)
+{
+	struct kipc_qmsg *m;
+
+	m = kvmalloc(struct_size(m, data, e->len), GFP_KERNEL_ACCOUNT);
+	if (!m)
+		return ERR_PTR(-ENOMEM);
+	m->blk = NULL;
+	if (kipc_qmsg_init(m, e)) {
+		kvfree(m);
+		return ERR_PTR(-EFAULT);
+	}
 	return m;
+}
+
+static size_t kipc_qslot_size(u32 len)
+{
+	return ALIGN(struct_size((struct kipc_qmsg *)NULL, data, len),
+		     sizeof(u64));
+}
+
+/* How many of the @n messages at @ents go into one block (0: none). */
+static u32 kipc_qblock_count(const struct kipc_queue_msg *ents, u32 n)
+{
+	u32 nr = 0;
+
+	while (nr < n && nr < KIPC_QUEUE_BATCH_MSGS &&
+	       ents[nr].len <= KIPC_QMSG_SMALL)
+		nr++;
+	return nr >= 2 ? nr : 0;
+}
+
+/*
+ * Make the @nr messages at @ents in one block and add them to @batch.
+ * Return: how many were made; *@errp is the error that stopped it.
+ */
+static u32 kipc_qblock_fill(const struct kipc_queue_msg *ents, u32 nr,
+			    struct list_head *batch, int *errp)
+{
+	struct kipc_qblock *blk;
+	struct kipc_qmsg *m;
+	size_t size = sizeof(*blk);
+	char *slot;
+	u32 k;
+
+	BUILD_BUG_ON(sizeof(*blk) % sizeof(u64));
+	for (k = 0; k < nr; k++)
+		size += kipc_qslot_size(ents[k].len);
+	blk = kvmalloc(size, GFP_KERNEL_ACCOUNT);
+	if (!blk) {
+		*errp = -ENOMEM;
+		return 0;
+	}
+	blk->nr_charged = 0;
+	blk->charged = 0;
+	slot = (char *)(blk + 1);
+	for (k = 0; k < nr; k++) {
+		m = (struct kipc_qmsg *)slot;
+		m->blk = blk;
+		if (kipc_qmsg_init(m, &ents[k])) {
+			*errp = -EFAULT;
+			break;
+		}
+		list_add_tail(&m->node, batch);
+		slot += kipc_qslot_size(m->len);
+	}
+	/* Nothing is published yet: the messages made hold the block. */
+	if (!k)
+		kvfree(blk);
+	else
+		refcount_set(&blk->ref, k);
+	return k;
 }
 
 /*
@@ -566,7 +709,7 @@ static u32 kipc_queue_send_list(struct kipc_queue *q, struct list_head *batch,
 			err = -EPIPE;
 			break;
 		}
-		err = kipc_obj_charge(&q->obj, kipc_qmsg_size(m));
+		err = kipc_queue_charge(q, m);
 		if (err)
 			break;
 		/* From here on @m->node belongs to the queue. */
@@ -595,7 +738,7 @@ static u32 kipc_queue_send_list(struct kipc_queue *q, struct list_head *batch,
 				break;
 		}
 		if (err) {
-			kipc_obj_uncharge(&q->obj, kipc_qmsg_size(m));
+			kipc_queue_uncharge(q, m);
 			list_add(&m->node, batch);
 			/* We may have held up smaller messages behind us. */
 			queued += kipc_queue_admit_senders(q);
@@ -625,6 +768,12 @@ static long kipc_queue_send(struct kipc_queue *q,
 		LIST_HEAD(batch);
 		size_t bytes = 0;
 
+		nr = kipc_qblock_count(&ents[i], n - i);
+		if (nr) {
+			nr = kipc_qblock_fill(&ents[i], nr, &batch, &err);
+			i += nr;
+			goto send;
+		}
 		for (nr = 0; i < n && nr < KIPC_QUEUE_BATCH_MSGS &&
 		     bytes < KIPC_QUEUE_BATCH_BYTES; nr++, i++) {
 			struct kipc_qmsg *m = kipc_qmsg_new(&ents[i]);
@@ -636,6 +785,7 @@ static long kipc_queue_send(struct kipc_queue *q,
 			list_add_tail(&m->node, &batch);
 			bytes += m->len;
 		}
+send:
 		if (nr) {
 			int serr;
 			u32 done = kipc_queue_send_list(q, &batch, dl, &serr);
@@ -834,7 +984,7 @@ copy:
 	list_for_each_entry(m, &taken, node) {
 		q->nr_inflight--;
 		q->inflight_bytes -= m->len;
-		charge += kipc_qmsg_size(m);
+		charge += kipc_queue_received(q, m);
 	}
 	kipc_obj_uncharge(&q->obj, charge);
 	events = kipc_queue_settle(q, back);
@@ -892,6 +1042,7 @@ static long kipc_queue_peek(struct kipc_queue *q, struct kipc_queue_msg *e,
 		return -EMSGSIZE;
 	}
 	memcpy(copy->data, m->data, m->len);
+	copy->blk = NULL;
 	copy->len = m->len;
 	copy->prio = m->prio;
 	copy->pid = get_pid(m->pid);
