@@ -836,24 +836,26 @@ static int kipc_qmsg_copy_out(const struct kipc_qmsg *m,
 			return -EFAULT;
 		return 0;
 	}
-	if (ue && !access_ok(ue, sizeof(*ue)))
-		return -EFAULT;
-	if (!user_access_begin(dst, m->len))
+	/* A user-access section covers only the range it was opened for. */
+	if (!user_write_access_begin(dst, m->len))
 		return -EFAULT;
 	unsafe_copy_to_user(dst, m->data, m->len, out_fault);
-	if (ue) {
-		unsafe_put_user(e->len, &ue->len, out_fault);
-		unsafe_put_user(e->prio, &ue->prio, out_fault);
-		unsafe_put_user(e->pid, &ue->pid, out_fault);
-		unsafe_put_user(e->uid, &ue->uid, out_fault);
-		unsafe_put_user(e->gid, &ue->gid, out_fault);
-		unsafe_put_user(e->reserved, &ue->reserved, out_fault);
-	}
-	user_access_end();
+	user_write_access_end();
+	if (!ue)
+		return 0;
+	if (!user_write_access_begin(ue, sizeof(*ue)))
+		return -EFAULT;
+	unsafe_put_user(e->len, &ue->len, out_fault);
+	unsafe_put_user(e->prio, &ue->prio, out_fault);
+	unsafe_put_user(e->pid, &ue->pid, out_fault);
+	unsafe_put_user(e->uid, &ue->uid, out_fault);
+	unsafe_put_user(e->gid, &ue->gid, out_fault);
+	unsafe_put_user(e->reserved, &ue->reserved, out_fault);
+	user_write_access_end();
 	return 0;
 
 out_fault:
-	user_access_end();
+	user_write_access_end();
 	return -EFAULT;
 }
 
