@@ -111,9 +111,28 @@ MODULE_PARM_DESC(queue_handoff, "Hand a message straight to a waiting receiver")
 #define KIPC_QUEUE_BATCH_BYTES	SZ_256K
 
 /**
+ * struct kipc_qblock - one allocation holding several messages of a SENDV
+ * @ref:	messages of the block not yet freed
+ * @nr_charged:	messages charged to the owner and not yet received (under
+ *		kipc_queue.lock; all messages of a block go to one queue)
+ * @charged:	bytes charged for them and for those already received;
+ *		uncharged when @nr_charged drops to 0 (under kipc_queue.lock)
+ *
+ * The messages follow, each in a u64-aligned slot.  The block is freed
+ * with its last message, so a received message keeps its charge while
+ * a sibling it shares memory with is still queued.
+ */
+struct kipc_qblock {
+	refcount_t ref;
+	u32 nr_charged;
+	size_t charged;
+};
+
+/**
  * struct kipc_qmsg - one queued message
  * @node:	on kipc_queue.prio[@prio] while queued; on a private list
  *		while being prepared or in flight
+ * @blk:	the block holding this message, or NULL when allocated alone
  * @pid:	sender's thread group, pinned
  * @uid:	sender's effective uid at send time
  * @gid:	sender's effective gid at send time
@@ -123,6 +142,7 @@ MODULE_PARM_DESC(queue_handoff, "Hand a message straight to a waiting receiver")
  */
 struct kipc_qmsg {
 	struct list_head node;
+	struct kipc_qblock *blk;
 	struct pid *pid;
 	kuid_t uid;
 	kgid_t gid;
@@ -238,10 +258,16 @@ static size_t kipc_qmsg_size(const struct kipc_qmsg *m)
 	return struct_size(m, data, m->len);
 }
 
+/* Safe in list_for_each_entry_safe(): each message pins its block. */
 static void kipc_qmsg_free(struct kipc_qmsg *m)
 {
+	struct kipc_qblock *blk = m->blk;
+
 	put_pid(m->pid);
-	kvfree(m);
+	if (!blk)
+		kvfree(m);
+	else if (refcount_dec_and_test(&blk->ref))
+		kvfree(blk);
 }
 
 static void kipc_qmsg_free_list(struct list_head *list)
@@ -298,6 +324,54 @@ static void kipc_queue_take(struct kipc_queue *q, struct kipc_qmsg *m)
 	q->bytes -= m->len;
 	q->nr_inflight++;
 	q->inflight_bytes += m->len;
+}
+
+/* Charge @m to the queue's owner before it enters the queue. */
+static int kipc_queue_charge(struct kipc_queue *q, struct kipc_qmsg *m)
+{
+	size_t size = kipc_qmsg_size(m);
+	int err;
+
+	lockdep_assert_held(&q->lock);
+	err = kipc_obj_charge(&q->obj, size);
+	if (!err && m->blk) {
+		m->blk->nr_charged++;
+		m->blk->charged += size;
+	}
+	return err;
+}
+
+/* @m did not enter the queue after all. */
+static void kipc_queue_uncharge(struct kipc_queue *q, struct kipc_qmsg *m)
+{
+	size_t size = kipc_qmsg_size(m);
+
+	lockdep_assert_held(&q->lock);
+	if (m->blk) {
+		m->blk->nr_charged--;
+		m->blk->charged -= size;
+	}
+	kipc_obj_uncharge(&q->obj, size);
+}
+
+/*
+ * @m was received and is about to be freed.  Return: the bytes to
+ * uncharge for it, which for a message of a block is the whole charge of
+ * the block once its last charged message is received, else 0.
+ */
+static size_t kipc_queue_received(struct kipc_queue *q, struct kipc_qmsg *m)
+{
+	struct kipc_qblock *blk = m->blk;
+	size_t size;
+
+	lockdep_assert_held(&q->lock);
+	if (!blk)
+		return kipc_qmsg_size(m);
+	if (--blk->nr_charged)
+		return 0;
+	size = blk->charged;
+	blk->charged = 0;
+	return size;
 }
 
 static void kipc_qwait_wake(struct kipc_queue *q, struct kipc_qwait *w,
@@ -475,25 +549,144 @@ static int kipc_queue_check_send(struct kipc_queue *q,
 	return 0;
 }
 
-/* A new message holding a copy of the user's payload and our credentials. */
-static struct kipc_qmsg *kipc_qmsg_new(const struct kipc_queue_msg *e)
+/*
+ * Payloads of up to KIPC_QMSG_SMALL bytes are moved a word at a time in
+ * one user-access section.  For such sizes a string copy costs more to
+ * start than the loop takes (more so under emulation, where every
+ * iteration of a REP string instruction is a separate step), and the
+ * hardened-usercopy lookup of the slab object is pure overhead: the
+ * kernel side is always the message's own data[] array, allocated in
+ * kipc_qmsg_new() for exactly @len bytes, or a caller's buffer that
+ * kipc_qmsg_new() sized the same way.  Larger payloads take the common
+ * copy_{from,to}_user() with all its checks.
+ */
+#define KIPC_QMSG_SMALL		256
+
+static bool kipc_qmsg_small(const void __user *ubuf, size_t len,
+			    size_t max)
+{
+	return len <= max &&
+	       (IS_ENABLED(CONFIG_HAVE_EFFICIENT_UNALIGNED_ACCESS) ||
+		IS_ALIGNED((unsigned long)ubuf, sizeof(u64)));
+}
+
+/* Copy in word by word; @dst is u64-aligned.  Return: 0 or -EFAULT. */
+static int kipc_copy_in_words(void *dst, const void __user *src, size_t len)
+{
+	size_t off = 0;
+
+	if (!user_read_access_begin(src, len))
+		return -EFAULT;
+	for (; off + sizeof(u64) <= len; off += sizeof(u64))
+		unsafe_get_user(*(u64 *)(dst + off),
+				(const u64 __user *)(src + off), out_fault);
+	for (; off < len; off++)
+		unsafe_get_user(*(u8 *)(dst + off),
+				(const u8 __user *)(src + off), out_fault);
+	user_read_access_end();
+	return 0;
+
+out_fault:
+	user_read_access_end();
+	return -EFAULT;
+}
+
+/* Copy a payload in; @dst is u64-aligned.  Return: 0 or -EFAULT. */
+static int kipc_qmsg_copy_in(char *dst, const char __user *src, u32 len)
+{
+	if (kipc_qmsg_small(src, len, KIPC_QMSG_SMALL))
+		return kipc_copy_in_words(dst, src, len);
+	return copy_from_user(dst, src, len) ? -EFAULT : 0;
+}
+
+/* Fill @m with a copy of the user's payload and our credentials. */
+static int kipc_qmsg_init(struct kipc_qmsg *m, const struct kipc_queue_msg *e)
 {
 	const struct cred *cred = current_cred();
-	struct kipc_qmsg *m;
 
-	m = kvmalloc(struct_size(m, data, e->len), GFP_KERNEL_ACCOUNT);
-	if (!m)
-		return ERR_PTR(-ENOMEM);
-	if (copy_from_user(m->data, u64_to_user_ptr(e->buf), e->len)) {
-		kvfree(m);
-		return ERR_PTR(-EFAULT);
-	}
+	if (kipc_qmsg_copy_in(m->data, u64_to_user_ptr(e->buf), e->len))
+		return -EFAULT;
 	m->len = e->len;
 	m->prio = e->prio;
 	m->pid = get_task_pid(current, PIDTYPE_TGID);
 	m->uid = cred->euid;
 	m->gid = cred->egid;
+	return 0;
+}
+
+/* A new message, allocated alone. */
+static struct kipc_qmsg *kipc_qmsg_new(const struct kipc_queue_msg *e)
+{
+	struct kipc_qmsg *m;
+
+	m = kvmalloc(struct_size(m, data, e->len), GFP_KERNEL_ACCOUNT);
+	if (!m)
+		return ERR_PTR(-ENOMEM);
+	m->blk = NULL;
+	if (kipc_qmsg_init(m, e)) {
+		kvfree(m);
+		return ERR_PTR(-EFAULT);
+	}
 	return m;
+}
+
+static size_t kipc_qslot_size(u32 len)
+{
+	return ALIGN(struct_size((struct kipc_qmsg *)NULL, data, len),
+		     sizeof(u64));
+}
+
+/* How many of the @n messages at @ents go into one block (0: none). */
+static u32 kipc_qblock_count(const struct kipc_queue_msg *ents, u32 n)
+{
+	u32 nr = 0;
+
+	while (nr < n && nr < KIPC_QUEUE_BATCH_MSGS &&
+	       ents[nr].len <= KIPC_QMSG_SMALL)
+		nr++;
+	return nr >= 2 ? nr : 0;
+}
+
+/*
+ * Make the @nr messages at @ents in one block and add them to @batch.
+ * Return: how many were made; *@errp is the error that stopped it.
+ */
+static u32 kipc_qblock_fill(const struct kipc_queue_msg *ents, u32 nr,
+			    struct list_head *batch, int *errp)
+{
+	struct kipc_qblock *blk;
+	struct kipc_qmsg *m;
+	size_t size = sizeof(*blk);
+	char *slot;
+	u32 k;
+
+	BUILD_BUG_ON(sizeof(*blk) % sizeof(u64));
+	for (k = 0; k < nr; k++)
+		size += kipc_qslot_size(ents[k].len);
+	blk = kvmalloc(size, GFP_KERNEL_ACCOUNT);
+	if (!blk) {
+		*errp = -ENOMEM;
+		return 0;
+	}
+	blk->nr_charged = 0;
+	blk->charged = 0;
+	slot = (char *)(blk + 1);
+	for (k = 0; k < nr; k++) {
+		m = (struct kipc_qmsg *)slot;
+		m->blk = blk;
+		if (kipc_qmsg_init(m, &ents[k])) {
+			*errp = -EFAULT;
+			break;
+		}
+		list_add_tail(&m->node, batch);
+		slot += kipc_qslot_size(m->len);
+	}
+	/* Nothing is published yet: the messages made hold the block. */
+	if (!k)
+		kvfree(blk);
+	else
+		refcount_set(&blk->ref, k);
+	return k;
 }
 
 /*
@@ -516,7 +709,7 @@ static u32 kipc_queue_send_list(struct kipc_queue *q, struct list_head *batch,
 			err = -EPIPE;
 			break;
 		}
-		err = kipc_obj_charge(&q->obj, kipc_qmsg_size(m));
+		err = kipc_queue_charge(q, m);
 		if (err)
 			break;
 		/* From here on @m->node belongs to the queue. */
@@ -545,7 +738,7 @@ static u32 kipc_queue_send_list(struct kipc_queue *q, struct list_head *batch,
 				break;
 		}
 		if (err) {
-			kipc_obj_uncharge(&q->obj, kipc_qmsg_size(m));
+			kipc_queue_uncharge(q, m);
 			list_add(&m->node, batch);
 			/* We may have held up smaller messages behind us. */
 			queued += kipc_queue_admit_senders(q);
@@ -575,6 +768,12 @@ static long kipc_queue_send(struct kipc_queue *q,
 		LIST_HEAD(batch);
 		size_t bytes = 0;
 
+		nr = kipc_qblock_count(&ents[i], n - i);
+		if (nr) {
+			nr = kipc_qblock_fill(&ents[i], nr, &batch, &err);
+			i += nr;
+			goto send;
+		}
 		for (nr = 0; i < n && nr < KIPC_QUEUE_BATCH_MSGS &&
 		     bytes < KIPC_QUEUE_BATCH_BYTES; nr++, i++) {
 			struct kipc_qmsg *m = kipc_qmsg_new(&ents[i]);
@@ -586,6 +785,7 @@ static long kipc_queue_send(struct kipc_queue *q,
 			list_add_tail(&m->node, &batch);
 			bytes += m->len;
 		}
+send:
 		if (nr) {
 			int serr;
 			u32 done = kipc_queue_send_list(q, &batch, dl, &serr);
@@ -615,6 +815,48 @@ static void kipc_queue_fill_msg(struct kipc_queue_msg *e,
 	e->uid = from_kuid_munged(current_user_ns(), m->uid);
 	e->gid = from_kgid_munged(current_user_ns(), m->gid);
 	e->reserved = 0;
+}
+
+/*
+ * Copy @m out to the buffer of @e and, unless @ue is NULL, write the
+ * descriptor fields that receiving fills in (not ->buf) to @ue.  @e is
+ * filled in either way.  Return: 0 or -EFAULT.
+ */
+static int kipc_qmsg_copy_out(const struct kipc_qmsg *m,
+			      struct kipc_queue_msg *e,
+			      struct kipc_queue_msg __user *ue)
+{
+	char __user *dst = u64_to_user_ptr(e->buf);
+
+	kipc_queue_fill_msg(e, m);
+	if (!kipc_qmsg_small(dst, m->len, KIPC_QMSG_SMALL)) {
+		if (copy_to_user(dst, m->data, m->len))
+			return -EFAULT;
+		if (ue && copy_to_user(ue, e, sizeof(*e)))
+			return -EFAULT;
+		return 0;
+	}
+	/* A user-access section covers only the range it was opened for. */
+	if (!user_write_access_begin(dst, m->len))
+		return -EFAULT;
+	unsafe_copy_to_user(dst, m->data, m->len, out_fault);
+	user_write_access_end();
+	if (!ue)
+		return 0;
+	if (!user_write_access_begin(ue, sizeof(*ue)))
+		return -EFAULT;
+	unsafe_put_user(e->len, &ue->len, out_fault);
+	unsafe_put_user(e->prio, &ue->prio, out_fault);
+	unsafe_put_user(e->pid, &ue->pid, out_fault);
+	unsafe_put_user(e->uid, &ue->uid, out_fault);
+	unsafe_put_user(e->gid, &ue->gid, out_fault);
+	unsafe_put_user(e->reserved, &ue->reserved, out_fault);
+	user_write_access_end();
+	return 0;
+
+out_fault:
+	user_write_access_end();
+	return -EFAULT;
 }
 
 /*
@@ -725,10 +967,7 @@ copy:
 			ret = -EINTR;
 			break;
 		}
-		if (copy_to_user(u64_to_user_ptr(ents[i].buf), m->data, m->len))
-			break;
-		kipc_queue_fill_msg(&ents[i], m);
-		if (uents && copy_to_user(&uents[i], &ents[i], sizeof(ents[i])))
+		if (kipc_qmsg_copy_out(m, &ents[i], uents ? &uents[i] : NULL))
 			break;
 		i++;
 	}
@@ -747,7 +986,7 @@ copy:
 	list_for_each_entry(m, &taken, node) {
 		q->nr_inflight--;
 		q->inflight_bytes -= m->len;
-		charge += kipc_qmsg_size(m);
+		charge += kipc_queue_received(q, m);
 	}
 	kipc_obj_uncharge(&q->obj, charge);
 	events = kipc_queue_settle(q, back);
@@ -805,6 +1044,7 @@ static long kipc_queue_peek(struct kipc_queue *q, struct kipc_queue_msg *e,
 		return -EMSGSIZE;
 	}
 	memcpy(copy->data, m->data, m->len);
+	copy->blk = NULL;
 	copy->len = m->len;
 	copy->prio = m->prio;
 	copy->pid = get_pid(m->pid);
@@ -886,6 +1126,22 @@ static ssize_t kipc_queue_write(struct file *file, const char __user *buf,
 	return count;
 }
 
+/*
+ * The argument of SEND/RECV, as kipc_copy_args_in() copies it.  From a
+ * caller built against this struct, which is the common case, it is a
+ * plain copy and is read word by word, as small payloads are.
+ */
+static int kipc_queue_get_xfer(struct kipc_queue_xfer *x, unsigned int cmd,
+			       const void __user *uarg)
+{
+	BUILD_BUG_ON(sizeof(*x) % sizeof(u64));
+	if (_IOC_SIZE(cmd) == sizeof(*x) &&
+	    kipc_qmsg_small(uarg, sizeof(*x), sizeof(*x)))
+		return kipc_copy_in_words(x, uarg, sizeof(*x));
+	return kipc_copy_args_in(x, sizeof(*x), KIPC_QUEUE_XFER_SIZE_VER0, cmd,
+				 uarg);
+}
+
 static long kipc_queue_ioc_xfer(struct file *file, unsigned int cmd,
 				void __user *uarg, bool send)
 {
@@ -897,8 +1153,7 @@ static long kipc_queue_ioc_xfer(struct file *file, unsigned int cmd,
 
 	if (!(file->f_mode & (send ? FMODE_WRITE : FMODE_READ)))
 		return -EBADF;
-	ret = kipc_copy_args_in(&x, sizeof(x), KIPC_QUEUE_XFER_SIZE_VER0, cmd,
-				uarg);
+	ret = kipc_queue_get_xfer(&x, cmd, uarg);
 	if (ret)
 		return ret;
 	if (!send)
@@ -949,10 +1204,13 @@ static long kipc_queue_ioc_mxfer(struct file *file, unsigned int cmd,
 	ents = kvmalloc_array(mx.count, sizeof(*ents), GFP_KERNEL);
 	if (!ents)
 		return -ENOMEM;
-	if (copy_from_user(ents, uents, mx.count * sizeof(*ents))) {
+	if (kipc_qmsg_small(uents, mx.count * sizeof(*ents),
+			    KIPC_QUEUE_BATCH_MSGS * sizeof(*ents)))
+		ret = kipc_copy_in_words(ents, uents, mx.count * sizeof(*ents));
+	else if (copy_from_user(ents, uents, mx.count * sizeof(*ents)))
 		ret = -EFAULT;
+	if (ret)
 		goto out_free;
-	}
 	for (i = 0; i < mx.count; i++) {
 		ret = send ? kipc_queue_check_send(q, &ents[i]) :
 			     (ents[i].reserved ? -EINVAL : 0);
