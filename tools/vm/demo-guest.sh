@@ -46,6 +46,10 @@ until grep -q '^ready' /tmp/cons.out 2>/dev/null; do
 	sleep 0.1
 done
 echo "consumer (pid $cpid): $(head -1 /tmp/cons.out)"
+if [ "$backend" = kmod ]; then
+	line "kipcctl list (the ring the consumer created, before the producer opens it)"
+	kipcctl list
+fi
 t0=$(uptime_cs)
 KIPC_BACKEND=$backend named_producer "$name" "$N" 2> /tmp/prod.err &
 ppid=$!
