@@ -37,6 +37,7 @@
 #define FZ_FDS			48
 #define FZ_NAMES		6
 #define FZ_ARG			256		/* bytes of argument struct */
+#define FZ_WINDOW		0x200000000000ULL	/* our own 4 GiB window */
 
 static uint64_t fz_state;
 
@@ -510,10 +511,19 @@ TEST_F_TIMEOUT(fuzz, ioctls, 600)
 	       (unsigned long long)seed, count,
 	       info.features & KIPC_FEAT_QUEUE ? "yes" : "no", f.rings ? "yes" : "no");
 
-	/* 16 data pages, one read-only page, one hole. */
+	/*
+	 * 16 data pages, one read-only page, one hole, alone in a 4 GiB
+	 * window of their own.  The damage step rewrites 32-bit halves of
+	 * pointers: next to libc, a damaged pointer could aim a (correct)
+	 * kernel write at libc's data or our TCB, as the canaries once
+	 * caught a LIST doing.  Here a damaged low half stays in our window.
+	 */
 	f.mem_len = 16 * pg;
-	map = mmap(NULL, f.mem_len + 2 * pg, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	map = mmap((void *)FZ_WINDOW, f.mem_len + 2 * pg, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (map == MAP_FAILED)
+		map = mmap(NULL, f.mem_len + 2 * pg, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, map);
 	for (i = 0; i < f.mem_len + pg; i++)
 		map[i] = fz_rand();
