@@ -124,6 +124,7 @@ extern const struct bench_mech mech_shm_eventfd, mech_shm_futex, mech_shm_poll;
 extern const struct bench_mech mech_memcpy, mech_cacheline;
 extern const struct bench_mech mech_kipc_ring, mech_kipc_ring_spin, mech_kipc_ring_poll;
 extern const struct bench_mech mech_kipc_queue;
+extern const struct bench_mech mech_kipc_queue_rw;
 extern const struct bench_mech mech_kipc_shm, mech_kipc_shm_spin, mech_kipc_unix, mech_kipc_pipe;
 
 /* ------------------------------------------------------------------ */

@@ -430,6 +430,32 @@ static int kq_recv(void *ch, void *buf)
 	return (size_t)ret == q->len ? 0 : -EBADMSG;
 }
 
+/*
+ * The queue's other one-message API: write() sends at the default
+ * priority and read() receives, with no argument struct to copy.
+ */
+static int kq_write(void *ch, const void *msg)
+{
+	struct kq *q = ch;
+	ssize_t n = write(q->fd, msg, q->len);
+
+	if (n < 0)
+		return -errno;
+	return (size_t)n == q->len ? 0 : -EIO;
+}
+
+static int kq_read(void *ch, void *buf)
+{
+	struct kq *q = ch;
+	ssize_t n = read(q->fd, buf, q->len);
+
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return -EPIPE;		/* end of stream before the stop marker */
+	return (size_t)n == q->len ? 0 : -EBADMSG;
+}
+
 static int kq_send_batch(void *ch, const void *msgs, unsigned int n)
 {
 	struct kq *q = ch;
@@ -528,6 +554,22 @@ const struct bench_mech mech_kipc_queue = {
 	.obj_destroy = kq_obj_destroy,
 	.obj_desc = "KIPC_IOC_QUEUE_CREATE, 64 x 64 B, one fd with both roles",
 };
+
+const struct bench_mech mech_kipc_queue_rw = {
+	.name = "kipc-queue-rw",
+	.group = BENCH_KIPC,
+	.desc = "kmod queue, write()/read() one message per call; batch: SENDV/RECVV",
+	.caps = MECH_SLEEPS | MECH_BATCH | MECH_MPSC,
+	.missing = queue_missing,
+	.unsupported = queue_unsupported,
+	.open = kq_open,
+	.attach = kq_attach,
+	.send = kq_write,
+	.recv = kq_read,
+	.send_batch = kq_send_batch,
+	.recv_batch = kq_recv_batch,
+	.close = kq_close,
+};
 #else
 static const char *queue_missing(void)
 {
@@ -540,6 +582,14 @@ const struct bench_mech mech_kipc_queue = {
 	.name = "kipc-queue",
 	.group = BENCH_KIPC,
 	.desc = "kmod queue, copy in/copy out; batch: 32 per call",
+	.caps = MECH_SLEEPS | MECH_BATCH | MECH_MPSC,
+	.missing = queue_missing,
+};
+
+const struct bench_mech mech_kipc_queue_rw = {
+	.name = "kipc-queue-rw",
+	.group = BENCH_KIPC,
+	.desc = "kmod queue, write()/read() one message per call",
 	.caps = MECH_SLEEPS | MECH_BATCH | MECH_MPSC,
 	.missing = queue_missing,
 };

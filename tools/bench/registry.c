@@ -14,6 +14,7 @@ const struct bench_mech *const bench_mechs[] = {
 	&mech_kipc_ring_spin,
 	&mech_kipc_ring_poll,
 	&mech_kipc_queue,
+	&mech_kipc_queue_rw,
 	&mech_kipc_shm,
 	&mech_kipc_shm_spin,
 	&mech_kipc_unix,
