@@ -199,6 +199,22 @@ static int kmodq_send(struct kipc_chan *ch, const void *buf, size_t len,
 	struct kipc_queue_xfer x;
 	int ret;
 
+	if (deadline == KIPC_FOREVER) {
+		/*
+		 * write() is the same send at the default priority, without
+		 * the ioctl dispatch and the argument struct: about 15%
+		 * cheaper per message (kipc-queue-rw in kipc-bench).
+		 */
+		int saved = errno;
+		ssize_t n;
+
+		do
+			n = write(ch->fd, buf, len);
+		while (n < 0 && errno == EINTR);
+		ret = n < 0 ? -errno : (int)n;
+		errno = saved;
+		return ret;
+	}
 	memset(&x, 0, sizeof(x));
 	x.msg.buf = (uint64_t)(uintptr_t)buf;
 	x.msg.len = (uint32_t)len;
@@ -247,6 +263,22 @@ static int kmodq_recv(struct kipc_chan *ch, struct kipc_msg *m, uint64_t deadlin
 
 	if (ch->msg_ready)
 		return kmodq_take_held(ch, m);
+	if (deadline == KIPC_FOREVER) {
+		/*
+		 * One message, no deadline: read(), as write() above.  It
+		 * carries no credentials, and none are asked for here: the
+		 * calls that return them go through RECVV (kmodq_recv_batch).
+		 */
+		int saved = errno;
+		ssize_t n;
+
+		do
+			n = read(ch->fd, m->buf, m->len);
+		while (n < 0 && errno == EINTR);
+		ret = n < 0 ? -errno : (int)n;
+		errno = saved;
+		return ret;
+	}
 	memset(&x, 0, sizeof(x));
 	x.msg.buf = (uint64_t)(uintptr_t)m->buf;
 	x.msg.len = m->len > UINT32_MAX ? UINT32_MAX : (uint32_t)m->len;
