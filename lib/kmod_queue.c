@@ -9,8 +9,10 @@
  * gid (translated into the receiver's namespaces).  kipc_open() of a
  * name finds either kind; the backend reported is "kmod" in both cases.
  *
- * The data path is one ioctl per call: SEND / RECV for one message,
- * SENDV / RECVV for a batch.  Deadlines map onto the ioctls' absolute
+ * The data path is one system call per call: write() / read() for one
+ * message without a deadline (the same transfer at the default priority,
+ * cheaper than the ioctls), SEND / RECV with a deadline or KIPC_NOWAIT,
+ * SENDV / RECVV for a batch (the receive that returns credentials).  Deadlines map onto the ioctls' absolute
  * CLOCK_MONOTONIC timeouts, KIPC_NOWAIT onto KIPC_QUEUE_NONBLOCK; the
  * queue fd is the pollable fd (level-triggered, EPOLLHUP at end of
  * stream).  There is no shared memory, so zero-copy degrades to one copy
