@@ -536,40 +536,24 @@ static void kq_obj_destroy(struct bench_obj *obj)
 	close(obj->fd[0]);
 }
 
-const struct bench_mech mech_kipc_queue = {
-	.name = "kipc-queue",
-	.group = BENCH_KIPC,
-	.desc = "kmod queue ioctls, copy in/copy out; batch: SENDV/RECVV",
-	.caps = MECH_SLEEPS | MECH_BATCH | MECH_MPSC,
-	.missing = queue_missing,
-	.unsupported = queue_unsupported,
-	.open = kq_open,
-	.attach = kq_attach,
-	.send = kq_send,
-	.recv = kq_recv,
-	.send_batch = kq_send_batch,
-	.recv_batch = kq_recv_batch,
-	.close = kq_close,
+/* The two queue rows differ in their one-message calls only. */
+#define KQ_MECH(nm, dsc, snd, rcv, ...) {				\
+	.name = nm, .group = BENCH_KIPC, .desc = dsc,			\
+	.caps = MECH_SLEEPS | MECH_BATCH | MECH_MPSC,			\
+	.missing = queue_missing, .unsupported = queue_unsupported,	\
+	.open = kq_open, .attach = kq_attach, .send = snd, .recv = rcv,	\
+	.send_batch = kq_send_batch, .recv_batch = kq_recv_batch,	\
+	.close = kq_close, __VA_ARGS__ }
+
+const struct bench_mech mech_kipc_queue = KQ_MECH("kipc-queue",
+	"kmod queue ioctls, copy in/copy out; batch: SENDV/RECVV", kq_send, kq_recv,
 	.obj_create = kq_obj_create,
 	.obj_destroy = kq_obj_destroy,
-	.obj_desc = "KIPC_IOC_QUEUE_CREATE, 64 x 64 B, one fd with both roles",
-};
+	.obj_desc = "KIPC_IOC_QUEUE_CREATE, 64 x 64 B, one fd with both roles");
 
-const struct bench_mech mech_kipc_queue_rw = {
-	.name = "kipc-queue-rw",
-	.group = BENCH_KIPC,
-	.desc = "kmod queue, write()/read() one message per call; batch: SENDV/RECVV",
-	.caps = MECH_SLEEPS | MECH_BATCH | MECH_MPSC,
-	.missing = queue_missing,
-	.unsupported = queue_unsupported,
-	.open = kq_open,
-	.attach = kq_attach,
-	.send = kq_write,
-	.recv = kq_read,
-	.send_batch = kq_send_batch,
-	.recv_batch = kq_recv_batch,
-	.close = kq_close,
-};
+const struct bench_mech mech_kipc_queue_rw = KQ_MECH("kipc-queue-rw",
+	"kmod queue, write()/read() one message per call; batch: SENDV/RECVV",
+	kq_write, kq_read);
 #else
 static const char *queue_missing(void)
 {
