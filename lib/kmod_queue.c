@@ -180,19 +180,15 @@ static void kmodq_deadline(uint64_t deadline, __u32 *flags, __u64 *timeout)
 }
 
 /*
- * One SEND / RECV.  A signal restarts the call: the deadline is
- * absolute, so the wait does not grow.
+ * One SEND / RECV.  Signals are the kernel's business, as for a ring's
+ * WAIT: under SA_RESTART the call restarts with the same absolute
+ * deadline, otherwise it ends with -EINTR, which is returned.
  */
 static int kmodq_xfer(struct kipc_chan *ch, unsigned long cmd,
 		      struct kipc_queue_xfer *x, uint64_t deadline)
 {
-	int ret;
-
 	kmodq_deadline(deadline, &x->flags, &x->timeout);
-	do
-		ret = kipc__ioctl(ch->fd, cmd, x);
-	while (ret == -EINTR);
-	return ret;
+	return kipc__ioctl(ch->fd, cmd, x);
 }
 
 static int kmodq_send(struct kipc_chan *ch, const void *buf, size_t len,
@@ -210,9 +206,7 @@ static int kmodq_send(struct kipc_chan *ch, const void *buf, size_t len,
 		int saved = errno;
 		ssize_t n;
 
-		do
-			n = write(ch->fd, buf, len);
-		while (n < 0 && errno == EINTR);
+		n = write(ch->fd, buf, len);
 		ret = n < 0 ? -errno : (int)n;
 		errno = saved;
 		return ret;
@@ -274,9 +268,7 @@ static int kmodq_recv(struct kipc_chan *ch, struct kipc_msg *m, uint64_t deadlin
 		int saved = errno;
 		ssize_t n;
 
-		do
-			n = read(ch->fd, m->buf, m->len);
-		while (n < 0 && errno == EINTR);
+		n = read(ch->fd, m->buf, m->len);
 		ret = n < 0 ? -errno : (int)n;
 		errno = saved;
 		return ret;
@@ -316,9 +308,7 @@ static int kmodq_send_batch(struct kipc_chan *ch, const struct kipc_msg *msgs,
 	mx.msgs = (uint64_t)(uintptr_t)qm;
 	mx.count = i;
 	mx.flags = KIPC_QUEUE_NONBLOCK;
-	do
-		ret = kipc__ioctl(ch->fd, KIPC_QUEUE_IOC_SENDV, &mx);
-	while (ret == -EINTR);
+	ret = kipc__ioctl(ch->fd, KIPC_QUEUE_IOC_SENDV, &mx);
 	if (ret != -EAGAIN || deadline == KIPC_NOWAIT)
 		return ret;
 	ret = kmodq_send(ch, msgs[0].buf, msgs[0].len, deadline);
@@ -360,9 +350,7 @@ static int kmodq_recv_batch(struct kipc_chan *ch, struct kipc_msg *msgs,
 	mx.msgs = (uint64_t)(uintptr_t)qm;
 	mx.count = i;
 	kmodq_deadline(deadline, &mx.flags, &mx.timeout);
-	do
-		ret = kipc__ioctl(ch->fd, KIPC_QUEUE_IOC_RECVV, &mx);
-	while (ret == -EINTR);
+	ret = kipc__ioctl(ch->fd, KIPC_QUEUE_IOC_RECVV, &mx);
 	for (int k = 0; k < ret; k++) {
 		msgs[k].len = qm[k].len;
 		kmodq_cred(&msgs[k], &qm[k]);
