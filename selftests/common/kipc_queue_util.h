@@ -28,21 +28,6 @@ static inline int kq_dev(void)
 	return open("/dev/kipc", O_RDWR | O_CLOEXEC);
 }
 
-/* Does the module implement queues?  0: yes, else a reason to skip. */
-static inline const char *kq_unsupported(int dev)
-{
-	struct kipc_info info;
-
-	if (dev < 0)
-		return "kipc module not loaded";
-	memset(&info, 0, sizeof(info));
-	if (ioctl(dev, KIPC_IOC_GET_INFO, &info))
-		return "KIPC_IOC_GET_INFO failed";
-	if (!(info.features & KIPC_FEAT_QUEUE))
-		return "module without KIPC_FEAT_QUEUE";
-	return NULL;
-}
-
 static inline int kq_create_full(int dev, uint32_t msg_size, uint32_t max_msgs,
 				 uint64_t max_bytes, uint32_t role, uint32_t fd_flags,
 				 const char *name, uint32_t mode)

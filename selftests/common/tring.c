@@ -32,6 +32,24 @@ int tring_dev(void)
 	return fd < 0 ? -errno : fd;
 }
 
+const char *tring_dev_skip(int *dev, uint64_t need)
+{
+	static char why[64];
+	struct kipc_info info;
+
+	*dev = tring_dev();
+	if (*dev == -ENOENT || *dev == -ENXIO || *dev == -ENODEV)
+		return "kipc module not loaded";
+	if (*dev < 0)
+		return NULL;
+	memset(&info, 0, sizeof(info));
+	if (ioctl(*dev, KIPC_IOC_GET_INFO, &info) || (info.features & need) == need)
+		return NULL;
+	snprintf(why, sizeof(why), "kipc module without feature bits 0x%llx",
+		 (unsigned long long)(need & ~info.features));
+	return why;
+}
+
 int tring_create(int dev, uint64_t size, uint32_t flags, uint32_t role,
 		 const char *name, uint32_t mode, uint32_t fd_flags)
 {

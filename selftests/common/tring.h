@@ -37,6 +37,12 @@ struct tring {
 
 /* Open /dev/kipc: an fd or -errno. */
 int tring_dev(void);
+/*
+ * Open /dev/kipc into *dev for a fixture: a reason to skip when the
+ * module is not loaded or lacks a KIPC_FEAT_* bit of @need, else NULL
+ * (then *dev is the fd, or a negative errno the caller asserts on).
+ */
+const char *tring_dev_skip(int *dev, uint64_t need);
 
 /* KIPC_IOC_RING_CREATE: the ring fd or -errno. */
 int tring_create(int dev, uint64_t size, uint32_t flags, uint32_t role,

@@ -163,16 +163,7 @@ FIXTURE(dup) {
 
 FIXTURE_SETUP(dup)
 {
-	struct kipc_info info;
-
-	self->dev = open("/dev/kipc", O_RDWR | O_CLOEXEC);
-	if (self->dev < 0 && (errno == ENOENT || errno == ENXIO || errno == ENODEV))
-		SKIP(return, "kipc module not loaded");
-	ASSERT_LE(0, self->dev);
-	memset(&info, 0, sizeof(info));
-	ASSERT_EQ(0, ioctl(self->dev, KIPC_IOC_GET_INFO, &info));
-	if (!(info.features & KIPC_FEAT_DUP))
-		SKIP(return, "module without KIPC_FEAT_DUP");
+	KIPC_TEST_OPEN_DEV(self->dev, KIPC_FEAT_DUP);
 	signal(SIGPIPE, SIG_IGN);
 }
 

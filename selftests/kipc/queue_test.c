@@ -40,15 +40,7 @@ FIXTURE(queue) {
 
 FIXTURE_SETUP(queue)
 {
-	const char *why;
-
-	self->dev = kq_dev();
-	if (self->dev < 0 && (errno == ENOENT || errno == ENXIO || errno == ENODEV))
-		SKIP(return, "kipc module not loaded");
-	ASSERT_LE(0, self->dev);
-	why = kq_unsupported(self->dev);
-	if (why)
-		SKIP(return, "%s", why);
+	KIPC_TEST_OPEN_DEV(self->dev, KIPC_FEAT_QUEUE);
 	memset(&self->info, 0, sizeof(self->info));
 	ASSERT_EQ(0, ioctl(self->dev, KIPC_IOC_GET_INFO, &self->info));
 }

@@ -30,18 +30,11 @@ FIXTURE(uring) {
 FIXTURE_SETUP(uring)
 {
 	const char *name = "kq-uring-test";
-	const char *why;
 	int ret;
 
 	self->rx = self->tx = -1;
 	self->have_ring = false;
-	self->dev = kq_dev();
-	if (self->dev < 0 && (errno == ENOENT || errno == ENXIO || errno == ENODEV))
-		SKIP(return, "kipc module not loaded");
-	ASSERT_LE(0, self->dev);
-	why = kq_unsupported(self->dev);
-	if (why)
-		SKIP(return, "%s", why);
+	KIPC_TEST_OPEN_DEV(self->dev, KIPC_FEAT_QUEUE);
 	ret = io_uring_queue_init(8, &self->ring, 0);
 	if (ret == -ENOSYS || ret == -EPERM)
 		SKIP(return, "io_uring not available (%d)", ret);

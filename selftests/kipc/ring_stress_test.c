@@ -45,17 +45,7 @@ FIXTURE(peer) {
 
 FIXTURE_SETUP(peer)
 {
-	struct kipc_info info;
-
-	self->dev = tring_dev();
-	/* The 6.1 harness runs the test after a SKIP in setup: leave now. */
-	if (self->dev == -ENOENT || self->dev == -ENXIO || self->dev == -ENODEV)
-		SKIP(_exit(255), "kipc module not loaded");
-	ASSERT_LE(0, self->dev);
-	memset(&info, 0, sizeof(info));
-	ASSERT_EQ(0, ioctl(self->dev, KIPC_IOC_GET_INFO, &info));
-	if (!(info.features & KIPC_FEAT_RING))
-		SKIP(_exit(255), "kipc module without rings");
+	KIPC_TEST_OPEN_DEV(self->dev, KIPC_FEAT_RING);
 	snprintf(self->name, sizeof(self->name), "peer-%d", (int)getpid());
 	self->progress = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 			      MAP_SHARED | MAP_ANONYMOUS, -1, 0);

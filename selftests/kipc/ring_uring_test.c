@@ -31,18 +31,9 @@ FIXTURE(uring) {
 
 FIXTURE_SETUP(uring)
 {
-	struct kipc_info info;
 	int ret;
 
-	self->dev = tring_dev();
-	/* The 6.1 harness runs the test after a SKIP in setup: leave now. */
-	if (self->dev == -ENOENT || self->dev == -ENXIO || self->dev == -ENODEV)
-		SKIP(_exit(255), "kipc module not loaded");
-	ASSERT_LE(0, self->dev);
-	memset(&info, 0, sizeof(info));
-	ASSERT_EQ(0, ioctl(self->dev, KIPC_IOC_GET_INFO, &info));
-	if (!(info.features & KIPC_FEAT_RING))
-		SKIP(_exit(255), "kipc module without rings");
+	KIPC_TEST_OPEN_DEV(self->dev, KIPC_FEAT_RING);
 	ret = io_uring_queue_init(8, &self->ring, 0);
 	if (ret == -ENOSYS || ret == -EPERM)
 		SKIP(_exit(255), "io_uring not available (%d)", ret);
