@@ -457,7 +457,14 @@ static void on_alarm(int sig)
 TEST_F(chan, signal_interrupts_blocking_recv)
 {
 	struct sigaction sa, old;
-	struct itimerval it = { .it_value = { .tv_usec = 100000 } };
+	/*
+	 * A signal that lands while the receiver is between two system
+	 * calls (the shm backend sleeps in 50 ms slices) interrupts
+	 * nothing, so the timer repeats, off the slice period, until one
+	 * lands in the wait.
+	 */
+	struct itimerval it = { .it_value = { .tv_usec = 100000 },
+				.it_interval = { .tv_usec = 7000 } };
 	uint64_t deadline;
 	char buf[16];
 	int ret;
@@ -473,6 +480,8 @@ TEST_F(chan, signal_interrupts_blocking_recv)
 	ret = kipc_recv_timed(self->rx, buf, sizeof(buf), deadline);
 	EXPECT_EQ(-EINTR, ret);
 	EXPECT_GT(deadline, kipc_now());	/* ended by the signal */
+	memset(&it, 0, sizeof(it));
+	ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, NULL));
 	ASSERT_EQ(0, sigaction(SIGALRM, &old, NULL));
 	ASSERT_EQ(3, kipc_send(self->tx, "sig", 3));
 	EXPECT_EQ(3, kipc_recv_timed(self->rx, buf, sizeof(buf), kipc_now() + 20 * SEC));
