@@ -132,15 +132,16 @@ $(foreach t,$(TEST_SRCS),$(eval $(call test_rule,$(t))))
 # ---------------------------------------------------------------------
 # Kernel module, one build directory per kernel lane.
 
+# The project's gates build it with warnings fatal (KIPC_WERROR=1).
 LANE ?= stock
 module:
-	$(MAKE) -C kmod KDIR=$(KDIR) OUT=$(BUILD)/kmod-stock
+	$(MAKE) -C kmod KDIR=$(KDIR) OUT=$(BUILD)/kmod-stock KIPC_WERROR=1
 
 module-lane:
-	$(MAKE) -C kmod KDIR=$$(tools/vm/kernels.sh kdir $(LANE) $(BUILD)) OUT=$(BUILD)/kmod-$(LANE)
+	$(MAKE) -C kmod KDIR=$$(tools/vm/kernels.sh kdir $(LANE) $(BUILD)) OUT=$(BUILD)/kmod-$(LANE) KIPC_WERROR=1
 
 sparse:
-	$(MAKE) -C kmod KDIR=$(KDIR) OUT=$(BUILD)/kmod-sparse check
+	$(MAKE) -C kmod KDIR=$(KDIR) OUT=$(BUILD)/kmod-sparse KIPC_WERROR=1 check
 
 style: $(KSRC_STAMP)
 	$(MAKE) -C kmod CHECKPATCH=$(BUILD)/ksrc/scripts/checkpatch.pl style

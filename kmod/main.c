@@ -9,8 +9,6 @@
  * Copyright (C) 2026 The kipc authors.
  */
 
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-
 #include <linux/build_bug.h>
 #include <linux/fs.h>
 #include <linux/kernel.h>
@@ -117,7 +115,6 @@ static const struct file_operations kipc_dev_fops = {
 	.open		= nonseekable_open,
 	.unlocked_ioctl	= kipc_dev_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
-	.llseek		= no_llseek,
 };
 
 static struct miscdevice kipc_misc = {

@@ -6,8 +6,6 @@
  * Copyright (C) 2026 The kipc authors.
  */
 
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-
 #include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/ctype.h>
@@ -450,11 +448,11 @@ long kipc_ioc_dup(unsigned int cmd, void __user *uarg)
 		return ret;
 
 	f = fdget(dp.fd);
-	if (!f.file)
+	if (fd_empty(f))
 		return -EBADF;
-	obj = kipc_ring_file_obj(f.file, &role);
+	obj = kipc_ring_file_obj(fd_file(f), &role);
 	if (!obj)
-		obj = kipc_queue_file_obj(f.file, &role);
+		obj = kipc_queue_file_obj(fd_file(f), &role);
 	if (!obj) {
 		ret = -EBADF;
 		goto out_fdput;

@@ -11,8 +11,6 @@
  * Copyright (C) 2026 The kipc authors.
  */
 
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-
 #include <linux/anon_inodes.h>
 #include <linux/build_bug.h>
 #include <linux/cred.h>
@@ -1348,7 +1346,6 @@ static const struct file_operations kipc_queue_fops = {
 	.compat_ioctl	= compat_ptr_ioctl,
 	.release	= kipc_queue_release,
 	.show_fdinfo	= kipc_queue_show_fdinfo,
-	.llseek		= no_llseek,
 };
 
 /* ---------------------------------------------------------------------- */

@@ -48,8 +48,6 @@
  * Copyright (C) 2026 The kipc authors.
  */
 
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-
 #include <linux/anon_inodes.h>
 #include <linux/build_bug.h>
 #include <linux/file.h>
@@ -614,7 +612,6 @@ static int kipc_ring_map_release(struct inode *inode, struct file *file)
 static const struct file_operations kipc_ring_map_fops = {
 	.owner		= THIS_MODULE,
 	.release	= kipc_ring_map_release,
-	.llseek		= no_llseek,
 };
 
 /*
@@ -658,10 +655,10 @@ static int kipc_ring_mmap(struct file *file, struct vm_area_struct *vma)
 	ret = kipc_ring_map_set_file(ring, vma);
 	if (ret)
 		return ret;
-	vma->vm_flags |= VM_DONTEXPAND;
+	vm_flags_set(vma, VM_DONTEXPAND);
 	if (info) {
 		/* Nor writable later through mprotect(). */
-		vma->vm_flags &= ~VM_MAYWRITE;
+		vm_flags_clear(vma, VM_MAYWRITE);
 		return vm_insert_page(vma, vma->vm_start, ring->info_page);
 	}
 	return kipc_ring_mmap_ring(ring, vma);
@@ -730,7 +727,6 @@ static const struct file_operations kipc_ring_fops = {
 	.compat_ioctl	= compat_ptr_ioctl,
 	.mmap		= kipc_ring_mmap,
 	.show_fdinfo	= kipc_ring_show_fdinfo,
-	.llseek		= no_llseek,
 };
 
 /* ------------------------------------------------------------------ */

@@ -15,7 +15,7 @@ shift 2
 img=$("$top/tools/vm/kernels.sh" image "$lane" "$build")
 kdir=$("$top/tools/vm/kernels.sh" kdir "$lane" "$build")
 echo "[lane $lane] module against $kdir"
-make -s -C "$top/kmod" KDIR="$kdir" OUT="$build/kmod-$lane" > "$build/kmod-$lane.log" 2>&1 || {
+make -s -C "$top/kmod" KDIR="$kdir" OUT="$build/kmod-$lane" KIPC_WERROR=1 > "$build/kmod-$lane.log" 2>&1 || {
 	tail -40 "$build/kmod-$lane.log"
 	echo "[lane $lane] module build FAILED"
 	exit 1
