@@ -61,6 +61,9 @@ all: userspace module
 
 userspace: lib tools selftests examples
 
+userspace-6.12:
+	$(MAKE) BUILD=$(BUILD)/userspace-6.12 KSRC_SERIES=6.12 userspace
+
 lib: $(LIBSO) $(BUILD)/lib/libkipc.a $(BUILD)/lib/libkipc.pc
 tools: $(TOOLS)
 selftests: $(TESTS)
@@ -109,10 +112,13 @@ $(BUILD)/examples/%: examples/%.c $(LIBSO)
 
 # kselftest_harness.h and checkpatch.pl come from Debian's linux-source
 # package, unpacked here at build time; they are never copied into the
-# repository.
+# repository.  KSRC_SERIES picks the kernel series they come from; the
+# 6.12 lanes run tests built with 6.12's harness in $(BUILD)/userspace-6.12
+# (make userspace-6.12).
+KSRC_SERIES ?= 6.1
 KSRC_STAMP := $(BUILD)/ksrc/.stamp
 $(KSRC_STAMP):
-	tools/vm/ksrc.sh $(BUILD)/ksrc
+	tools/vm/ksrc.sh $(BUILD)/ksrc $(KSRC_SERIES)
 	@touch $@
 
 $(BUILD)/obj/selftests/common/%.o: selftests/common/%.c $(KSRC_STAMP)
@@ -212,6 +218,6 @@ clean:
 distclean:
 	rm -rf $(BUILD)
 
-.PHONY: all userspace lib tools selftests examples module module-lane sparse \
+.PHONY: all userspace userspace-6.12 lib tools selftests examples module module-lane sparse \
 	style deps host-test host-test-asan vm-test bench bench-vm check check-quick demo \
 	install clean distclean

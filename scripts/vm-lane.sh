@@ -6,15 +6,30 @@
 # in BUILD/results/LANE.
 #
 #   vm-lane.sh LANE BUILD [CMD...]
+#
+# LANE: stock, rt, debug (Linux 6.1) or stock-6.12, rt-6.12, debug-6.12
+# (tools/vm/kernels.sh).  The 6.1 lanes run the user space of BUILD; the
+# 6.12 lanes run BUILD/userspace-6.12, whose tests are built with 6.12's
+# kselftest_harness.h (make userspace-6.12, built here when missing).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-lane=${1:?usage: vm-lane.sh stock|debug|rt BUILD [CMD...]}
+lane=${1:?usage: vm-lane.sh stock|rt|debug[-6.12] BUILD [CMD...]}
 build=$(realpath -m "${2:?BUILD}")
 shift 2
 
 img=$("$top/tools/vm/kernels.sh" image "$lane" "$build")
 kdir=$("$top/tools/vm/kernels.sh" kdir "$lane" "$build")
 echo "[lane $lane] module against $kdir"
+ubuild=$build
+case "$lane" in
+*-6.12)
+	ubuild=$build/userspace-6.12
+	make -s -C "$top" BUILD="$build" userspace-6.12 > "$build/userspace-6.12.log" 2>&1 || {
+		tail -40 "$build/userspace-6.12.log"
+		echo "[lane $lane] user space build with 6.12's harness FAILED"
+		exit 1
+	} ;;
+esac
 make -s -C "$top/kmod" KDIR="$kdir" OUT="$build/kmod-$lane" KIPC_WERROR=1 > "$build/kmod-$lane.log" 2>&1 || {
 	tail -40 "$build/kmod-$lane.log"
 	echo "[lane $lane] module build FAILED"
@@ -22,15 +37,15 @@ make -s -C "$top/kmod" KDIR="$kdir" OUT="$build/kmod-$lane" KIPC_WERROR=1 > "$bu
 }
 
 timeout=${KIPC_VM_TIMEOUT:-2400}
-[ "$lane" = debug ] && timeout=${KIPC_VM_TIMEOUT:-4200}
+case "$lane" in debug*) timeout=${KIPC_VM_TIMEOUT:-4200} ;; esac
 # Test watchdogs stretch on the KASAN kernel, which runs several times
 # slower under emulation; they are hang detectors, not speed limits.
 scale=1
-[ "$lane" = debug ] && scale=4
+case "$lane" in debug*) scale=4 ;; esac
 [ $# -eq 0 ] && set -- env KIPC_TIMEOUT_SCALE=$scale /kipc/run-selftests.sh
 mkdir -p "$build/results"
 rc=0
-"$top/tools/vm/run.sh" -k "$img" -m "$build/kmod-$lane/kipc.ko" -b "$build" \
+"$top/tools/vm/run.sh" -k "$img" -m "$build/kmod-$lane/kipc.ko" -b "$build" -u "$ubuild" \
 	-t "$timeout" -n "$lane" -- "$@" || rc=$?
 
 [ "$1" != env ] && exit $rc	# an ad-hoc command: its status is the answer

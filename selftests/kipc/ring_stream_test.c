@@ -443,9 +443,3 @@ int main(int argc, char **argv)
 	kipc_test_scale_timeouts();
 	return test_harness_run(argc, argv);
 }
-
-static void __attribute__((constructor)) __constructor_order_last(void)
-{
-	if (!__constructor_order)
-		__constructor_order = _CONSTRUCTOR_ORDER_BACKWARD;
-}

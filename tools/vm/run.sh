@@ -5,7 +5,11 @@
 # in an initramfs, run one command (by default the selftest suite), and
 # exit with its status.  WireGuard's qemu harness is the model.
 #
-#   run.sh -k bzImage -m kipc.ko -b BUILD [-t SECONDS] [-n NAME] [--] [CMD...]
+#   run.sh -k bzImage -m kipc.ko -b BUILD [-u USERBUILD] [-t SECONDS] [-n NAME]
+#          [--] [CMD...]
+#
+# The library, tools, tests and examples come from USERBUILD (default
+# BUILD), e.g. a build of the tests against another kernel's harness.
 #
 # The console is streamed to stdout and saved in BUILD/vm/NAME.log.  The
 # run fails when the command fails, when the kernel printed a BUG,
@@ -14,12 +18,13 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-kernel= kmod= build= timeout=900 name=vm mem=1G smp=2 append_extra=
+kernel= kmod= build= ubuild= timeout=900 name=vm mem=1G smp=2 append_extra=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-k) kernel=$2; shift 2 ;;
 	-m) kmod=$2; shift 2 ;;
 	-b) build=$2; shift 2 ;;
+	-u) ubuild=$2; shift 2 ;;
 	-t) timeout=$2; shift 2 ;;
 	-n) name=$2; shift 2 ;;
 	-a) append_extra=$2; shift 2 ;;
@@ -33,6 +38,7 @@ done
 	exit 2
 }
 cmd="${*:-/kipc/run-selftests.sh}"
+ubuild=${ubuild:-$build}
 
 work=$build/vm/$name
 rm -rf "$work"
@@ -60,10 +66,10 @@ nogroup:x:65534:
 GROUP
 
 # Userspace payload: everything the build produced for the VM.
-[ -d "$build/lib" ] && cp -a "$build"/lib/libkipc.so* "$root/kipc/lib/" 2>/dev/null || true
-[ -d "$build/tools" ] && find "$build/tools" -maxdepth 1 -type f -perm -u+x -exec cp {} "$root/kipc/bin/" \;
-[ -d "$build/selftests" ] && find "$build/selftests" -maxdepth 1 -type f -perm -u+x -exec cp {} "$root/kipc/tests/" \;
-[ -d "$build/examples" ] && find "$build/examples" -maxdepth 1 -type f -perm -u+x -exec cp {} "$root/kipc/bin/" \;
+[ -d "$ubuild/lib" ] && cp -a "$ubuild"/lib/libkipc.so* "$root/kipc/lib/" 2>/dev/null || true
+[ -d "$ubuild/tools" ] && find "$ubuild/tools" -maxdepth 1 -type f -perm -u+x -exec cp {} "$root/kipc/bin/" \;
+[ -d "$ubuild/selftests" ] && find "$ubuild/selftests" -maxdepth 1 -type f -perm -u+x -exec cp {} "$root/kipc/tests/" \;
+[ -d "$ubuild/examples" ] && find "$ubuild/examples" -maxdepth 1 -type f -perm -u+x -exec cp {} "$root/kipc/bin/" \;
 install -m 0755 "$here/../../selftests/run_selftests.sh" "$root/kipc/run-selftests.sh"
 install -m 0755 "$here/demo-guest.sh" "$root/kipc/demo.sh"	# make demo
 
@@ -72,7 +78,7 @@ for f in "$root"/kipc/bin/* "$root"/kipc/tests/*; do
 	[ -f "$f" ] || continue
 	ldd "$f" 2>/dev/null | grep -o '/[^ ]*' || true
 done | sort -u | while read -r lib; do
-	case "$lib" in "$build"/*) continue ;; esac
+	case "$lib" in "$ubuild"/*) continue ;; esac
 	[ -e "$lib" ] && cp -L --parents "$lib" "$root/" 2>/dev/null || true
 done
 # The dynamic loader must exist at its canonical path.
