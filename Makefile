@@ -5,8 +5,10 @@
 #
 #   make              module (stock kernel), libkipc, tools, selftests
 #   make demo         boot the test VM and run producer/consumer through /dev/kipc
-#   make check        every gate: sparse, checkpatch, host tests, VM on 3 kernels
+#   make check        every gate: sparse, checkpatch, host tests, VM on 5 kernels
+#                     (6.1 stock, rt, debug; 6.12 stock, debug)
 #   make check-quick  the same with the stock kernel lane only
+#   make check-all    make check and the 6.12 rt lane
 #   make bench        kipc-bench natively (BENCH_ARGS=...); bench-vm in the VM
 #   make deps         install the Debian packages the above need
 #   make install      libkipc, header, pkg-config file, tools, man pages
@@ -149,6 +151,9 @@ module-lane:
 sparse:
 	$(MAKE) -C kmod KDIR=$(KDIR) OUT=$(BUILD)/kmod-sparse KIPC_WERROR=1 check
 
+sparse-6.12:
+	$(MAKE) -C kmod KDIR=$$(tools/vm/kernels.sh kdir stock-6.12) OUT=$(BUILD)/kmod-sparse-6.12 KIPC_WERROR=1 check
+
 style: $(KSRC_STAMP)
 	$(MAKE) -C kmod CHECKPATCH=$(BUILD)/ksrc/scripts/checkpatch.pl style
 
@@ -187,6 +192,9 @@ check:
 check-quick:
 	scripts/check.sh --quick
 
+check-all:
+	scripts/check.sh --all
+
 demo:
 	BUILD=$(BUILD) scripts/demo.sh
 
@@ -213,11 +221,12 @@ install: lib tools
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/lib $(BUILD)/tools $(BUILD)/selftests \
-		$(BUILD)/examples $(BUILD)/asan $(BUILD)/kmod-* $(BUILD)/vm
+		$(BUILD)/examples $(BUILD)/asan $(BUILD)/userspace-6.12 $(BUILD)/kmod-* $(BUILD)/vm
 
 distclean:
 	rm -rf $(BUILD)
 
 .PHONY: all userspace userspace-6.12 lib tools selftests examples module module-lane sparse \
-	style deps host-test host-test-asan vm-test bench bench-vm check check-quick demo \
+	sparse-6.12 style deps host-test host-test-asan vm-test bench bench-vm check check-quick \
+	check-all demo \
 	install clean distclean

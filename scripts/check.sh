@@ -3,20 +3,26 @@
 #
 # make check: every gate, in order, with one closing line for the whole run.
 #   1. packages (make deps)
-#   2. build: libkipc, tools, selftests (-Werror); the module under sparse
-#      (C=2, any warning fails)
+#   2. build: libkipc, tools, selftests (-Werror), the selftests also with
+#      Linux 6.12's kselftest_harness.h; the module under sparse (C=2, any
+#      warning fails) against the 6.1 and the 6.12 stock headers
 #   3. checkpatch --strict on the kernel sources (any warning fails)
 #   4. host tests (no module needed), plain and under ASan/UBSan
-#   5. the selftest suite in the VM on the stock, rt and debug kernels
-# The debug kernel is built (once, cached) in the background meanwhile.
+#   5. the selftest suite in the VM on Linux 6.1 (stock, rt, debug) and
+#      Linux 6.12 (stock, debug; rt too with --all)
+# The two debug kernels are built (once, cached) in the background
+# meanwhile, one after the other.
 #
-#   check.sh [--quick]     --quick: stock lane only
+#   check.sh [--quick|--all]   --quick: stock lane only; --all: also rt-6.12
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 build=${BUILD:-$top/build}
-quick=0
-[ "${1:-}" = "--quick" ] && quick=1
+quick=0 all=0
+case "${1:-}" in
+--quick) quick=1 ;;
+--all) all=1 ;;
+esac
 mkdir -p "$build/results"
 rm -f "$build"/results/*
 
@@ -66,31 +72,57 @@ if ! scripts/deps.sh; then
 	exit 1
 fi
 
+# The debug kernels, 6.1 then 6.12, each announcing when it is ready.
+build_debug_kernels() {
+	local lane
+	for lane in debug debug-6.12; do
+		if tools/vm/kernels.sh image "$lane" "$build" > "$build/results/$lane-kernel.log" 2>&1; then
+			echo ok > "$build/results/$lane-kernel.done"
+		else
+			echo failed > "$build/results/$lane-kernel.done"
+		fi
+	done
+}
+# debug_lane LANE: wait for LANE's kernel, then run the suite on it.
+debug_lane() {
+	local lane=$1
+	echo "=== $lane kernel: waiting for the build"
+	while [ ! -f "$build/results/$lane-kernel.done" ] && kill -0 "$debug_pid" 2>/dev/null; do
+		sleep 10
+	done
+	if [ "$(cat "$build/results/$lane-kernel.done" 2>/dev/null)" = ok ]; then
+		tail -3 "$build/results/$lane-kernel.log"
+		suite "vm-$lane" scripts/vm-lane.sh "$lane" "$build"
+	else
+		tail -40 "$build/results/$lane-kernel.log"
+		echo "not ok - $lane kernel build"
+		fail=$((fail + 1))
+	fi
+}
+
 debug_pid=
 if [ $quick = 0 ]; then
-	echo "=== debug kernel: building in the background (log: $build/kernel-debug/build.log)"
-	mkdir -p "$build/kernel-debug"
-	tools/vm/build-debug-kernel.sh "$build/kernel-debug" > "$build/results/debug-kernel.log" 2>&1 &
+	echo "=== debug kernels: building in the background (logs: $build/kernel-debug*/build.log)"
+	mkdir -p "$build/kernel-debug" "$build/kernel-debug-6.12"
+	build_debug_kernels &
 	debug_pid=$!
 fi
 
 gate "build (libkipc, tools, selftests, -Werror)" make -s BUILD="$build" userspace
-gate "module build (stock) under sparse C=2" make -s BUILD="$build" sparse
+gate "selftests with Linux 6.12's kselftest_harness.h" make -s BUILD="$build" userspace-6.12
+gate "module build (stock 6.1) under sparse C=2" make -s BUILD="$build" sparse
+gate "module build (stock 6.12) under sparse C=2" make -s BUILD="$build" sparse-6.12
 gate "checkpatch --strict" make -s BUILD="$build" style
 suite host make -s BUILD="$build" host-test
 suite host-asan make -s BUILD="$build" host-test-asan
 suite vm-stock scripts/vm-lane.sh stock "$build"
 if [ $quick = 0 ]; then
 	suite vm-rt scripts/vm-lane.sh rt "$build"
-	echo "=== debug kernel: waiting for the build"
-	if wait "$debug_pid"; then
-		tail -3 "$build/results/debug-kernel.log"
-		suite vm-debug scripts/vm-lane.sh debug "$build"
-	else
-		tail -40 "$build/results/debug-kernel.log"
-		echo "not ok - debug kernel build"
-		fail=$((fail + 1))
-	fi
+	suite vm-stock-6.12 scripts/vm-lane.sh stock-6.12 "$build"
+	[ $all = 1 ] && suite vm-rt-6.12 scripts/vm-lane.sh rt-6.12 "$build"
+	debug_lane debug
+	debug_lane debug-6.12
+	wait "$debug_pid" || true
 fi
 
 echo "=== summary ($(( $(date +%s) - start )) s)"
