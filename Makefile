@@ -180,7 +180,8 @@ $(foreach t,$(TEST_SRCS),$(eval $(call test_rule,$(t))))
 # KDIR into $(BUILD)/kmod; module-lane for a test-bed lane (LANE=).
 
 LANE ?= stock
-KREL = $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
+KREL = $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"$$/\1/p' \
+	$(KDIR)/include/generated/utsrelease.h 2>/dev/null)
 
 module:
 	$(MAKE) -C kmod KDIR=$(KDIR) OUT=$(BUILD)/kmod

@@ -6,6 +6,9 @@
 # in BUILD/results/LANE.
 #
 #   vm-lane.sh LANE BUILD [CMD...]
+#
+# KIPC_KMOD=/path/kipc.ko boots that module (one DKMS built for LANE's
+# kernel, say) instead of building one.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 lane=${1:?usage: vm-lane.sh stock|debug|rt BUILD [CMD...]}
@@ -13,13 +16,20 @@ build=$(realpath -m "${2:?BUILD}")
 shift 2
 
 img=$("$top/tools/vm/kernels.sh" image "$lane" "$build")
-kdir=$("$top/tools/vm/kernels.sh" kdir "$lane" "$build")
-echo "[lane $lane] module against $kdir"
-make -s -C "$top/kmod" KDIR="$kdir" OUT="$build/kmod-$lane" > "$build/kmod-$lane.log" 2>&1 || {
-	tail -40 "$build/kmod-$lane.log"
-	echo "[lane $lane] module build FAILED"
-	exit 1
-}
+if [ -n "${KIPC_KMOD:-}" ]; then
+	kmod=$(realpath -m "$KIPC_KMOD")
+	[ -f "$kmod" ] || { echo "[lane $lane] no module $kmod"; exit 1; }
+	echo "[lane $lane] module $kmod"
+else
+	kdir=$("$top/tools/vm/kernels.sh" kdir "$lane" "$build")
+	echo "[lane $lane] module against $kdir"
+	make -s -C "$top/kmod" KDIR="$kdir" OUT="$build/kmod-$lane" > "$build/kmod-$lane.log" 2>&1 || {
+		tail -40 "$build/kmod-$lane.log"
+		echo "[lane $lane] module build FAILED"
+		exit 1
+	}
+	kmod=$build/kmod-$lane/kipc.ko
+fi
 
 timeout=${KIPC_VM_TIMEOUT:-2400}
 [ "$lane" = debug ] && timeout=${KIPC_VM_TIMEOUT:-4200}
@@ -30,7 +40,7 @@ scale=1
 [ $# -eq 0 ] && set -- env KIPC_TIMEOUT_SCALE=$scale /kipc/run-selftests.sh
 mkdir -p "$build/results"
 rc=0
-"$top/tools/vm/run.sh" -k "$img" -m "$build/kmod-$lane/kipc.ko" -b "$build" \
+"$top/tools/vm/run.sh" -k "$img" -m "$kmod" -b "$build" \
 	-t "$timeout" -n "$lane" -- "$@" || rc=$?
 
 [ "$1" != env ] && exit $rc	# an ad-hoc command: its status is the answer
