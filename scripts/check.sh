@@ -6,8 +6,10 @@
 #   2. build: libkipc, tools, selftests (-Werror); the module under sparse
 #      (C=2, any warning fails)
 #   3. checkpatch --strict on the kernel sources (any warning fails)
-#   4. host tests (no module needed), plain and under ASan/UBSan
-#   5. the selftest suite in the VM on the stock, rt and debug kernels
+#   4. DKMS builds the module for the 6.1 and 6.12 headers (private tree)
+#   5. the Debian packages: build, lintian, install, use, purge
+#   6. host tests (no module needed), plain and under ASan/UBSan
+#   7. the selftest suite in the VM on the stock, rt and debug kernels
 # The debug kernel is built (once, cached) in the background meanwhile.
 #
 #   check.sh [--quick]     --quick: stock lane only
@@ -77,6 +79,8 @@ fi
 gate "build (libkipc, tools, selftests, -Werror)" make -s BUILD="$build" userspace
 gate "module build (stock) under sparse C=2" make -s BUILD="$build" sparse
 gate "checkpatch --strict" make -s BUILD="$build" style
+gate "DKMS build for 6.1 and 6.12" env BUILD="$build" scripts/check-dkms.sh
+gate "Debian packages: build, lintian, install, use, purge" env BUILD="$build" scripts/check-packages.sh
 suite host make -s BUILD="$build" host-test
 suite host-asan make -s BUILD="$build" host-test-asan
 suite vm-stock scripts/vm-lane.sh stock "$build"

@@ -9,6 +9,8 @@ pkgs=(
 	dwarves cpio xz-utils kmod perl python3 gzip
 	linux-headers-cloud-amd64 linux-headers-rt-amd64 linux-source-6.1
 	qemu-system-x86 busybox-static liburing-dev
+	dkms dh-dkms debhelper dpkg-dev fakeroot lintian pkg-config man-db
+	linux-headers-6.12-cloud-amd64
 )
 missing=()
 for p in "${pkgs[@]}"; do
