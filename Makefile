@@ -7,7 +7,7 @@
 #                     kernel when its headers are installed (KDIR=...)
 #   make selftests    the kselftest programs (need linux-source-6.1)
 #   make demo         boot the test VM and run producer/consumer through /dev/kipc
-#   make check        every gate: sparse, checkpatch, host tests, VM on 3 kernels
+#   make check        every gate: sparse, checkpatch, DKMS, packages, host tests, VM
 #   make check-quick  the same with the stock kernel lane only
 #   make bench        kipc-bench natively (BENCH_ARGS=...); bench-vm in the VM
 #   make deps         install the Debian packages the above need
