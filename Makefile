@@ -205,6 +205,7 @@ modules_install: module
 
 modules_uninstall:
 	rm -f $(DESTDIR)/lib/modules/$(KREL)/extra/kipc.ko
+	-rmdir --ignore-fail-on-non-empty $(DESTDIR)/lib/modules/$(KREL)/extra
 	$(if $(DESTDIR),,depmod -a $(KREL))
 
 sparse:
@@ -228,16 +229,21 @@ dkms-source:
 
 # Adds the module to DKMS and builds it for the running kernel when its
 # headers exist; DKMS rebuilds it for every kernel installed later.
+# With DESTDIR (packagers) only the sources are installed.
 dkms-install: dkms-source
+ifeq ($(DESTDIR),)
 	dkms add -m kipc -v $(VERSION)
 	@if [ -e /lib/modules/$$(uname -r)/build/include ]; then \
 		dkms install -m kipc -v $(VERSION); \
 	else \
 		echo "dkms-install: not built for $$(uname -r): no headers (install linux-headers-$$(uname -r))"; \
 	fi
+endif
 
 dkms-uninstall:
+ifeq ($(DESTDIR),)
 	-dkms remove -m kipc -v $(VERSION) --all
+endif
 	rm -rf $(DESTDIR)$(DKMSDIR)
 
 # The Debian packages, out of a copy of the tree so that this one stays

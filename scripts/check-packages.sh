@@ -41,13 +41,20 @@ make -s -C "$top" BUILD="$build" deb
 rm -rf "$work"
 mkdir -p "$work"
 
-# DKMS makes its signing key on first use; one this test made goes again.
+# DKMS makes its signing key on first use, and its depmod writes module
+# indexes for kernels that had none (headers without the image): what
+# this test made that way goes again.
 mok_made=
 [ -e /var/lib/dkms/mok.key ] || mok_made=1
+find /lib/modules -mindepth 1 -maxdepth 2 | sort > "$work/modules.before"
 
 purge() {
+	local k
 	[ -n "$(installed)" ] && $SUDO apt-get purge -y -q "${pkgs[@]}" > "$work/purge.log" 2>&1
 	[ -n "$mok_made" ] && $SUDO rm -f /var/lib/dkms/mok.key /var/lib/dkms/mok.pub
+	for k in /lib/modules/*; do
+		grep -qx "$k/modules.dep" "$work/modules.before" || $SUDO rm -f "$k"/modules.*
+	done
 	return 0
 }
 trap purge EXIT
@@ -103,4 +110,7 @@ done)
 [ -z "$(ls -d /usr/src/kipc-* /var/lib/dkms/kipc 2>/dev/null)" ] || fail "DKMS sources left behind"
 [ -z "$(dkms status -m kipc 2>/dev/null)" ] || fail "dkms still knows kipc: $(dkms status -m kipc)"
 [ -z "$(find /lib/modules -name 'kipc.ko*' 2>/dev/null)" ] || fail "kipc.ko left in /lib/modules"
+find /lib/modules -mindepth 1 -maxdepth 2 | sort > "$work/modules.after"
+left=$(comm -13 "$work/modules.before" "$work/modules.after")
+[ -z "$left" ] || fail "left in /lib/modules: $left"
 echo "check-packages: installed, used and purged cleanly"
