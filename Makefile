@@ -325,7 +325,7 @@ uninstall:
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/lib $(BUILD)/tools $(BUILD)/selftests \
 		$(BUILD)/examples $(BUILD)/asan $(BUILD)/kmod $(BUILD)/kmod-* $(BUILD)/vm \
-		$(BUILD)/inst $(BUILD)/deb $(BUILD)/dkms
+		$(BUILD)/inst $(BUILD)/deb $(BUILD)/dkms $(BUILD)/pkgtest
 
 distclean:
 	rm -rf $(BUILD)
