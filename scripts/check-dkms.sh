@@ -5,8 +5,8 @@
 # installs, for the newest Debian 6.1 and 6.12 cloud headers, in a
 # private DKMS tree (BUILD/dkms): nothing on the host changes, not even
 # DKMS's signing key.  Each module is checked (version, vermagic,
-# signature) and left at BUILD/dkms/MAJOR.MINOR/kipc.ko, where a VM lane
-# can boot it (scripts/vm-lane.sh, KIPC_KMOD=).
+# signature) and left, uncompressed, at BUILD/dkms/MAJOR.MINOR/kipc.ko,
+# where a VM lane can boot it (scripts/vm-lane.sh, KIPC_KMOD=).
 #
 #   check-dkms.sh [HEADERS_DIR...]    default: /usr/src/linux-headers-{6.1,6.12}.*-cloud-amd64
 set -euo pipefail
@@ -42,13 +42,20 @@ for h in "$@"; do
 		rc=1
 		continue
 	fi
-	ko=$d/tree/kipc/$ver/$krel/x86_64/module/kipc.ko
+	# DKMS compresses the module as the kernel's own modules are.
+	ko=$(ls "$d/tree/kipc/$ver/$krel"/*/module/kipc.ko* 2>/dev/null | head -1)
+	[ -n "$ko" ] || { echo "check-dkms: $krel: no kipc.ko in the DKMS tree"; rc=1; continue; }
 	info=$(modinfo "$ko")
 	grep -q "^version: *$ver\$" <<<"$info" || { echo "check-dkms: $krel: no version $ver"; rc=1; }
 	grep -q "^vermagic: *$krel " <<<"$info" || { echo "check-dkms: $krel: wrong vermagic"; rc=1; }
 	grep -q '^signer: *DKMS module signing key' <<<"$info" || { echo "check-dkms: $krel: not signed"; rc=1; }
 	mkdir -p "$d/$series"
-	cp "$ko" "$d/$series/kipc.ko"
+	case "$ko" in
+	*.xz) xz -dc "$ko" ;;
+	*.zst) zstd -dc "$ko" ;;
+	*.gz) gzip -dc "$ko" ;;
+	*) cat "$ko" ;;
+	esac > "$d/$series/kipc.ko"
 	echo "check-dkms: $krel: built, $d/$series/kipc.ko"
 done
 exit $rc
