@@ -164,3 +164,7 @@ module_exit(kipc_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("kipc: fast, safe inter-process communication");
 MODULE_AUTHOR("The kipc authors");
+/* The project's version, from kmod/Makefile or dkms.conf; see modinfo. */
+#ifdef KIPC_VERSION
+MODULE_VERSION(KIPC_VERSION);
+#endif

@@ -7,9 +7,12 @@
 #      Linux 6.12's kselftest_harness.h; the module under sparse (C=2, any
 #      warning fails) against the 6.1 and the 6.12 stock headers
 #   3. checkpatch --strict on the kernel sources (any warning fails)
-#   4. host tests (no module needed), plain and under ASan/UBSan
-#   5. the selftest suite in the VM on Linux 6.1 (stock, rt, debug) and
-#      Linux 6.12 (stock, debug; rt too with --all)
+#   4. DKMS builds the module for the 6.1 and 6.12 headers (private tree)
+#   5. the Debian packages: build, lintian, install, use, purge
+#   6. host tests (no module needed), plain and under ASan/UBSan
+#   7. the selftest suite in the VM on Linux 6.1 (stock, rt, debug) and
+#      Linux 6.12 (stock, with the DKMS-built module, and debug; rt too
+#      with --all)
 # The two debug kernels are built (once, cached) in the background
 # meanwhile, one after the other.
 #
@@ -113,12 +116,14 @@ gate "selftests with Linux 6.12's kselftest_harness.h" make -s BUILD="$build" us
 gate "module build (stock 6.1) under sparse C=2" make -s BUILD="$build" sparse
 gate "module build (stock 6.12) under sparse C=2" make -s BUILD="$build" sparse-6.12
 gate "checkpatch --strict" make -s BUILD="$build" style
+gate "DKMS build for 6.1 and 6.12" env BUILD="$build" scripts/check-dkms.sh
+gate "Debian packages: build, lintian, install, use, purge" env BUILD="$build" scripts/check-packages.sh
 suite host make -s BUILD="$build" host-test
 suite host-asan make -s BUILD="$build" host-test-asan
 suite vm-stock scripts/vm-lane.sh stock "$build"
 if [ $quick = 0 ]; then
 	suite vm-rt scripts/vm-lane.sh rt "$build"
-	suite vm-stock-6.12 scripts/vm-lane.sh stock-6.12 "$build"
+	suite vm-stock-6.12 env KIPC_KMOD="$build/dkms/6.12/kipc.ko" scripts/vm-lane.sh stock-6.12 "$build"
 	[ $all = 1 ] && suite vm-rt-6.12 scripts/vm-lane.sh rt-6.12 "$build"
 	debug_lane debug
 	debug_lane debug-6.12

@@ -12,6 +12,8 @@ pkgs=(
 	linux-headers-cloud-amd64 linux-headers-rt-amd64 linux-source-6.1
 	linux-headers-6.12-cloud-amd64 linux-headers-6.12-rt-amd64 linux-source-6.12
 	qemu-system-x86 busybox-static liburing-dev
+	dkms dh-dkms debhelper dpkg-dev fakeroot lintian pkg-config man-db
+	linux-headers-6.12-cloud-amd64
 )
 missing=()
 for p in "${pkgs[@]}"; do

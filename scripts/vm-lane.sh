@@ -11,6 +11,8 @@
 # (tools/vm/kernels.sh).  The 6.1 lanes run the user space of BUILD; the
 # 6.12 lanes run BUILD/userspace-6.12, whose tests are built with 6.12's
 # kselftest_harness.h (make userspace-6.12, built here when missing).
+# KIPC_KMOD=/path/kipc.ko boots that module (one DKMS built for LANE's
+# kernel, say) instead of building one.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 lane=${1:?usage: vm-lane.sh stock|rt|debug[-6.12] BUILD [CMD...]}
@@ -18,8 +20,6 @@ build=$(realpath -m "${2:?BUILD}")
 shift 2
 
 img=$("$top/tools/vm/kernels.sh" image "$lane" "$build")
-kdir=$("$top/tools/vm/kernels.sh" kdir "$lane" "$build")
-echo "[lane $lane] module against $kdir"
 ubuild=$build
 case "$lane" in
 *-6.12)
@@ -30,11 +30,20 @@ case "$lane" in
 		exit 1
 	} ;;
 esac
-make -s -C "$top/kmod" KDIR="$kdir" OUT="$build/kmod-$lane" KIPC_WERROR=1 > "$build/kmod-$lane.log" 2>&1 || {
-	tail -40 "$build/kmod-$lane.log"
-	echo "[lane $lane] module build FAILED"
-	exit 1
-}
+if [ -n "${KIPC_KMOD:-}" ]; then
+	kmod=$(realpath -m "$KIPC_KMOD")
+	[ -f "$kmod" ] || { echo "[lane $lane] no module $kmod"; exit 1; }
+	echo "[lane $lane] module $kmod"
+else
+	kdir=$("$top/tools/vm/kernels.sh" kdir "$lane" "$build")
+	echo "[lane $lane] module against $kdir"
+	make -s -C "$top/kmod" KDIR="$kdir" OUT="$build/kmod-$lane" KIPC_WERROR=1 > "$build/kmod-$lane.log" 2>&1 || {
+		tail -40 "$build/kmod-$lane.log"
+		echo "[lane $lane] module build FAILED"
+		exit 1
+	}
+	kmod=$build/kmod-$lane/kipc.ko
+fi
 
 timeout=${KIPC_VM_TIMEOUT:-2400}
 case "$lane" in debug*) timeout=${KIPC_VM_TIMEOUT:-4200} ;; esac
@@ -45,7 +54,7 @@ case "$lane" in debug*) scale=4 ;; esac
 [ $# -eq 0 ] && set -- env KIPC_TIMEOUT_SCALE=$scale /kipc/run-selftests.sh
 mkdir -p "$build/results"
 rc=0
-"$top/tools/vm/run.sh" -k "$img" -m "$build/kmod-$lane/kipc.ko" -b "$build" -u "$ubuild" \
+"$top/tools/vm/run.sh" -k "$img" -m "$kmod" -b "$build" -u "$ubuild" \
 	-t "$timeout" -n "$lane" -- "$@" || rc=$?
 
 [ "$1" != env ] && exit $rc	# an ad-hoc command: its status is the answer
