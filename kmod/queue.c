@@ -113,14 +113,17 @@ MODULE_PARM_DESC(queue_handoff, "Hand a message straight to a waiting receiver")
 /**
  * struct kipc_qblock - one allocation holding several messages of a SENDV
  * @ref:	messages of the block not yet freed
- * @nr_charged:	messages charged to the owner and not yet received (under
+ * @nr_charged:	messages charged to the owner whose charge has not ended
+ *		(they are queued, in flight or waiting for room; under
  *		kipc_queue.lock; all messages of a block go to one queue)
- * @charged:	bytes charged for them and for those already received;
- *		uncharged when @nr_charged drops to 0 (under kipc_queue.lock)
+ * @charged:	bytes charged for them and for those whose charge ended;
+ *		uncharged when @nr_charged drops to 0, however the last
+ *		charge ends (received, or failed to enter the queue); see
+ *		kipc_queue_discharge()
  *
  * The messages follow, each in a u64-aligned slot.  The block is freed
- * with its last message, so a received message keeps its charge while
- * a sibling it shares memory with is still queued.
+ * with its last message, so a message whose charge ended keeps it while
+ * a sibling it shares memory with is still charged.
  */
 struct kipc_qblock {
 	refcount_t ref;
@@ -341,25 +344,14 @@ static int kipc_queue_charge(struct kipc_queue *q, struct kipc_qmsg *m)
 	return err;
 }
 
-/* @m did not enter the queue after all. */
-static void kipc_queue_uncharge(struct kipc_queue *q, struct kipc_qmsg *m)
-{
-	size_t size = kipc_qmsg_size(m);
-
-	lockdep_assert_held(&q->lock);
-	if (m->blk) {
-		m->blk->nr_charged--;
-		m->blk->charged -= size;
-	}
-	kipc_obj_uncharge(&q->obj, size);
-}
-
 /*
- * @m was received and is about to be freed.  Return: the bytes to
- * uncharge for it, which for a message of a block is the whole charge of
- * the block once its last charged message is received, else 0.
+ * The charge of @m ends: it was received, or it did not enter the queue
+ * after all.  Return: the bytes to uncharge for it.  For a message of a
+ * block that is the whole charge of the block once its last charged
+ * message goes, whichever way it goes (siblings received earlier left
+ * their share in the block), else 0.
  */
-static size_t kipc_queue_received(struct kipc_queue *q, struct kipc_qmsg *m)
+static size_t kipc_queue_discharge(struct kipc_queue *q, struct kipc_qmsg *m)
 {
 	struct kipc_qblock *blk = m->blk;
 	size_t size;
@@ -372,6 +364,12 @@ static size_t kipc_queue_received(struct kipc_queue *q, struct kipc_qmsg *m)
 	size = blk->charged;
 	blk->charged = 0;
 	return size;
+}
+
+/* @m did not enter the queue after all. */
+static void kipc_queue_uncharge(struct kipc_queue *q, struct kipc_qmsg *m)
+{
+	kipc_obj_uncharge(&q->obj, kipc_queue_discharge(q, m));
 }
 
 static void kipc_qwait_wake(struct kipc_queue *q, struct kipc_qwait *w,
@@ -986,7 +984,7 @@ copy:
 	list_for_each_entry(m, &taken, node) {
 		q->nr_inflight--;
 		q->inflight_bytes -= m->len;
-		charge += kipc_queue_received(q, m);
+		charge += kipc_queue_discharge(q, m);
 	}
 	kipc_obj_uncharge(&q->obj, charge);
 	events = kipc_queue_settle(q, back);
