@@ -18,7 +18,6 @@
 #include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/fs.h>
-#include <linux/hrtimer.h>
 #include <linux/list.h>
 #include <linux/module.h>
 #include <linux/overflow.h>
@@ -36,6 +35,7 @@
 #include <linux/wait.h>
 
 #include "kipc_core.h"
+#include "deadline.h"
 
 /*
  * Locking overview
@@ -232,9 +232,7 @@ struct kipc_qwait {
 /* How a send or receive may wait. */
 struct kipc_qdeadline {
 	bool nonblock;
-	clockid_t clock;
-	ktime_t *expires;	/* NULL: no timeout; else &@time */
-	ktime_t time;
+	struct kipc_deadline when;
 };
 
 static const struct file_operations kipc_queue_fops;
@@ -491,7 +489,6 @@ static int kipc_queue_sleep(struct kipc_queue *q, struct kipc_qwait *w,
 			    const struct kipc_qdeadline *dl)
 	__releases(&q->lock)
 {
-	ktime_t expires;
 	int state, ret;
 
 	w->task = current;
@@ -501,15 +498,7 @@ static int kipc_queue_sleep(struct kipc_queue *q, struct kipc_qwait *w,
 	__set_current_state(TASK_INTERRUPTIBLE);
 	spin_unlock(&q->lock);
 
-	if (dl->expires) {
-		expires = *dl->expires;
-		ret = schedule_hrtimeout_range_clock(&expires, 0,
-						     HRTIMER_MODE_ABS,
-						     dl->clock);
-	} else {
-		schedule();
-		ret = -EINTR;
-	}
+	ret = kipc_deadline_sleep(&dl->when);
 
 	/* Pairs with smp_store_release() in kipc_qwait_wake(). */
 	state = smp_load_acquire(&w->state);
@@ -1071,14 +1060,7 @@ static void kipc_queue_deadline(struct kipc_qdeadline *dl, struct file *file,
 {
 	dl->nonblock = (flags & KIPC_QUEUE_NONBLOCK) ||
 		       (file->f_flags & O_NONBLOCK);
-	dl->clock = (flags & KIPC_QUEUE_REALTIME) ? CLOCK_REALTIME :
-						    CLOCK_MONOTONIC;
-	if (!timeout) {
-		dl->expires = NULL;
-		return;
-	}
-	dl->time = ns_to_ktime(min_t(u64, timeout, KTIME_MAX));
-	dl->expires = &dl->time;
+	kipc_deadline_init(&dl->when, timeout, flags & KIPC_QUEUE_REALTIME);
 }
 
 static ssize_t kipc_queue_read(struct file *file, char __user *buf,
