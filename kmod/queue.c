@@ -106,6 +106,15 @@ MODULE_PARM_DESC(queue_handoff, "Hand a message straight to a waiting receiver")
 
 #define KIPC_QUEUE_NR_PRIO	(KIPC_QUEUE_PRIO_MAX + 1)
 
+/*
+ * Memory that a send or receive allocates for its caller: messages, PEEK
+ * buffers, SENDV/RECVV vectors.  Each is bounded (max_msg_size,
+ * KIPC_QUEUE_VEC_MAX entries) and charged to the caller's memory cgroup.
+ * A request the cgroup (or the machine) cannot hold fails with -ENOMEM,
+ * for the caller alone: it calls no OOM killer and logs nothing.
+ */
+#define KIPC_QUEUE_GFP	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
+
 /* SENDV copies in at most this many messages / bytes before queueing them. */
 #define KIPC_QUEUE_BATCH_MSGS	32
 #define KIPC_QUEUE_BATCH_BYTES	SZ_256K
@@ -606,7 +615,7 @@ static struct kipc_qmsg *kipc_qmsg_new(const struct kipc_queue_msg *e)
 {
 	struct kipc_qmsg *m;
 
-	m = kvmalloc(struct_size(m, data, e->len), GFP_KERNEL_ACCOUNT);
+	m = kvmalloc(struct_size(m, data, e->len), KIPC_QUEUE_GFP);
 	if (!m)
 		return ERR_PTR(-ENOMEM);
 	m->blk = NULL;
@@ -650,7 +659,7 @@ static u32 kipc_qblock_fill(const struct kipc_queue_msg *ents, u32 nr,
 	BUILD_BUG_ON(sizeof(*blk) % sizeof(u64));
 	for (k = 0; k < nr; k++)
 		size += kipc_qslot_size(ents[k].len);
-	blk = kvmalloc(size, GFP_KERNEL_ACCOUNT);
+	blk = kvmalloc(size, KIPC_QUEUE_GFP);
 	if (!blk) {
 		*errp = -ENOMEM;
 		return 0;
@@ -989,46 +998,56 @@ copy:
 /*
  * PEEK: copy the next message without taking it.  The payload goes
  * through a kernel buffer, since the message may be received and freed
- * as soon as the lock is dropped.
+ * as soon as the lock is dropped.  The buffer is as big as the message
+ * (not the caller's buffer), is allocated once there is a message, and
+ * is charged to the caller like any memory the caller makes us use.
  */
 static long kipc_queue_peek(struct kipc_queue *q, struct kipc_queue_msg *e,
 			    struct kipc_queue_msg __user *ue,
 			    const struct kipc_qdeadline *dl)
 {
-	u32 cap = min(e->len, q->max_msg_size);
-	struct kipc_qmsg *m, *copy;
+	struct kipc_qmsg *m, *copy = NULL;
 	struct kipc_qwait w;
+	u32 size = 0, needed;
 	int werr = 0;
 	long ret;
-
-	copy = kvmalloc(struct_size(copy, data, cap), GFP_KERNEL);
-	if (!copy)
-		return -ENOMEM;
 
 	w.buflen = 0;
 	w.peek = true;
 	spin_lock(&q->lock);
-	while (!q->nr_msgs) {
-		ret = kipc_queue_recv_empty(q, werr, dl);
-		if (ret <= 0) {
+	for (;;) {
+		if (!q->nr_msgs) {
+			ret = kipc_queue_recv_empty(q, werr, dl);
+			if (ret <= 0) {
+				spin_unlock(&q->lock);
+				kvfree(copy);
+				return ret;
+			}
+			/* Never KIPC_QW_READY: nothing is handed to a PEEK waiter. */
+			werr = kipc_queue_sleep(q, &w, &q->recv_waiters, dl);
+			spin_lock(&q->lock);
+			continue;
+		}
+		m = kipc_queue_head(q);
+		needed = m->len;
+		if (needed > e->len) {
+			kipc_queue_wake_receivers(q, 1);
 			spin_unlock(&q->lock);
 			kvfree(copy);
-			return ret;
+			if (put_user(needed, &ue->len))
+				return -EFAULT;
+			return -EMSGSIZE;
 		}
-		/* Never KIPC_QW_READY: nothing is handed to a PEEK waiter. */
-		werr = kipc_queue_sleep(q, &w, &q->recv_waiters, dl);
-		spin_lock(&q->lock);
-	}
-	m = kipc_queue_head(q);
-	if (m->len > cap) {
-		u32 needed = m->len;
-
-		kipc_queue_wake_receivers(q, 1);
+		if (needed <= size)
+			break;
+		/* Allocate without the lock, then look again. */
 		spin_unlock(&q->lock);
 		kvfree(copy);
-		if (put_user(needed, &ue->len))
-			return -EFAULT;
-		return -EMSGSIZE;
+		copy = kvmalloc(struct_size(copy, data, needed), KIPC_QUEUE_GFP);
+		if (!copy)
+			return -ENOMEM;
+		size = needed;
+		spin_lock(&q->lock);
 	}
 	memcpy(copy->data, m->data, m->len);
 	copy->blk = NULL;
@@ -1181,7 +1200,7 @@ static long kipc_queue_ioc_mxfer(struct file *file, unsigned int cmd,
 		return -EINVAL;
 
 	uents = u64_to_user_ptr(mx.msgs);
-	ents = kvmalloc_array(mx.count, sizeof(*ents), GFP_KERNEL);
+	ents = kvmalloc_array(mx.count, sizeof(*ents), KIPC_QUEUE_GFP);
 	if (!ents)
 		return -ENOMEM;
 	if (kipc_qmsg_small(uents, mx.count * sizeof(*ents),

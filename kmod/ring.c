@@ -827,7 +827,8 @@ static struct kipc_ring *kipc_ring_alloc(const struct kipc_ring_create *rc)
 	/* From here on, kipc_obj_put() frees whatever was allocated. */
 
 	ring->data_pages = kvcalloc(nr, sizeof(*ring->data_pages),
-				    GFP_KERNEL_ACCOUNT);
+				    GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL |
+				    __GFP_NOWARN);
 	if (!ring->data_pages)
 		goto out_put_ring;
 	ring->info_page = kipc_ring_alloc_page();

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -176,6 +177,93 @@ TEST_F_TIMEOUT(account, failed_sendv_block_gives_its_charge_back, 300)
 	EXPECT_LE(0, ret) TH_LOG("create: %s", strerror(-ret));
 	if (ret >= 0)
 		close(ret);
+	close(q);
+}
+
+/*
+ * In a memory cgroup of 2 MiB, a process PEEKs at and sends 8 MiB
+ * messages.  The kernel buffers that takes are charged to the cgroup, so
+ * the calls fail with -ENOMEM, never succeed uncharged, and never bring
+ * the cgroup's OOM killer.  The user buffers live in a memfd that the
+ * parent populated, so they are charged to the parent's cgroup.  A PEEK
+ * with a big buffer at a small message needs only the message's size.
+ */
+#define CG_MAX		(2 << 20)
+#define BIG		(8 << 20)
+
+/* The child's part: 0, or the step that went wrong. */
+static int memcg_child(int q, char *p, const char *cg)
+{
+	struct kipc_queue_msg v[2];
+	int ret;
+
+	if (tenv_memcg_enter(cg))
+		return 20;
+	ret = kq_recv(q, p, BIG, KIPC_QUEUE_PEEK | KIPC_QUEUE_NONBLOCK, 0, NULL);
+	if (ret != -ENOMEM)
+		return ret == BIG ? 1 : 2;
+	if (kq_send(q, p, BIG, 1, KIPC_QUEUE_NONBLOCK, 0) != -ENOMEM)
+		return 3;
+	memset(v, 0, sizeof(v));
+	v[0].buf = v[1].buf = (uintptr_t)p;
+	v[0].len = v[1].len = BIG;
+	v[0].prio = v[1].prio = 1;
+	if (kq_sendv(q, v, 2, KIPC_QUEUE_NONBLOCK, 0) != -ENOMEM)
+		return 4;
+	/* What fits still works; the small message is now at the head. */
+	if (kq_send(q, "s", 1, 1, KIPC_QUEUE_NONBLOCK, 0))
+		return 5;
+	if (kq_recv(q, p, BIG, KIPC_QUEUE_PEEK | KIPC_QUEUE_NONBLOCK, 0, NULL) != 1)
+		return 6;
+	if (kq_recv(q, p, BIG, KIPC_QUEUE_NONBLOCK, 0, NULL) != 1 || p[0] != 's')
+		return 7;
+	return 0;
+}
+
+TEST_F_TIMEOUT(account, memcg_charges_peek_and_send, 120)
+{
+	int q, mfd, ret;
+	char *p;
+	pid_t pid;
+
+	ret = set_param(&self->max_msg_size, "max_msg_size", BIG);
+	if (ret == -EOPNOTSUPP)
+		SKIP(return, "needs root and the max_msg_size parameter");
+	ASSERT_EQ(0, ret);
+	ret = tenv_memcg_new(self->cg, sizeof(self->cg), "queue", CG_MAX);
+	if (ret == -EOPNOTSUPP) {
+		self->cg[0] = 0;
+		SKIP(return, "needs cgroup2 with the memory controller");
+	}
+	ASSERT_EQ(0, ret);
+
+	q = kq_create_full(self->dev, BIG, 2, 0, RW, 0, NULL, 0600);
+	ASSERT_LE(0, q);
+	mfd = memfd_create("kipc-big", MFD_CLOEXEC);
+	ASSERT_LE(0, mfd);
+	ASSERT_EQ(0, ftruncate(mfd, BIG));
+	p = mmap(NULL, BIG, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p, 'x', BIG);
+	ASSERT_EQ(0, kq_send(q, p, BIG, 0, KIPC_QUEUE_NONBLOCK, 0));
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(memcg_child(q, p, self->cg));
+	ret = reap(pid);
+	EXPECT_EQ(0, ret) TH_LOG("child: step %d failed (128 + signal if killed)", ret);
+	EXPECT_LT(0, tenv_memcg_read(self->cg, "memory.events", "max"));
+	EXPECT_EQ(0, tenv_memcg_read(self->cg, "memory.events", "oom_kill"));
+
+	/* The big message is still there, whole. */
+	memset(p, 0, BIG);
+	EXPECT_EQ(BIG, kq_recv(q, p, BIG, KIPC_QUEUE_NONBLOCK, 0, NULL));
+	EXPECT_EQ('x', p[0]);
+	EXPECT_EQ('x', p[BIG - 1]);
+	EXPECT_EQ(0, kq_fdinfo(q, "depth"));
+	munmap(p, BIG);
+	close(mfd);
 	close(q);
 }
 
