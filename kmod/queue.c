@@ -16,7 +16,6 @@
 #include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/fs.h>
-#include <linux/hrtimer.h>
 #include <linux/list.h>
 #include <linux/module.h>
 #include <linux/overflow.h>
@@ -34,6 +33,7 @@
 #include <linux/wait.h>
 
 #include "kipc_core.h"
+#include "deadline.h"
 
 /*
  * Locking overview
@@ -104,6 +104,15 @@ MODULE_PARM_DESC(queue_handoff, "Hand a message straight to a waiting receiver")
 
 #define KIPC_QUEUE_NR_PRIO	(KIPC_QUEUE_PRIO_MAX + 1)
 
+/*
+ * Memory that a send or receive allocates for its caller: messages, PEEK
+ * buffers, SENDV/RECVV vectors.  Each is bounded (max_msg_size,
+ * KIPC_QUEUE_VEC_MAX entries) and charged to the caller's memory cgroup.
+ * A request the cgroup (or the machine) cannot hold fails with -ENOMEM,
+ * for the caller alone: it calls no OOM killer and logs nothing.
+ */
+#define KIPC_QUEUE_GFP	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
+
 /* SENDV copies in at most this many messages / bytes before queueing them. */
 #define KIPC_QUEUE_BATCH_MSGS	32
 #define KIPC_QUEUE_BATCH_BYTES	SZ_256K
@@ -111,14 +120,17 @@ MODULE_PARM_DESC(queue_handoff, "Hand a message straight to a waiting receiver")
 /**
  * struct kipc_qblock - one allocation holding several messages of a SENDV
  * @ref:	messages of the block not yet freed
- * @nr_charged:	messages charged to the owner and not yet received (under
+ * @nr_charged:	messages charged to the owner whose charge has not ended
+ *		(they are queued, in flight or waiting for room; under
  *		kipc_queue.lock; all messages of a block go to one queue)
- * @charged:	bytes charged for them and for those already received;
- *		uncharged when @nr_charged drops to 0 (under kipc_queue.lock)
+ * @charged:	bytes charged for them and for those whose charge ended;
+ *		uncharged when @nr_charged drops to 0, however the last
+ *		charge ends (received, or failed to enter the queue); see
+ *		kipc_queue_discharge()
  *
  * The messages follow, each in a u64-aligned slot.  The block is freed
- * with its last message, so a received message keeps its charge while
- * a sibling it shares memory with is still queued.
+ * with its last message, so a message whose charge ended keeps it while
+ * a sibling it shares memory with is still charged.
  */
 struct kipc_qblock {
 	refcount_t ref;
@@ -227,9 +239,7 @@ struct kipc_qwait {
 /* How a send or receive may wait. */
 struct kipc_qdeadline {
 	bool nonblock;
-	clockid_t clock;
-	ktime_t *expires;	/* NULL: no timeout; else &@time */
-	ktime_t time;
+	struct kipc_deadline when;
 };
 
 static const struct file_operations kipc_queue_fops;
@@ -339,25 +349,14 @@ static int kipc_queue_charge(struct kipc_queue *q, struct kipc_qmsg *m)
 	return err;
 }
 
-/* @m did not enter the queue after all. */
-static void kipc_queue_uncharge(struct kipc_queue *q, struct kipc_qmsg *m)
-{
-	size_t size = kipc_qmsg_size(m);
-
-	lockdep_assert_held(&q->lock);
-	if (m->blk) {
-		m->blk->nr_charged--;
-		m->blk->charged -= size;
-	}
-	kipc_obj_uncharge(&q->obj, size);
-}
-
 /*
- * @m was received and is about to be freed.  Return: the bytes to
- * uncharge for it, which for a message of a block is the whole charge of
- * the block once its last charged message is received, else 0.
+ * The charge of @m ends: it was received, or it did not enter the queue
+ * after all.  Return: the bytes to uncharge for it.  For a message of a
+ * block that is the whole charge of the block once its last charged
+ * message goes, whichever way it goes (siblings received earlier left
+ * their share in the block), else 0.
  */
-static size_t kipc_queue_received(struct kipc_queue *q, struct kipc_qmsg *m)
+static size_t kipc_queue_discharge(struct kipc_queue *q, struct kipc_qmsg *m)
 {
 	struct kipc_qblock *blk = m->blk;
 	size_t size;
@@ -370,6 +369,12 @@ static size_t kipc_queue_received(struct kipc_queue *q, struct kipc_qmsg *m)
 	size = blk->charged;
 	blk->charged = 0;
 	return size;
+}
+
+/* @m did not enter the queue after all. */
+static void kipc_queue_uncharge(struct kipc_queue *q, struct kipc_qmsg *m)
+{
+	kipc_obj_uncharge(&q->obj, kipc_queue_discharge(q, m));
 }
 
 static void kipc_qwait_wake(struct kipc_queue *q, struct kipc_qwait *w,
@@ -491,7 +496,6 @@ static int kipc_queue_sleep(struct kipc_queue *q, struct kipc_qwait *w,
 			    const struct kipc_qdeadline *dl)
 	__releases(&q->lock)
 {
-	ktime_t expires;
 	int state, ret;
 
 	w->task = current;
@@ -501,15 +505,7 @@ static int kipc_queue_sleep(struct kipc_queue *q, struct kipc_qwait *w,
 	__set_current_state(TASK_INTERRUPTIBLE);
 	spin_unlock(&q->lock);
 
-	if (dl->expires) {
-		expires = *dl->expires;
-		ret = schedule_hrtimeout_range_clock(&expires, 0,
-						     HRTIMER_MODE_ABS,
-						     dl->clock);
-	} else {
-		schedule();
-		ret = -EINTR;
-	}
+	ret = kipc_deadline_sleep(&dl->when);
 
 	/* Pairs with smp_store_release() in kipc_qwait_wake(). */
 	state = smp_load_acquire(&w->state);
@@ -617,7 +613,7 @@ static struct kipc_qmsg *kipc_qmsg_new(const struct kipc_queue_msg *e)
 {
 	struct kipc_qmsg *m;
 
-	m = kvmalloc(struct_size(m, data, e->len), GFP_KERNEL_ACCOUNT);
+	m = kvmalloc(struct_size(m, data, e->len), KIPC_QUEUE_GFP);
 	if (!m)
 		return ERR_PTR(-ENOMEM);
 	m->blk = NULL;
@@ -661,7 +657,7 @@ static u32 kipc_qblock_fill(const struct kipc_queue_msg *ents, u32 nr,
 	BUILD_BUG_ON(sizeof(*blk) % sizeof(u64));
 	for (k = 0; k < nr; k++)
 		size += kipc_qslot_size(ents[k].len);
-	blk = kvmalloc(size, GFP_KERNEL_ACCOUNT);
+	blk = kvmalloc(size, KIPC_QUEUE_GFP);
 	if (!blk) {
 		*errp = -ENOMEM;
 		return 0;
@@ -984,7 +980,7 @@ copy:
 	list_for_each_entry(m, &taken, node) {
 		q->nr_inflight--;
 		q->inflight_bytes -= m->len;
-		charge += kipc_queue_received(q, m);
+		charge += kipc_queue_discharge(q, m);
 	}
 	kipc_obj_uncharge(&q->obj, charge);
 	events = kipc_queue_settle(q, back);
@@ -1000,46 +996,56 @@ copy:
 /*
  * PEEK: copy the next message without taking it.  The payload goes
  * through a kernel buffer, since the message may be received and freed
- * as soon as the lock is dropped.
+ * as soon as the lock is dropped.  The buffer is as big as the message
+ * (not the caller's buffer), is allocated once there is a message, and
+ * is charged to the caller like any memory the caller makes us use.
  */
 static long kipc_queue_peek(struct kipc_queue *q, struct kipc_queue_msg *e,
 			    struct kipc_queue_msg __user *ue,
 			    const struct kipc_qdeadline *dl)
 {
-	u32 cap = min(e->len, q->max_msg_size);
-	struct kipc_qmsg *m, *copy;
+	struct kipc_qmsg *m, *copy = NULL;
 	struct kipc_qwait w;
+	u32 size = 0, needed;
 	int werr = 0;
 	long ret;
-
-	copy = kvmalloc(struct_size(copy, data, cap), GFP_KERNEL);
-	if (!copy)
-		return -ENOMEM;
 
 	w.buflen = 0;
 	w.peek = true;
 	spin_lock(&q->lock);
-	while (!q->nr_msgs) {
-		ret = kipc_queue_recv_empty(q, werr, dl);
-		if (ret <= 0) {
+	for (;;) {
+		if (!q->nr_msgs) {
+			ret = kipc_queue_recv_empty(q, werr, dl);
+			if (ret <= 0) {
+				spin_unlock(&q->lock);
+				kvfree(copy);
+				return ret;
+			}
+			/* Never KIPC_QW_READY: nothing is handed to a PEEK waiter. */
+			werr = kipc_queue_sleep(q, &w, &q->recv_waiters, dl);
+			spin_lock(&q->lock);
+			continue;
+		}
+		m = kipc_queue_head(q);
+		needed = m->len;
+		if (needed > e->len) {
+			kipc_queue_wake_receivers(q, 1);
 			spin_unlock(&q->lock);
 			kvfree(copy);
-			return ret;
+			if (put_user(needed, &ue->len))
+				return -EFAULT;
+			return -EMSGSIZE;
 		}
-		/* Never KIPC_QW_READY: nothing is handed to a PEEK waiter. */
-		werr = kipc_queue_sleep(q, &w, &q->recv_waiters, dl);
-		spin_lock(&q->lock);
-	}
-	m = kipc_queue_head(q);
-	if (m->len > cap) {
-		u32 needed = m->len;
-
-		kipc_queue_wake_receivers(q, 1);
+		if (needed <= size)
+			break;
+		/* Allocate without the lock, then look again. */
 		spin_unlock(&q->lock);
 		kvfree(copy);
-		if (put_user(needed, &ue->len))
-			return -EFAULT;
-		return -EMSGSIZE;
+		copy = kvmalloc(struct_size(copy, data, needed), KIPC_QUEUE_GFP);
+		if (!copy)
+			return -ENOMEM;
+		size = needed;
+		spin_lock(&q->lock);
 	}
 	memcpy(copy->data, m->data, m->len);
 	copy->blk = NULL;
@@ -1071,14 +1077,7 @@ static void kipc_queue_deadline(struct kipc_qdeadline *dl, struct file *file,
 {
 	dl->nonblock = (flags & KIPC_QUEUE_NONBLOCK) ||
 		       (file->f_flags & O_NONBLOCK);
-	dl->clock = (flags & KIPC_QUEUE_REALTIME) ? CLOCK_REALTIME :
-						    CLOCK_MONOTONIC;
-	if (!timeout) {
-		dl->expires = NULL;
-		return;
-	}
-	dl->time = ns_to_ktime(min_t(u64, timeout, KTIME_MAX));
-	dl->expires = &dl->time;
+	kipc_deadline_init(&dl->when, timeout, flags & KIPC_QUEUE_REALTIME);
 }
 
 static ssize_t kipc_queue_read(struct file *file, char __user *buf,
@@ -1199,7 +1198,7 @@ static long kipc_queue_ioc_mxfer(struct file *file, unsigned int cmd,
 		return -EINVAL;
 
 	uents = u64_to_user_ptr(mx.msgs);
-	ents = kvmalloc_array(mx.count, sizeof(*ents), GFP_KERNEL);
+	ents = kvmalloc_array(mx.count, sizeof(*ents), KIPC_QUEUE_GFP);
 	if (!ents)
 		return -ENOMEM;
 	if (kipc_qmsg_small(uents, mx.count * sizeof(*ents),

@@ -52,11 +52,9 @@
 #include <linux/build_bug.h>
 #include <linux/file.h>
 #include <linux/fs.h>
-#include <linux/hrtimer.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/module.h>
-#include <linux/nsproxy.h>
 #include <linux/poll.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
@@ -64,11 +62,11 @@
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
-#include <linux/time_namespace.h>
 #include <linux/uaccess.h>
 #include <linux/wait.h>
 
 #include "kipc_core.h"
+#include "deadline.h"
 #include "ring.h"
 
 /* Hard ceiling of max_ring_size: 2^30 keeps every length in 31 bits. */
@@ -349,27 +347,6 @@ static int kipc_ring_wait_done(struct kipc_ring *ring, u32 event, u32 seq)
 }
 
 /*
- * An absolute CLOCK_MONOTONIC deadline from a task in a time namespace
- * is in that namespace's time; hrtimers run on the host's.  This is
- * timens_ktime_to_host(), whose out-of-line part is not exported.
- */
-static ktime_t kipc_ring_timens_to_host(ktime_t t)
-{
-#ifdef CONFIG_TIME_NS
-	struct time_namespace *ns = current->nsproxy->time_ns;
-	ktime_t offset = timespec64_to_ktime(ns->offsets.monotonic);
-
-	/* Namespace time is host time + offset. */
-	if (t < offset)
-		return 0;	/* before the namespace's epoch: expired */
-	if (offset < 0 && t > KTIME_MAX + offset)
-		return KTIME_MAX;
-	t = ktime_sub(t, offset);
-#endif
-	return t;
-}
-
-/*
  * Sleep while the shared event count still equals @w->seq.
  *
  * The handshake with a waker, which is user space following the UAPI
@@ -393,19 +370,11 @@ static int kipc_ring_wait(struct kipc_ring *ring, struct file *file,
 			  const struct kipc_ring_wait *w)
 {
 	wait_queue_head_t *wq = kipc_ring_wq(ring, w->event);
-	clockid_t clock = CLOCK_MONOTONIC;
-	ktime_t timeout, *to = NULL;
+	struct kipc_deadline dl;
 	DEFINE_WAIT(wait);
 	int ret;
 
-	if (w->timeout) {
-		timeout = ns_to_ktime(w->timeout);
-		if (w->flags & KIPC_WAIT_F_REALTIME)
-			clock = CLOCK_REALTIME;
-		else
-			timeout = kipc_ring_timens_to_host(timeout);
-		to = &timeout;
-	}
+	kipc_deadline_init(&dl, w->timeout, w->flags & KIPC_WAIT_F_REALTIME);
 
 	atomic_inc(&ring->nr_waiters);
 	for (;;) {
@@ -421,8 +390,7 @@ static int kipc_ring_wait(struct kipc_ring *ring, struct file *file,
 			break;
 		}
 		/* 0: the timer expired; -EINTR: woken or signalled. */
-		if (!schedule_hrtimeout_range_clock(to, current->timer_slack_ns,
-						    HRTIMER_MODE_ABS, clock)) {
+		if (!kipc_deadline_sleep(&dl)) {
 			ret = -ETIMEDOUT;
 			break;
 		}
@@ -855,7 +823,8 @@ static struct kipc_ring *kipc_ring_alloc(const struct kipc_ring_create *rc)
 	/* From here on, kipc_obj_put() frees whatever was allocated. */
 
 	ring->data_pages = kvcalloc(nr, sizeof(*ring->data_pages),
-				    GFP_KERNEL_ACCOUNT);
+				    GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL |
+				    __GFP_NOWARN);
 	if (!ring->data_pages)
 		goto out_put_ring;
 	ring->info_page = kipc_ring_alloc_page();

@@ -29,6 +29,7 @@
 #include "kselftest_harness.h"
 #include "kipc_test.h"
 #include "kipc_queue_util.h"
+#include "tenv.h"
 
 #define RW	(KIPC_ROLE_PRODUCER | KIPC_ROLE_CONSUMER)
 #define MS	1000000ULL
@@ -297,6 +298,99 @@ static volatile sig_atomic_t got_signal;
 static void on_signal(int sig)
 {
 	got_signal = sig;
+}
+
+/*
+ * In a time namespace: every wait of a queue on an empty (@fd) or full
+ * (@full) queue with a CLOCK_MONOTONIC deadline 100 ms ahead, read on the
+ * namespace's clock, times out and not before that deadline.  A deadline
+ * taken as the host's is an hour late (SIGALRM ends the wait: -EINTR) or
+ * long past (it returns before the deadline).  Returns 0 or which step
+ * failed.
+ */
+struct timens_fds {
+	int empty;
+	int full;
+};
+
+static int queue_waits_in_timens(void *arg)
+{
+	const struct timens_fds *q = arg;
+	const char *scale = getenv("KIPC_TIMEOUT_SCALE");
+	struct kipc_queue_msg v = { 0 };
+	struct sigaction sa;
+	char buf[8] = "t";
+	uint64_t dl;
+	int step;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;	/* no SA_RESTART: a late wait ends */
+	sigaction(SIGALRM, &sa, NULL);
+	v.buf = (uintptr_t)buf;
+	v.len = sizeof(buf);
+	for (step = 1; step <= 5; step++) {
+		int ret;
+
+		alarm(10 * (scale && atoi(scale) > 1 ? atoi(scale) : 1));
+		dl = kq_now(CLOCK_MONOTONIC) + 100 * MS;
+		switch (step) {
+		case 1:
+			ret = kq_recv(q->empty, buf, sizeof(buf), 0, dl, NULL);
+			break;
+		case 2:
+			ret = kq_recv(q->empty, buf, sizeof(buf), KIPC_QUEUE_PEEK, dl, NULL);
+			break;
+		case 3:
+			ret = kq_recvv(q->empty, &v, 1, 0, dl);
+			break;
+		case 4:
+			ret = kq_send(q->full, buf, 1, 0, 0, dl);
+			break;
+		default:
+			v.len = 1;
+			ret = kq_sendv(q->full, &v, 1, 0, dl);
+			break;
+		}
+		alarm(0);
+		if (ret != -ETIMEDOUT || kq_now(CLOCK_MONOTONIC) < dl)
+			return step;
+	}
+	/* CLOCK_REALTIME is the same in every time namespace. */
+	dl = kq_now(CLOCK_REALTIME) + 100 * MS;
+	if (kq_recv(q->empty, buf, sizeof(buf), KIPC_QUEUE_REALTIME, dl, NULL) != -ETIMEDOUT ||
+	    kq_now(CLOCK_REALTIME) < dl)
+		return 10;
+	return 0;
+}
+
+TEST_F_TIMEOUT(queue, deadline_in_time_namespace, 120)
+{
+	struct timens_fds q;
+	long long up;
+	int st;
+
+	q.empty = kq_create(self->dev, 8, 1);
+	ASSERT_LE(0, q.empty);
+	q.full = kq_create(self->dev, 8, 1);
+	ASSERT_LE(0, q.full);
+	ASSERT_EQ(0, kq_send(q.full, "f", 1, 0, 0, 0));
+
+	/* The namespace's clock an hour ahead of the host's. */
+	st = tenv_in_timens(3600, queue_waits_in_timens, &q);
+	if (st == TENV_NO_TIMENS)
+		SKIP(return, "no time namespaces");
+	EXPECT_EQ(0, st) TH_LOG("offset +3600 s: step %d failed", st);
+	/* And behind it, as far as the host's uptime allows. */
+	up = tenv_uptime_s();
+	if (up >= 2) {
+		st = tenv_in_timens(1 - up, queue_waits_in_timens, &q);
+		EXPECT_EQ(0, st) TH_LOG("offset %lld s: step %d failed", 1 - up, st);
+	}
+	EXPECT_EQ(1, depth(q.full));
+	EXPECT_EQ(0, kq_fdinfo(q.full, "send-waiters"));
+	EXPECT_EQ(0, kq_fdinfo(q.empty, "recv-waiters"));
+	close(q.full);
+	close(q.empty);
 }
 
 /*

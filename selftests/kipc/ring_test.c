@@ -22,10 +22,8 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,6 +32,7 @@
 
 #include "kselftest_harness.h"
 #include "kipc_test.h"
+#include "tenv.h"
 #include "tring.h"
 
 #define KB		1024ULL
@@ -1645,51 +1644,20 @@ TEST_F(ring, rmmod_refused_while_in_use)
  */
 TEST_F_TIMEOUT(ring, memcg_limit_is_enomem, 120)
 {
-	char cg[128], path[192], buf[512];
-	const char *root = "/sys/fs/cgroup";
-	int st, fd, ret;
+	char cg[128];
+	int st, ret;
 	pid_t pid;
 
-	if (geteuid() != 0)
-		SKIP(return, "needs root for cgroups");
-	snprintf(path, sizeof(path), "%s/cgroup.controllers", root);
-	if (access(path, F_OK))
-		mount("none", root, "cgroup2", 0, NULL);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		SKIP(return, "no cgroup2");
-	ret = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	buf[ret > 0 ? ret : 0] = 0;
-	if (!strstr(buf, "memory"))
-		SKIP(return, "no memory controller");
-	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", root);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	ASSERT_LT(0, write(fd, "+memory", 7));
-	close(fd);
-	snprintf(cg, sizeof(cg), "%s/kipc-ring-%d", root, (int)getpid());
-	ASSERT_EQ(0, mkdir(cg, 0755));
-	snprintf(path, sizeof(path), "%s/memory.max", cg);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	ASSERT_LT(0, write(fd, "8388608", 7));
-	close(fd);
+	ret = tenv_memcg_new(cg, sizeof(cg), "ring", 8 << 20);
+	if (ret == -EOPNOTSUPP)
+		SKIP(return, "needs root, cgroup2 and the memory controller");
+	ASSERT_EQ(0, ret);
 
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		char me[16];
-		int cfd;
-
-		snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
-		cfd = open(path, O_WRONLY | O_CLOEXEC);
-		if (cfd < 0)
+		if (tenv_memcg_enter(cg))
 			_exit(100);
-		snprintf(me, sizeof(me), "%d", (int)getpid());
-		if (write(cfd, me, strlen(me)) < 0)
-			_exit(101);
-		close(cfd);
 		/* 32 MiB of ring in an 8 MiB cgroup. */
 		ret = tring_create(self->dev, 32ULL << 20, 0, KIPC_ROLE_CONSUMER,
 				   NULL, 0600, 0);
@@ -1703,52 +1671,30 @@ TEST_F_TIMEOUT(ring, memcg_limit_is_enomem, 120)
 	ASSERT_EQ(pid, waitpid(pid, &st, 0));
 	EXPECT_TRUE(WIFEXITED(st)) TH_LOG("status %#x", st);
 	EXPECT_EQ(0, WEXITSTATUS(st));
-	snprintf(path, sizeof(path), "%s/memory.events", cg);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	ret = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	ASSERT_LT(0, ret);
-	buf[ret] = 0;
-	EXPECT_NE(NULL, strstr(buf, "oom_kill 0")) TH_LOG("%s", buf);
-	EXPECT_EQ(0, rmdir(cg));
+	EXPECT_EQ(0, tenv_memcg_read(cg, "memory.events", "oom_kill"));
+	EXPECT_EQ(0, tenv_memcg_remove(cg));
 }
 
 /* A CLOCK_MONOTONIC deadline is read in the caller's time namespace. */
+static int ring_wait_in_timens(void *arg)
+{
+	uint64_t dl = tring_deadline_ms(20);
+
+	return tring_wait(*(int *)arg, KIPC_EV_READABLE, 0, dl, 0) == -ETIMEDOUT &&
+	       tring_now_ns(CLOCK_MONOTONIC) >= dl ? 0 : 101;
+}
+
 TEST_F_TIMEOUT(ring, wait_deadline_in_time_namespace, 120)
 {
 	int fd, st;
-	pid_t pid;
 
 	fd = tring_create(self->dev, RING_SZ, 0, KIPC_ROLE_CONSUMER, NULL, 0600, 0);
 	ASSERT_LE(0, fd);
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		int tfd;
-
-		if (unshare(CLONE_NEWTIME))
-			_exit(255);	/* no time namespaces: skip */
-		tfd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
-		if (tfd < 0 || write(tfd, "monotonic 100000 0", 18) != 18)
-			_exit(100);
-		close(tfd);
-		pid = fork();	/* only children enter the new namespace */
-		if (pid == 0) {
-			uint64_t dl = tring_deadline_ms(20);	/* 100000 s ahead of the host */
-
-			_exit(tring_wait(fd, KIPC_EV_READABLE, 0, dl, 0) == -ETIMEDOUT &&
-			      tring_now_ns(CLOCK_MONOTONIC) >= dl ? 0 : 101);
-		}
-		if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
-			_exit(102);
-		_exit(WEXITSTATUS(st));
-	}
-	ASSERT_EQ(pid, waitpid(pid, &st, 0));
-	ASSERT_TRUE(WIFEXITED(st));
-	if (WEXITSTATUS(st) == 255)
+	/* 100000 s ahead of the host. */
+	st = tenv_in_timens(100000, ring_wait_in_timens, &fd);
+	if (st == TENV_NO_TIMENS)
 		SKIP(return, "no time namespaces");
-	EXPECT_EQ(0, WEXITSTATUS(st));
+	EXPECT_EQ(0, st);
 	close(fd);
 }
 
