@@ -9,8 +9,9 @@
  * Trust: the control page and the data pages are shared with a peer
  * that may be hostile.  Every value read from them is read once into a
  * local, checked, and only then used:
- *   - positions: 0 <= tail - head <= size, a multiple of KIPC_REC_ALIGN
- *     (so a tail that moves backwards or jumps ahead is caught);
+ *   - positions: head and tail multiples of KIPC_REC_ALIGN and
+ *     0 <= tail - head <= size (so a tail that moves backwards or jumps
+ *     ahead is caught), all in kipc_ring__positions_ok();
  *   - records: len <= max_record, KIPC_REC_SPACE(len) <= tail - head,
  *     type is DATA or PAD;
  *   - every address is data + (pos & mask) + at most size bytes, inside
@@ -118,7 +119,7 @@ int kipc_ring_init(struct kipc_ring *r, const struct kipc_ring_info *info,
 		r->lowat = r->size;
 	r->head = load_acquire64(&ctrl->head);
 	r->tail = load_acquire64(&ctrl->tail);
-	if (r->tail - r->head > r->size || ((r->tail - r->head) & (KIPC_REC_ALIGN - 1)))
+	if (!kipc_ring__positions_ok(r, r->head, r->tail))
 		return -EBADMSG;
 	r->head_seen = r->head;
 	r->tail_seen = consumer ? r->head : r->tail;
@@ -153,7 +154,7 @@ static inline int ring_next(struct kipc_ring *r, uint32_t *len,
 	if (!avail || (r->flags & KIPC_RING_F_MPSC)) {
 		r->tail_seen = load_acquire64(&r->ctrl->tail);
 		avail = r->tail_seen - r->head;
-		if (avail > r->size || (avail & (KIPC_REC_ALIGN - 1)))
+		if (!kipc_ring__positions_ok(r, r->head, r->tail_seen))
 			return ring_corrupt(r);
 		if (!avail)
 			return 0;
@@ -242,7 +243,7 @@ static int ring_snapshot(struct kipc_ring *r, uint64_t *head, uint64_t *tail)
 			cpu_relax();
 			continue;
 		}
-		if (t - h > r->size || (t & (KIPC_REC_ALIGN - 1)))
+		if (!kipc_ring__positions_ok(r, h, t))
 			return ring_corrupt(r);
 		*head = h;
 		*tail = t;
@@ -268,9 +269,9 @@ static int64_t ring_free(struct kipc_ring *r)
 		head = load_acquire64(&r->ctrl->head);
 		tail = r->tail;
 	}
-	used = tail - head;
-	if (used > r->size)
+	if (!kipc_ring__positions_ok(r, head, tail))
 		return ring_corrupt(r);
+	used = tail - head;
 	r->head_seen = head;
 	return (int64_t)(r->size - used);
 }
@@ -763,8 +764,7 @@ static int ring_recv_batch_spsc(struct kipc_ring *r, struct kipc_msg *msgs,
 			uint64_t tail = load_acquire64(&r->ctrl->tail);
 
 			avail = tail - head;
-			if (unlikely(avail > r->size ||
-				     (avail & (KIPC_REC_ALIGN - 1)))) {
+			if (unlikely(!kipc_ring__positions_ok(r, head, tail))) {
 				/* Sticky: the next call reports it. */
 				ring_corrupt(r);
 				break;

@@ -160,6 +160,18 @@ static inline void kipc_ring__smp_mb(void)
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
+/*
+ * The one check of a pair of positions read from the shared pages:
+ * both aligned to KIPC_REC_ALIGN (record headers are loaded and stored
+ * atomically there), and 0 <= tail - head <= size.  Every path that
+ * takes a position from shared memory passes it through here.
+ */
+static inline int kipc_ring__positions_ok(const struct kipc_ring *r,
+					  uint64_t head, uint64_t tail)
+{
+	return !((head | tail) & (KIPC_REC_ALIGN - 1)) && tail - head <= r->size;
+}
+
 static inline struct kipc_rec_hdr *kipc_ring__rec_at(struct kipc_ring *r,
 						     uint64_t pos)
 {
@@ -266,8 +278,7 @@ kipc_ring_recv_inline(struct kipc_ring *r, void *buf, size_t cap,
 		uint64_t tail = kipc_ring__acquire64(&r->ctrl->tail);
 
 		avail = tail - head;
-		if (unlikely(!avail || avail > r->size ||
-			     (avail & (KIPC_REC_ALIGN - 1))))
+		if (unlikely(!avail || !kipc_ring__positions_ok(r, head, tail)))
 			return kipc_ring__recv_slow(r, buf, cap, deadline);
 		r->tail_seen = tail;
 	}
