@@ -10,18 +10,26 @@
  * Documentation/userspace-api/kipc-ring.rst.
  *
  * Memory: one page of struct kipc_ring_info (written by the kernel only,
- * mapped read-only), one page of struct kipc_ring_ctrl and data_size
- * bytes of data pages.  All are order-0, zeroed, charged to the
- * creator's memcg and to its per-user kipc limit.  The RING mapping is
- * the control page followed by the data pages twice.
+ * mapped read-only), one page of struct kipc_ring_prod, one of struct
+ * kipc_ring_cons and data_size bytes of data pages.  All are order-0,
+ * zeroed, charged to the creator's memcg and to its per-user kipc limit.
+ * The RING mapping is the PROD page followed by the data pages twice;
+ * the CONS page is a mapping of its own.
  *
- * Trust: any process that maps the ring may rewrite the control and
- * data pages at any time.  The kernel keeps its own copy of the
- * geometry and reads only four shared values: read_seq / write_seq
- * (compared for equality in WAIT) and head / tail (poll, fdinfo and
- * listing).  A position only ever addresses memory after being masked
- * with the kernel's own data_size - 1; a difference of positions is
- * clamped to [0, data_size] before it is reported.
+ * Rights follow roles (see kipc_ring_mmap()): the RING mapping is
+ * writable only through a producer fd, the CONS page only through a
+ * consumer fd, and a read-only mapping cannot be made writable.  So a
+ * process that may only read a named ring (the consumer role) can write
+ * head and the wake-up words of the CONS page, never a record or tail.
+ *
+ * Trust: any process that maps a part writable may rewrite it at any
+ * time.  The kernel keeps its own copy of the geometry and of the record
+ * tag salt, and reads only these shared values: read_seq / write_seq
+ * (compared for equality in WAIT), the announcements (poll), head / tail
+ * (poll, fdinfo and listing) and, in an MPSC ring, the tag of the record
+ * at head (poll).  A position only ever addresses memory after being
+ * masked with the kernel's own data_size - 1; a difference of positions
+ * is clamped to [0, data_size] before it is reported.
  *
  * Locking overview:
  *
@@ -56,6 +64,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/poll.h>
+#include <linux/random.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/seq_file.h>
@@ -91,11 +100,14 @@ struct kipc_ring {
 	u32 lowat;			/* EPOLLOUT threshold in bytes */
 	u64 data_size;			/* power of two, >= PAGE_SIZE */
 	unsigned long nr_data_pages;	/* allocated so far, then all */
+	u32 rec_salt;			/* KIPC_REC_TAG() salt, as in info */
 	struct page *info_page;
-	struct page *ctrl_page;
+	struct page *prod_page;
+	struct page *cons_page;
 	struct page **data_pages;
 	struct kipc_ring_info *info;	/* kernel address of info_page */
-	struct kipc_ring_ctrl *ctrl;	/* kernel address of ctrl_page: shared */
+	struct kipc_ring_prod *prod;	/* kernel address of prod_page: shared */
+	struct kipc_ring_cons *cons;	/* kernel address of cons_page: shared */
 
 	spinlock_t lock;		/* endpoint counts and peer state */
 	/* Protected by @lock; read locklessly (READ_ONCE) for reports: */
@@ -153,25 +165,27 @@ static size_t kipc_ring_bytes(u64 data_size)
 {
 	unsigned long nr = data_size >> PAGE_SHIFT;
 
-	return data_size + 2 * PAGE_SIZE + nr * sizeof(struct page *);
+	return data_size + 3 * PAGE_SIZE + nr * sizeof(struct page *);
 }
 
 /*
- * The shared event count of @event.  User space bumps it with atomics
- * too, so the kernel's increments use an atomic RMW as well.
+ * The shared event count of @event, in the waker's page.  User space
+ * bumps it with atomics too, so the kernel's increments use an atomic
+ * RMW as well.
  */
 static atomic_t *kipc_ring_seq(struct kipc_ring *ring, u32 event)
 {
-	u32 *seq = event == KIPC_EV_READABLE ? &ring->ctrl->read_seq :
-					       &ring->ctrl->write_seq;
+	u32 *seq = event == KIPC_EV_READABLE ? &ring->prod->read_seq :
+					       &ring->cons->write_seq;
 
 	return (atomic_t *)seq;
 }
 
-static u32 *kipc_ring_need_wake(struct kipc_ring *ring, u32 event)
+/* The sleepers' announcement of @event, in the sleeper's page. */
+static u32 *kipc_ring_announce(struct kipc_ring *ring, u32 event)
 {
-	return event == KIPC_EV_READABLE ? &ring->ctrl->read_need_wake :
-					   &ring->ctrl->write_need_wake;
+	return event == KIPC_EV_READABLE ? &ring->cons->read_announce :
+					   &ring->prod->write_announce;
 }
 
 static wait_queue_head_t *kipc_ring_wq(struct kipc_ring *ring, u32 event)
@@ -182,8 +196,8 @@ static wait_queue_head_t *kipc_ring_wq(struct kipc_ring *ring, u32 event)
 /* Bytes between head and tail as user space left them, clamped. */
 static u64 kipc_ring_used(struct kipc_ring *ring)
 {
-	u64 head = READ_ONCE(ring->ctrl->head);
-	u64 tail = READ_ONCE(ring->ctrl->tail);
+	u64 head = READ_ONCE(ring->cons->head);
+	u64 tail = READ_ONCE(ring->prod->tail);
 
 	return min(tail - head, ring->data_size);
 }
@@ -191,14 +205,14 @@ static u64 kipc_ring_used(struct kipc_ring *ring)
 /*
  * Is there something for the consumer?  Single producer: tail moved past
  * head.  Multi producer: tail counts reservations, so the record at head
- * must also be committed.  Only the in-ring offset of head addresses
- * memory: head & (data_size - 1), aligned down to a record header, is
- * always inside one data page.
+ * must also be committed: its tag is that of head's position.  Only the
+ * in-ring offset of head addresses memory: head & (data_size - 1),
+ * aligned down to a record header, is always inside one data page.
  */
 static bool kipc_ring_readable(struct kipc_ring *ring)
 {
-	u64 head = READ_ONCE(ring->ctrl->head);
-	u64 tail = READ_ONCE(ring->ctrl->tail);
+	u64 head = READ_ONCE(ring->cons->head);
+	u64 tail = READ_ONCE(ring->prod->tail);
 	struct kipc_rec_hdr *hdr;
 	u64 off;
 
@@ -210,7 +224,7 @@ static bool kipc_ring_readable(struct kipc_ring *ring)
 	off = head & kipc_ring_mask(ring) & ~(u64)(KIPC_REC_ALIGN - 1);
 	hdr = page_address(ring->data_pages[off >> PAGE_SHIFT]) +
 	      offset_in_page(off);
-	return READ_ONCE(hdr->len) & KIPC_REC_COMMIT;
+	return READ_ONCE(hdr->tag) == KIPC_REC_TAG(head, ring->rec_salt);
 }
 
 static bool kipc_ring_writable(struct kipc_ring *ring)
@@ -464,29 +478,65 @@ static long kipc_ring_ioctl(struct file *file, unsigned int cmd,
 /* ------------------------------------------------------------------ */
 
 /*
- * Ready for @event?  If not, raise the wake flag so that the peer calls
- * WAKE after its next publish, exactly as a WAIT caller would:
+ * Announce that a sleeper of @event waits for the count to move on from
+ * @seq, keeping a newer announcement and merging one of the same count
+ * (the rules of the UAPI comment at KIPC_RING_IOC_WAIT).  The word is
+ * shared with user space, which may change it at any moment: a bounded
+ * number of tries, after which poll simply reports "not ready" (only a
+ * peer that keeps rewriting the word gets there, and it only hurts its
+ * own ring).
+ */
+static void kipc_ring_announce_seq(struct kipc_ring *ring, u32 event, u32 seq)
+{
+	u32 *ann = kipc_ring_announce(ring, event);
+	u32 want = KIPC_ANNOUNCE(seq), cur, new;
+	int i;
+
+	for (i = 0; i < 16; i++) {
+		cur = READ_ONCE(*ann);
+		if ((cur & KIPC_ANNOUNCE_VALID) &&
+		    ((cur - want) & KIPC_ANNOUNCE_SEQ) - 1 < KIPC_ANNOUNCE_SEQ / 2)
+			return;		/* a later count is announced */
+		new = want;
+		if ((cur & KIPC_ANNOUNCE_VALID) &&
+		    !((cur ^ want) & KIPC_ANNOUNCE_SEQ))
+			new |= cur;	/* the same count: keep their bits */
+		if (new == cur || cmpxchg(ann, cur, new) == cur)
+			return;
+	}
+}
+
+/*
+ * Ready for @event?  If not, announce the current count so that the peer
+ * bumps it and calls WAKE after its next publish, exactly as a WAIT
+ * caller would:
  *
  *   poll (CPU0)                        producer (CPU1)
- *   poll_wait(): queued on read_wq     store_release(tail or hdr.len)
+ *   poll_wait(): queued on read_wq     store_release(tail or hdr.tag)
  *   if (readable) return EPOLLIN       smp_mb()                  (B)
- *   WRITE_ONCE(read_need_wake, 1)      if (xchg(read_need_wake, 0)) {
- *   smp_mb()                  (A)          atomic_inc(read_seq)
- *   if (readable) return EPOLLIN           WAKE(READABLE)
- *   return 0                           }
+ *   s = read_seq                       if (read_announce announces
+ *   announce(read_announce, s)             read_seq && cas(read_seq++))
+ *   smp_mb()                  (A)          WAKE(READABLE)
+ *   if (readable) return EPOLLIN
+ *   return 0
  *
  * (A) pairs with (B): either CPU0's second check sees the record, or
- * CPU1's xchg sees the flag and its WAKE finds CPU0 on read_wq, where it
- * was queued before the flag was raised.  The mirror image holds for
- * producers polling for room.  poll_wait() only queues on the first
- * call of an epoll or io_uring registration, but the entry stays queued
- * until it is torn down, so every later call is covered as well.
+ * CPU1 sees the announcement.  If read_seq still equals s, CPU1 bumps it
+ * and WAKE finds CPU0 on read_wq, where it was queued before s was read;
+ * if read_seq moved past s, whoever moved it did so after CPU0 queued
+ * itself and calls WAKE as well.  The mirror image holds for producers
+ * polling for room.  poll_wait() only queues on the first call of an
+ * epoll or io_uring registration, but the entry stays queued until it is
+ * torn down, so every later call is covered as well.
  */
 static bool kipc_ring_poll_ready(struct kipc_ring *ring, u32 event)
 {
+	u32 seq;
+
 	if (kipc_ring_ready(ring, event))
 		return true;
-	WRITE_ONCE(*kipc_ring_need_wake(ring, event), 1);
+	seq = (u32)atomic_read(kipc_ring_seq(ring, event));
+	kipc_ring_announce_seq(ring, event, seq);
 	smp_mb(); /* (A) */
 	return kipc_ring_ready(ring, event);
 }
@@ -524,7 +574,7 @@ static __poll_t kipc_ring_poll(struct file *file, poll_table *pt)
 /* mmap                                                                */
 /* ------------------------------------------------------------------ */
 
-/* Control page, then the data pages twice, back to back. */
+/* The PROD page, then the data pages twice, back to back. */
 static int kipc_ring_mmap_ring(struct kipc_ring *ring,
 			       struct vm_area_struct *vma)
 {
@@ -532,7 +582,7 @@ static int kipc_ring_mmap_ring(struct kipc_ring *ring,
 	unsigned long nr;
 	int copy, ret;
 
-	ret = vm_insert_page(vma, addr, ring->ctrl_page);
+	ret = vm_insert_page(vma, addr, ring->prod_page);
 	if (ret)
 		return ret;
 	addr += PAGE_SIZE;
@@ -583,53 +633,70 @@ static const struct file_operations kipc_ring_map_fops = {
 };
 
 /*
- * Two mappings, each all or nothing: anything but exactly the INFO page
- * or exactly the RING area is -EINVAL.  Both must be MAP_SHARED (a
- * private copy of a ring is meaningless); VM_MAYSHARE, not VM_SHARED,
- * tells, as the core clears VM_SHARED for files opened read-only.
- * VM_DONTEXPAND makes mremap() growth fail; forked children inherit the
- * mappings (no VM_DONTCOPY), and the pages are inserted up front, so a
- * fork copies the page-table entries.
+ * Three mappings, each all or nothing: anything but exactly the INFO
+ * page, the RING area or the CONS page is -EINVAL.  All must be
+ * MAP_SHARED (a private copy of a ring is meaningless); VM_MAYSHARE, not
+ * VM_SHARED, tells, as the core clears VM_SHARED for files opened
+ * read-only.  VM_DONTEXPAND makes mremap() growth fail; forked children
+ * inherit the mappings (no VM_DONTCOPY), and the pages are inserted up
+ * front, so a fork copies the page-table entries.
+ *
+ * Rights follow roles: INFO is never writable (-EPERM, as before roles
+ * existed), RING only through a producer fd and CONS only through a
+ * consumer fd (-EACCES, as mmap() says of a file not open for writing).
+ * A mapping its fd may not write loses VM_MAYWRITE, so mprotect() cannot
+ * make it writable later; a fork()ed child inherits the vma as it is.
  */
 static int kipc_ring_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct kipc_ring_file *rf = file->private_data;
 	struct kipc_ring *ring = rf->ring;
 	unsigned long len = vma->vm_end - vma->vm_start;
-	bool info;
+	u32 writer;
 	int ret;
 
+	if (!(vma->vm_flags & VM_MAYSHARE))
+		return -EINVAL;
 	switch (vma->vm_pgoff) {
 	case KIPC_RING_OFF_INFO >> PAGE_SHIFT:
-		info = true;
 		if (len != PAGE_SIZE)
-			return -EINVAL;
-		if (!(vma->vm_flags & VM_MAYSHARE))
 			return -EINVAL;
 		if (vma->vm_flags & VM_WRITE)
 			return -EPERM;
+		writer = 0;
 		break;
 	case KIPC_RING_OFF_RING >> PAGE_SHIFT:
-		info = false;
 		if (len != kipc_ring_map_size(ring))
 			return -EINVAL;
-		if (!(vma->vm_flags & VM_MAYSHARE))
+		writer = KIPC_ROLE_PRODUCER;
+		break;
+	case KIPC_RING_OFF_CONS >> PAGE_SHIFT:
+		if (len != PAGE_SIZE)
 			return -EINVAL;
+		writer = KIPC_ROLE_CONSUMER;
 		break;
 	default:
 		return -EINVAL;
+	}
+	if (!(rf->role & writer)) {
+		if (writer && (vma->vm_flags & VM_WRITE))
+			return -EACCES;
+		/* Nor writable later through mprotect(). */
+		vm_flags_clear(vma, VM_MAYWRITE);
 	}
 
 	ret = kipc_ring_map_set_file(ring, vma);
 	if (ret)
 		return ret;
 	vm_flags_set(vma, VM_DONTEXPAND);
-	if (info) {
-		/* Nor writable later through mprotect(). */
-		vm_flags_clear(vma, VM_MAYWRITE);
+	switch (vma->vm_pgoff) {
+	case KIPC_RING_OFF_INFO >> PAGE_SHIFT:
 		return vm_insert_page(vma, vma->vm_start, ring->info_page);
+	case KIPC_RING_OFF_CONS >> PAGE_SHIFT:
+		return vm_insert_page(vma, vma->vm_start, ring->cons_page);
+	default:
+		return kipc_ring_mmap_ring(ring, vma);
 	}
-	return kipc_ring_mmap_ring(ring, vma);
 }
 
 /* ------------------------------------------------------------------ */
@@ -663,7 +730,8 @@ static void kipc_ring_show_fdinfo(struct seq_file *m, struct file *file)
 {
 	struct kipc_ring_file *rf = file->private_data;
 	struct kipc_ring *ring = rf->ring;
-	struct kipc_ring_ctrl *ctrl = ring->ctrl;
+	struct kipc_ring_prod *prod = ring->prod;
+	struct kipc_ring_cons *cons = ring->cons;
 	char name[KIPC_NAME_MAX + 1];
 
 	kipc_obj_name(&ring->obj, name);
@@ -674,13 +742,13 @@ static void kipc_ring_show_fdinfo(struct seq_file *m, struct file *file)
 	seq_printf(m, "size:\t%llu\n", ring->data_size);
 	seq_printf(m, "lowat:\t%u\n", ring->lowat);
 	/* As user space left them: informational, not trusted. */
-	seq_printf(m, "head:\t%llu\n", (u64)READ_ONCE(ctrl->head));
-	seq_printf(m, "tail:\t%llu\n", (u64)READ_ONCE(ctrl->tail));
+	seq_printf(m, "head:\t%llu\n", (u64)READ_ONCE(cons->head));
+	seq_printf(m, "tail:\t%llu\n", (u64)READ_ONCE(prod->tail));
 	seq_printf(m, "used:\t%llu\n", kipc_ring_used(ring));
-	seq_printf(m, "read_seq:\t%u\n", READ_ONCE(ctrl->read_seq));
-	seq_printf(m, "write_seq:\t%u\n", READ_ONCE(ctrl->write_seq));
-	seq_printf(m, "read_need_wake:\t%u\n", READ_ONCE(ctrl->read_need_wake));
-	seq_printf(m, "write_need_wake:\t%u\n", READ_ONCE(ctrl->write_need_wake));
+	seq_printf(m, "read_seq:\t%u\n", READ_ONCE(prod->read_seq));
+	seq_printf(m, "write_seq:\t%u\n", READ_ONCE(cons->write_seq));
+	seq_printf(m, "read_announce:\t%#x\n", READ_ONCE(cons->read_announce));
+	seq_printf(m, "write_announce:\t%#x\n", READ_ONCE(prod->write_announce));
 	seq_printf(m, "waiters:\t%d\n", atomic_read(&ring->nr_waiters));
 	seq_printf(m, "producers:\t%u\n", READ_ONCE(ring->nr_producers));
 	seq_printf(m, "consumers:\t%u\n", READ_ONCE(ring->nr_consumers));
@@ -760,8 +828,10 @@ static void kipc_ring_free(struct kipc_obj *obj)
 	for (i = 0; i < ring->nr_data_pages; i++)
 		__free_page(ring->data_pages[i]);
 	kvfree(ring->data_pages);
-	if (ring->ctrl_page)
-		__free_page(ring->ctrl_page);
+	if (ring->cons_page)
+		__free_page(ring->cons_page);
+	if (ring->prod_page)
+		__free_page(ring->prod_page);
 	if (ring->info_page)
 		__free_page(ring->info_page);
 	kfree(ring);
@@ -788,6 +858,7 @@ static void kipc_ring_init_info(struct kipc_ring *ring)
 	info->data_offset = PAGE_SIZE;
 	info->map_size = kipc_ring_map_size(ring);
 	info->lowat = ring->lowat;
+	info->rec_salt = ring->rec_salt;
 }
 
 /* GFP_KERNEL never gives highmem, so page_address() is always valid. */
@@ -809,6 +880,7 @@ static struct kipc_ring *kipc_ring_alloc(const struct kipc_ring_create *rc)
 	ring->flags = rc->flags;
 	ring->data_size = rc->data_size;
 	ring->lowat = rc->lowat ?: KIPC_RING_DEFAULT_LOWAT;
+	ring->rec_salt = get_random_u32();
 	spin_lock_init(&ring->lock);
 	init_waitqueue_head(&ring->read_wq);
 	init_waitqueue_head(&ring->write_wq);
@@ -830,8 +902,11 @@ static struct kipc_ring *kipc_ring_alloc(const struct kipc_ring_create *rc)
 	ring->info_page = kipc_ring_alloc_page();
 	if (!ring->info_page)
 		goto out_put_ring;
-	ring->ctrl_page = kipc_ring_alloc_page();
-	if (!ring->ctrl_page)
+	ring->prod_page = kipc_ring_alloc_page();
+	if (!ring->prod_page)
+		goto out_put_ring;
+	ring->cons_page = kipc_ring_alloc_page();
+	if (!ring->cons_page)
 		goto out_put_ring;
 	while (ring->nr_data_pages < nr) {
 		page = kipc_ring_alloc_page();
@@ -841,7 +916,8 @@ static struct kipc_ring *kipc_ring_alloc(const struct kipc_ring_create *rc)
 		cond_resched();
 	}
 	ring->info = page_address(ring->info_page);
-	ring->ctrl = page_address(ring->ctrl_page);
+	ring->prod = page_address(ring->prod_page);
+	ring->cons = page_address(ring->cons_page);
 	kipc_ring_init_info(ring);
 	return ring;
 
@@ -885,8 +961,9 @@ long kipc_ioc_ring_create(unsigned int cmd, void __user *uarg)
 	BUILD_BUG_ON(sizeof(struct kipc_ring_wait) != KIPC_RING_WAIT_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct kipc_ring_wake) != KIPC_RING_WAKE_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct kipc_ring_info) > PAGE_SIZE);
-	BUILD_BUG_ON(sizeof(struct kipc_ring_ctrl) != 4 * KIPC_CACHELINE);
-	BUILD_BUG_ON(sizeof(struct kipc_ring_ctrl) > PAGE_SIZE);
+	BUILD_BUG_ON(sizeof(struct kipc_ring_prod) != 3 * KIPC_CACHELINE);
+	BUILD_BUG_ON(sizeof(struct kipc_ring_cons) != 3 * KIPC_CACHELINE);
+	BUILD_BUG_ON(KIPC_RING_OFF_CONS & ~PAGE_MASK);
 	BUILD_BUG_ON(sizeof(struct kipc_rec_hdr) != KIPC_REC_ALIGN);
 	BUILD_BUG_ON(sizeof(atomic_t) != sizeof(__u32));
 	BUILD_BUG_ON(KIPC_RING_OFF_RING & ~PAGE_MASK);

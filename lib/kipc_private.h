@@ -125,6 +125,8 @@ struct kipc_chan {
 	size_t map_info_len;
 	void *map_ring;
 	size_t map_ring_len;
+	void *map_cons;			/* the CONS page, page_size bytes */
+	size_t map_cons_len;
 
 	/* Socket and pipe backends. */
 	int fd;				/* socket, pipe end, or FIFO */

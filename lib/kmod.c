@@ -3,8 +3,10 @@
  * libkipc - the kmod backend: kipc rings through /dev/kipc.
  *
  * The ring fd comes from KIPC_IOC_RING_CREATE or KIPC_IOC_OPEN and is
- * mapped with two mmap() calls: the read-only info page and the RING map
- * (control page plus the data mapped twice by the kernel).  The data
+ * mapped with three mmap() calls: the read-only info page, the RING map
+ * (the producers' page plus the data mapped twice by the kernel) and the
+ * consumer's page.  Each is mapped writable only when the endpoint's role
+ * writes it (the kernel refuses anything else).  The data
  * path is lib/ring.c, shared with the shm backend; sleeping is
  * KIPC_RING_IOC_WAIT / KIPC_RING_IOC_WAKE, and the ring fd itself is the
  * pollable fd (the kernel reports EPOLLIN / EPOLLOUT / EPOLLHUP).
@@ -50,8 +52,12 @@ static int kmod_available(void)
 		return -ENODEV;
 	if (ret < 0)
 		return ret;
-	/* Without rings, names or DUP (for pairs) it cannot serve us. */
-	if ((ki.features & KMOD_NEEDS) != KMOD_NEEDS)
+	/*
+	 * Without rings, names or DUP (for pairs) it cannot serve us, nor
+	 * with another ring format.
+	 */
+	if ((ki.features & KMOD_NEEDS) != KMOD_NEEDS ||
+	    ki.abi_version != KIPC_ABI_VERSION)
 		return -ENODEV;
 	return 0;
 }
@@ -105,9 +111,11 @@ static void kmod_close(struct kipc_chan *ch)
 {
 	if (ch->map_ring)
 		munmap(ch->map_ring, ch->map_ring_len);
+	if (ch->map_cons)
+		munmap(ch->map_cons, ch->map_cons_len);
 	if (ch->map_info)
 		munmap(ch->map_info, ch->map_info_len);
-	ch->map_ring = ch->map_info = NULL;
+	ch->map_ring = ch->map_cons = ch->map_info = NULL;
 	kipc__close_fd(ch->ring_fd);
 	ch->ring_fd = -1;
 }
@@ -116,10 +124,11 @@ static void kmod_close(struct kipc_chan *ch)
 static int kmod_map(struct kipc_chan *ch, int fd)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	int consumer = ch->role == KIPC_CONSUMER;
 	const struct kipc_ring_info *info;
 	int saved = errno, ret;
 	uint64_t len;
-	void *ring;
+	void *ring, *cons;
 
 	ch->ring_fd = fd;
 	info = mmap(NULL, page, PROT_READ, MAP_SHARED, fd, KIPC_RING_OFF_INFO);
@@ -132,13 +141,19 @@ static int kmod_map(struct kipc_chan *ch, int fd)
 		ret = -EBADMSG;
 		goto out_close;
 	}
-	ring = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-		    KIPC_RING_OFF_RING);
+	ring = mmap(NULL, len, consumer ? PROT_READ : PROT_READ | PROT_WRITE,
+		    MAP_SHARED, fd, KIPC_RING_OFF_RING);
 	if (ring == MAP_FAILED)
 		goto out_errno;
 	ch->map_ring = ring;
 	ch->map_ring_len = len;
-	ret = kipc_ring_init(&ch->ring, info, len, ring, ch->role == KIPC_CONSUMER);
+	cons = mmap(NULL, page, consumer ? PROT_READ | PROT_WRITE : PROT_READ,
+		    MAP_SHARED, fd, KIPC_RING_OFF_CONS);
+	if (cons == MAP_FAILED)
+		goto out_errno;
+	ch->map_cons = cons;
+	ch->map_cons_len = page;
+	ret = kipc_ring_init(&ch->ring, info, len, ring, cons, consumer);
 	if (ret)
 		goto out_close;
 	kipc__ring_attach(ch, &kmod_sleep_ops);

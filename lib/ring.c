@@ -9,10 +9,11 @@
  * Trust: the control page and the data pages are shared with a peer
  * that may be hostile.  Every value read from them is read once into a
  * local, checked, and only then used:
- *   - positions: 0 <= tail - head <= size, a multiple of KIPC_REC_ALIGN
- *     (so a tail that moves backwards or jumps ahead is caught);
+ *   - positions: head and tail multiples of KIPC_REC_ALIGN and
+ *     0 <= tail - head <= size (so a tail that moves backwards or jumps
+ *     ahead is caught), all in kipc_ring__positions_ok();
  *   - records: len <= max_record, KIPC_REC_SPACE(len) <= tail - head,
- *     type is DATA or PAD;
+ *     the tag is that of the record's position;
  *   - every address is data + (pos & mask) + at most size bytes, inside
  *     the double mapping whatever the position.
  * A violation makes the ring fail with -EBADMSG from then on.  The only
@@ -29,6 +30,9 @@
 #include "ring.h"
 
 #define HDR_SIZE	sizeof(struct kipc_rec_hdr)
+/* What a record is, for the code below (KIPC_REC_PAD in its len). */
+#define RING_REC_DATA	0
+#define RING_REC_PAD	1
 #define CAS_LIMIT	(1U << 20)
 
 /*
@@ -80,15 +84,15 @@ static int ring_corrupt(struct kipc_ring *r)
 }
 
 int kipc_ring_init(struct kipc_ring *r, const struct kipc_ring_info *info,
-		   uint64_t map_size, void *ring_map, int consumer)
+		   uint64_t map_size, void *ring_map, void *cons, int consumer)
 {
 	struct kipc_ring_info i;
-	struct kipc_ring_ctrl *ctrl = ring_map;
 
 	memcpy(&i, info, sizeof(i));	/* one read of the untrusted page */
 	if (i.magic != KIPC_RING_MAGIC || i.abi_version != KIPC_ABI_VERSION)
 		return -EBADMSG;
-	if (i.page_size < sizeof(struct kipc_ring_ctrl) ||
+	if (i.page_size < sizeof(struct kipc_ring_prod) + sizeof(uint32_t) ||
+	    i.page_size < sizeof(struct kipc_ring_cons) + sizeof(uint32_t) ||
 	    (i.page_size & (i.page_size - 1)))
 		return -EBADMSG;
 	if (i.data_size < i.page_size || (i.data_size & (i.data_size - 1)) ||
@@ -105,7 +109,9 @@ int kipc_ring_init(struct kipc_ring *r, const struct kipc_ring_info *info,
 		return -EBADMSG;
 
 	memset(r, 0, offsetof(struct kipc_ring, spin));
-	r->ctrl = ctrl;
+	r->prod = ring_map;
+	r->cons = cons;
+	r->salt = i.rec_salt;
 	r->data = (uint8_t *)ring_map + i.data_offset;
 	r->size = i.data_size;
 	r->mask = i.data_size - 1;
@@ -116,9 +122,9 @@ int kipc_ring_init(struct kipc_ring *r, const struct kipc_ring_info *info,
 	r->lowat = i.lowat < KIPC_REC_SPACE(1) ? KIPC_REC_SPACE(1) : i.lowat;
 	if (r->lowat > r->size)
 		r->lowat = r->size;
-	r->head = load_acquire64(&ctrl->head);
-	r->tail = load_acquire64(&ctrl->tail);
-	if (r->tail - r->head > r->size || ((r->tail - r->head) & (KIPC_REC_ALIGN - 1)))
+	r->head = load_acquire64(&r->cons->head);
+	r->tail = load_acquire64(&r->prod->tail);
+	if (!kipc_ring__positions_ok(r, r->head, r->tail))
 		return -EBADMSG;
 	r->head_seen = r->head;
 	r->tail_seen = consumer ? r->head : r->tail;
@@ -138,7 +144,7 @@ static inline int ring_next(struct kipc_ring *r, uint32_t *len,
 {
 	uint64_t avail;
 	struct kipc_rec_hdr *h;
-	uint32_t l, n, t;
+	uint32_t l, n, t, tag;
 	uint64_t sp;
 
 	if (r->corrupt)
@@ -151,9 +157,9 @@ static inline int ring_next(struct kipc_ring *r, uint32_t *len,
 	 */
 	avail = r->tail_seen - r->head;
 	if (!avail || (r->flags & KIPC_RING_F_MPSC)) {
-		r->tail_seen = load_acquire64(&r->ctrl->tail);
+		r->tail_seen = load_acquire64(&r->prod->tail);
 		avail = r->tail_seen - r->head;
-		if (avail > r->size || (avail & (KIPC_REC_ALIGN - 1)))
+		if (!kipc_ring__positions_ok(r, r->head, r->tail_seen))
 			return ring_corrupt(r);
 		if (!avail)
 			return 0;
@@ -165,18 +171,19 @@ static inline int ring_next(struct kipc_ring *r, uint32_t *len,
 	 * what was left (sp <= avail below), so it still holds.
 	 */
 	h = rec_at(r, r->head);
+	tag = KIPC_REC_TAG(r->head, r->salt);
 	if (r->flags & KIPC_RING_F_MPSC) {
-		l = load_acquire32(&h->len);
-		if (!(l & KIPC_REC_COMMIT))
+		/* Pairs with the producer's release store of the tag. */
+		if (load_acquire32(&h->tag) != tag)
 			return 0;	/* reserved, not committed yet */
-	} else {
-		l = read_once32(&h->len);	/* ordered by the tail acquire */
+	} else if (read_once32(&h->tag) != tag) {
+		return ring_corrupt(r);	/* published, so it must be there */
 	}
-	t = read_once32(&h->type);
+	l = read_once32(&h->len);	/* ordered by the acquire above */
+	t = (l & KIPC_REC_PAD) ? RING_REC_PAD : RING_REC_DATA;
 	n = l & KIPC_REC_LEN_MASK;
 	sp = KIPC_REC_SPACE(n);
-	if (n > r->max_record || sp > avail ||
-	    (t != KIPC_REC_DATA && t != KIPC_REC_PAD))
+	if (n > r->max_record || sp > avail)
 		return ring_corrupt(r);
 	*len = n;
 	*space = sp;
@@ -184,21 +191,84 @@ static inline int ring_next(struct kipc_ring *r, uint32_t *len,
 	return 1;
 }
 
+/* The event count of @event: in the waker's page. */
+static inline uint32_t *ring_seq(struct kipc_ring *r, int event)
+{
+	return event == KIPC_EV_READABLE ? &r->prod->read_seq :
+					   &r->cons->write_seq;
+}
+
+/*
+ * The waker's half of the UAPI protocol (KIPC_RING_IOC_WAIT): wake only
+ * for an announcement of the current count, and only the one waker whose
+ * compare-and-swap moves it on.  A stale announcement (the count moved
+ * on since) costs this one comparison.
+ */
 void kipc_ring__wake_slow(struct kipc_ring *r, int event)
 {
-	uint32_t *flag = event == KIPC_EV_READABLE ? &r->ctrl->read_need_wake :
-						     &r->ctrl->write_need_wake;
-	uint32_t *seq = event == KIPC_EV_READABLE ? &r->ctrl->read_seq :
-						    &r->ctrl->write_seq;
-	uint32_t m;
+	uint32_t *seqp = ring_seq(r, event);
+	uint32_t a = read_once32(kipc_ring__announce(r, event));
+	uint32_t t = read_once32(seqp);
 
-	m = __atomic_exchange_n(flag, 0, __ATOMIC_SEQ_CST);
-	if (!m)
+	if (!(a & KIPC_ANNOUNCE_VALID) || ((a ^ t) & KIPC_ANNOUNCE_SEQ))
 		return;
-	__atomic_fetch_add(seq, 1, __ATOMIC_SEQ_CST);
-	r->sops->wake(r, event, m);
+	if (!__atomic_compare_exchange_n(seqp, &t, t + 1, false,
+					 __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+		return;	/* another waker moved it, and wakes */
+	r->sops->wake(r, event, a & KIPC_ANNOUNCE_USER);
 	if (r->st_wakes)
 		(*r->st_wakes)++;
+}
+
+/*
+ * The sleeper's announcement that it waits for the count of @event to
+ * move on from @s, with its KIPC_ANNOUNCE_USER @bits.  Several producers
+ * share write_announce: a later count already announced is kept (the
+ * count moved past @s, so our WAIT returns at once), one of the same
+ * count gets our bits added.  Bounded: only a peer that keeps rewriting
+ * the word exhausts it, and then the sleep ends by the peer's own moves
+ * or by the deadline.
+ */
+static void ring_announce(struct kipc_ring *r, int event, uint32_t s,
+			  uint32_t bits)
+{
+	uint32_t *ann = kipc_ring__announce(r, event);
+	uint32_t want = KIPC_ANNOUNCE(s) | bits, cur, d;
+
+	for (int i = 0; i < 16; i++) {
+		uint32_t new = want;
+
+		cur = read_once32(ann);
+		if (cur & KIPC_ANNOUNCE_VALID) {
+			d = (cur - want) & KIPC_ANNOUNCE_SEQ;
+			if (d - 1 < KIPC_ANNOUNCE_SEQ / 2)
+				return;		/* a later count */
+			if (!d)
+				new |= cur;	/* the same count */
+		}
+		if (new == cur ||
+		    __atomic_compare_exchange_n(ann, &cur, new, false,
+						__ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+			return;
+	}
+}
+
+/*
+ * After a sleep on @s: once the count has moved past @s, an announcement
+ * of @s is stale for every sleeper (their WAIT(s) returns at once), so it
+ * may go, sparing the waker its check.  Our own page: the consumer's, or
+ * the one all producers share.
+ */
+static void ring_unannounce(struct kipc_ring *r, int event, uint32_t s)
+{
+	uint32_t *ann = kipc_ring__announce(r, event);
+	uint32_t cur = read_once32(ann);
+
+	if (load_acquire32(ring_seq(r, event)) == s)
+		return;
+	if ((cur & KIPC_ANNOUNCE_VALID) && !((cur ^ s) & KIPC_ANNOUNCE_SEQ))
+		__atomic_compare_exchange_n(ann, &cur, 0, false,
+					    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 }
 
 static inline void ring_wake(struct kipc_ring *r, int event)
@@ -206,11 +276,13 @@ static inline void ring_wake(struct kipc_ring *r, int event)
 	kipc_ring__wake(r, event);
 }
 
-/* Account one record as used, privately: nothing is published yet. */
+/*
+ * Account one record as used, privately: nothing is published yet.  The
+ * record's bytes stay as they are (the consumer may not write the data
+ * area): the tag tells a later lap's record from this one.
+ */
 static inline void ring_take(struct kipc_ring *r, uint64_t space)
 {
-	if (r->flags & KIPC_RING_F_MPSC)
-		memset(r->data + (r->head & r->mask), 0, space);
 	r->head += space;
 }
 
@@ -235,14 +307,14 @@ static inline void ring_consume(struct kipc_ring *r, uint64_t space)
 static int ring_snapshot(struct kipc_ring *r, uint64_t *head, uint64_t *tail)
 {
 	for (int i = 0; i < 64; i++) {
-		uint64_t h = load_acquire64(&r->ctrl->head);
-		uint64_t t = load_acquire64(&r->ctrl->tail);
+		uint64_t h = load_acquire64(&r->cons->head);
+		uint64_t t = load_acquire64(&r->prod->tail);
 
-		if (load_acquire64(&r->ctrl->head) != h) {
+		if (load_acquire64(&r->cons->head) != h) {
 			cpu_relax();
 			continue;
 		}
-		if (t - h > r->size || (t & (KIPC_REC_ALIGN - 1)))
+		if (!kipc_ring__positions_ok(r, h, t))
 			return ring_corrupt(r);
 		*head = h;
 		*tail = t;
@@ -265,12 +337,12 @@ static int64_t ring_free(struct kipc_ring *r)
 			return ret;
 	} else {
 		/* Our own tail: the consumer's head can never pass it. */
-		head = load_acquire64(&r->ctrl->head);
+		head = load_acquire64(&r->cons->head);
 		tail = r->tail;
 	}
-	used = tail - head;
-	if (used > r->size)
+	if (!kipc_ring__positions_ok(r, head, tail))
 		return ring_corrupt(r);
+	used = tail - head;
 	r->head_seen = head;
 	return (int64_t)(r->size - used);
 }
@@ -296,16 +368,13 @@ static int ring_arm(struct kipc_ring *r, uint64_t space);
  * Wait until ring_ready(); returns 0 to retry, 1 at end of stream
  * (consumer), or -EPIPE, -EAGAIN, -ETIMEDOUT, -EINTR, -EBADMSG.
  * This is the sleeper's half of the UAPI protocol:
- *   s = load_acquire(seq); check; need_wake |= SLEEP; smp_mb(); check;
- *   WAIT(s).
+ *   s = load_acquire(seq); check; announce(s | SLEEP); smp_mb() (A);
+ *   check; WAIT(s).
  */
 static int ring_wait(struct kipc_ring *r, int event, uint64_t space,
 		     uint64_t deadline)
 {
-	uint32_t *seqp = event == KIPC_EV_READABLE ? &r->ctrl->read_seq :
-						     &r->ctrl->write_seq;
-	uint32_t *flag = event == KIPC_EV_READABLE ? &r->ctrl->read_need_wake :
-						     &r->ctrl->write_need_wake;
+	uint32_t *seqp = ring_seq(r, event);
 	uint32_t s;
 	int ret;
 
@@ -337,8 +406,8 @@ static int ring_wait(struct kipc_ring *r, int event, uint64_t space,
 	ret = ring_ready(r, event, space);
 	if (ret)
 		return ret < 0 ? ret : 0;
-	__atomic_fetch_or(flag, KIPC_NEED_WAKE_SLEEP, __ATOMIC_SEQ_CST);
-	smp_mb();
+	ring_announce(r, event, s, KIPC_NEED_WAKE_SLEEP);
+	smp_mb();	/* (A) */
 	ret = ring_ready(r, event, space);
 	if (ret)
 		return ret < 0 ? ret : 0;
@@ -346,6 +415,7 @@ static int ring_wait(struct kipc_ring *r, int event, uint64_t space,
 		ret = event == KIPC_EV_READABLE ? KIPC_WAIT_HUP : -EPIPE;
 	else
 		ret = r->sops->wait(r, event, s, deadline);
+	ring_unannounce(r, event, s);
 	if (r->st_sleeps)
 		(*r->st_sleeps)++;
 	if (ret == 0 || ret == -EINTR || ret == -EPIPE)
@@ -368,7 +438,7 @@ int kipc_ring_peek(struct kipc_ring *r, const void **buf, uint64_t deadline)
 		ret = ring_next(r, &len, &space, &type);
 		if (ret < 0)
 			return ret;
-		if (ret > 0 && type == KIPC_REC_PAD) {
+		if (ret > 0 && type == RING_REC_PAD) {
 			ring_consume(r, space);
 			/* A peer producing only padding cannot hold us past the deadline. */
 			if (!(++pads & 4095) && deadline != KIPC_FOREVER &&
@@ -436,7 +506,7 @@ static int ring_claim(struct kipc_ring *r, uint64_t space, uint64_t *pos)
 		if (r->size - (tail - head) < space)
 			return 0;
 		t = tail;
-		if (__atomic_compare_exchange_n(&r->ctrl->tail, &t, tail + space,
+		if (__atomic_compare_exchange_n(&r->prod->tail, &t, tail + space,
 						false, __ATOMIC_ACQ_REL,
 						__ATOMIC_RELAXED)) {
 			*pos = tail;
@@ -478,14 +548,18 @@ static inline void ring_publish(struct kipc_ring *r, uint64_t pos, uint32_t len,
 			 uint32_t type, uint64_t space)
 {
 	struct kipc_rec_hdr *h = rec_at(r, pos);
+	uint32_t tag = KIPC_REC_TAG(pos, r->salt);
 
-	__atomic_store_n(&h->type, type, __ATOMIC_RELAXED);
+	if (type == RING_REC_PAD)
+		len |= KIPC_REC_PAD;
+	__atomic_store_n(&h->len, len, __ATOMIC_RELAXED);
 	if (r->flags & KIPC_RING_F_MPSC) {
-		__atomic_store_n(&h->len, len | KIPC_REC_COMMIT, __ATOMIC_RELEASE);
+		/* The commit: pairs with the consumer's acquire of the tag. */
+		__atomic_store_n(&h->tag, tag, __ATOMIC_RELEASE);
 	} else {
-		__atomic_store_n(&h->len, len | KIPC_REC_COMMIT, __ATOMIC_RELAXED);
+		__atomic_store_n(&h->tag, tag, __ATOMIC_RELAXED);
 		r->tail = pos + space;
-		__atomic_store_n(&r->ctrl->tail, r->tail, __ATOMIC_RELEASE);
+		__atomic_store_n(&r->prod->tail, r->tail, __ATOMIC_RELEASE);
 	}
 }
 
@@ -502,11 +576,11 @@ int kipc_ring_commit(struct kipc_ring *r, size_t len)
 	if ((r->flags & KIPC_RING_F_MPSC) && sp < space) {
 		/* The claim is fixed: the unused rest becomes a PAD record. */
 		ring_publish(r, pos + sp, (uint32_t)(space - sp - HDR_SIZE),
-			     KIPC_REC_PAD, space - sp);
+			     RING_REC_PAD, space - sp);
 		space = sp;
 	}
-	ring_publish(r, pos, (uint32_t)len, KIPC_REC_DATA, sp);
-	smp_mb();	/* publish, then look at read_need_wake */
+	ring_publish(r, pos, (uint32_t)len, RING_REC_DATA, sp);
+	smp_mb();	/* (B): publish, then look at the announcement */
 	ring_wake(r, KIPC_EV_READABLE);
 	return r->corrupt;
 }
@@ -520,7 +594,7 @@ int kipc_ring_abort(struct kipc_ring *r)
 	r->resv_space = 0;
 	if (!(r->flags & KIPC_RING_F_MPSC))
 		return 0;	/* nothing was published */
-	ring_publish(r, pos, (uint32_t)(space - HDR_SIZE), KIPC_REC_PAD, space);
+	ring_publish(r, pos, (uint32_t)(space - HDR_SIZE), RING_REC_PAD, space);
 	smp_mb();
 	ring_wake(r, KIPC_EV_READABLE);
 	return 0;
@@ -537,8 +611,8 @@ static inline void ring_put(struct kipc_ring *r, uint64_t pos, const void *buf,
 	struct kipc_rec_hdr *h = rec_at(r, pos);
 
 	memcpy(h + 1, buf, len);
-	__atomic_store_n(&h->type, KIPC_REC_DATA, __ATOMIC_RELAXED);
-	__atomic_store_n(&h->len, (uint32_t)len | KIPC_REC_COMMIT, __ATOMIC_RELAXED);
+	__atomic_store_n(&h->len, (uint32_t)len, __ATOMIC_RELAXED);
+	__atomic_store_n(&h->tag, KIPC_REC_TAG(pos, r->salt), __ATOMIC_RELAXED);
 	r->tail = pos + space;
 }
 
@@ -612,7 +686,7 @@ int kipc_ring_send(struct kipc_ring *r, const void *buf, size_t len,
 /*
  * Send up to @n messages, waiting (until @deadline) only for room for the
  * first.  SPSC writes every record at the private tail and publishes
- * them with one release store, one barrier and one need_wake check; it
+ * them with one release store, one barrier and one announcement check; it
  * never waits with records written but unpublished.  @max_len bounds
  * each message (the channel's max_msg).  Returns the count sent, or
  * -errno if none was.
@@ -681,8 +755,8 @@ int kipc_ring_send_batch(struct kipc_ring *r, const struct kipc_msg *msgs,
 			room = r->size - (tail - r->head_seen);
 		}
 		h = rec_at(r, tail);
-		__atomic_store_n(&h->type, KIPC_REC_DATA, __ATOMIC_RELAXED);
-		__atomic_store_n(&h->len, (uint32_t)len | KIPC_REC_COMMIT,
+		__atomic_store_n(&h->len, (uint32_t)len, __ATOMIC_RELAXED);
+		__atomic_store_n(&h->tag, KIPC_REC_TAG(tail, r->salt),
 				 __ATOMIC_RELAXED);
 		/* Unpublished until ring_publish_tail(): copy last. */
 		tail += space;
@@ -709,7 +783,7 @@ int kipc_ring__recv_slow(struct kipc_ring *r, void *buf, size_t cap,
 	int ret;
 
 	ret = ring_next(r, &len, &space, &type);
-	if (ret <= 0 || type != KIPC_REC_DATA || !len) {
+	if (ret <= 0 || type != RING_REC_DATA || !len) {
 		if (ret < 0)
 			return ret;
 		/* Empty, padding or odd: the general path handles it. */
@@ -760,11 +834,10 @@ static int ring_recv_batch_spsc(struct kipc_ring *r, struct kipc_msg *msgs,
 			break;
 		if (!avail) {
 			/* Pairs with the producer's release store of tail. */
-			uint64_t tail = load_acquire64(&r->ctrl->tail);
+			uint64_t tail = load_acquire64(&r->prod->tail);
 
 			avail = tail - head;
-			if (unlikely(avail > r->size ||
-				     (avail & (KIPC_REC_ALIGN - 1)))) {
+			if (unlikely(!kipc_ring__positions_ok(r, head, tail))) {
 				/* Sticky: the next call reports it. */
 				ring_corrupt(r);
 				break;
@@ -775,15 +848,16 @@ static int ring_recv_batch_spsc(struct kipc_ring *r, struct kipc_msg *msgs,
 		}
 		h = rec_at(r, head);
 		/* Ordered after the records by the acquire of tail. */
-		len = read_once32(&h->len) & KIPC_REC_LEN_MASK;
-		type = read_once32(&h->type);
+		len = read_once32(&h->len);
+		type = (len & KIPC_REC_PAD) ? RING_REC_PAD : RING_REC_DATA;
+		len &= KIPC_REC_LEN_MASK;
 		sp = KIPC_REC_SPACE(len);
 		if (unlikely(len > r->max_record || sp > avail ||
-			     (type != KIPC_REC_DATA && type != KIPC_REC_PAD))) {
+			     read_once32(&h->tag) != KIPC_REC_TAG(head, r->salt))) {
 			ring_corrupt(r);
 			break;
 		}
-		if (unlikely(type == KIPC_REC_PAD)) {
+		if (unlikely(type == RING_REC_PAD)) {
 			/* Bounded: a peer writing only padding cannot hold us. */
 			if (++skipped > n)
 				break;
@@ -812,7 +886,7 @@ static int ring_recv_batch_spsc(struct kipc_ring *r, struct kipc_msg *msgs,
  * Receive up to @n messages, waiting (until @deadline) only for the
  * first.  Records are validated one by one as always; head is released
  * once for the whole batch (one release store, one barrier, one
- * need_wake check).  Returns the count, 0 at end of stream, or -errno
+ * announcement check).  Returns the count, 0 at end of stream, or -errno
  * if none was received.  A message longer than its buffer stays queued.
  */
 int kipc_ring_recv_batch(struct kipc_ring *r, struct kipc_msg *msgs,
@@ -839,7 +913,7 @@ int kipc_ring_recv_batch(struct kipc_ring *r, struct kipc_msg *msgs,
 		ret = ring_next(r, &len, &space, &type);
 		if (ret <= 0)
 			break;	/* empty, or corrupt: sticky, the next call reports it */
-		if (type == KIPC_REC_PAD) {
+		if (type == RING_REC_PAD) {
 			/* Bounded: a peer writing only padding cannot hold us. */
 			if (++skipped > n)
 				break;
@@ -863,14 +937,15 @@ int kipc_ring_recv_batch(struct kipc_ring *r, struct kipc_msg *msgs,
 
 /*
  * The poller's half of the protocol: the notification (notify fd or the
- * kernel's poll wait queue) replaces WAIT, so no sequence is needed; the
- * flag is raised, then the ring is checked again after a full barrier.
+ * kernel's poll wait queue) replaces WAIT.  The count is read after the
+ * notification was made quiet and before the last check, and announced
+ * with KIPC_NEED_WAKE_POLL; then the ring is checked again after a full
+ * barrier.
  */
 static int ring_arm(struct kipc_ring *r, uint64_t space)
 {
 	int event = r->consumer ? KIPC_EV_READABLE : KIPC_EV_WRITABLE;
-	uint32_t *flag = r->consumer ? &r->ctrl->read_need_wake :
-				       &r->ctrl->write_need_wake;
+	uint32_t s;
 	int ret;
 
 	ret = ring_ready(r, event, space);
@@ -878,8 +953,9 @@ static int ring_arm(struct kipc_ring *r, uint64_t space)
 		return ret < 0 ? ret : 1;
 	if (r->sops->poll_reset)
 		r->sops->poll_reset(r);
-	__atomic_fetch_or(flag, KIPC_NEED_WAKE_POLL, __ATOMIC_SEQ_CST);
-	smp_mb();
+	s = load_acquire32(ring_seq(r, event));
+	ring_announce(r, event, s, KIPC_NEED_WAKE_POLL);
+	smp_mb();	/* (A) */
 	ret = ring_ready(r, event, space);
 	if (ret)
 		return ret < 0 ? ret : 1;
@@ -898,8 +974,8 @@ int kipc_ring_poll_arm(struct kipc_ring *r)
 
 uint64_t kipc_ring_depth(struct kipc_ring *r)
 {
-	uint64_t tail = load_acquire64(&r->ctrl->tail);
-	uint64_t head = r->consumer ? r->head : load_acquire64(&r->ctrl->head);
+	uint64_t tail = load_acquire64(&r->prod->tail);
+	uint64_t head = r->consumer ? r->head : load_acquire64(&r->cons->head);
 	uint64_t d = tail - head;
 
 	return d > r->size ? r->size : d;

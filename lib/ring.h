@@ -13,18 +13,20 @@
 
 #include <linux/kipc.h>
 
-/*
- * Bits a sleeper ORs into read_need_wake / write_need_wake.  The UAPI
- * only asks for "non-zero"; the shm backend uses the bits to know which
- * wake-up to deliver (futex, notify fd, or both for unknown values).
- */
 #ifndef likely
 #define likely(x)	__builtin_expect(!!(x), 1)
 #define unlikely(x)	__builtin_expect(!!(x), 0)
 #endif
 
-#define KIPC_NEED_WAKE_SLEEP	1U
-#define KIPC_NEED_WAKE_POLL	2U
+/*
+ * KIPC_ANNOUNCE_USER bits a sleeper sets in its announcement: the shm
+ * backend uses them to know which wake-up to deliver (futex, notify fd,
+ * or both when neither is set).
+ */
+#define KIPC_NEED_WAKE_SLEEP	(1U << 29)
+#define KIPC_NEED_WAKE_POLL	(1U << 30)
+_Static_assert(((KIPC_NEED_WAKE_SLEEP | KIPC_NEED_WAKE_POLL) &
+		~KIPC_ANNOUNCE_USER) == 0, "wake bits are announcement user bits");
 
 struct kipc_ring;
 
@@ -38,7 +40,7 @@ struct kipc_ring_sleep_ops {
 	 */
 	int (*wait)(struct kipc_ring *r, int event, uint32_t seq,
 		    uint64_t deadline);
-	/* Deliver a wake-up of @event; @mask is the swapped need_wake. */
+	/* Deliver a wake-up of @event; @mask: the announcement's user bits. */
 	void (*wake)(struct kipc_ring *r, int event, uint32_t mask);
 	/* 1 when the other side has no endpoint left, else 0. */
 	int (*peer_gone)(struct kipc_ring *r);
@@ -57,8 +59,10 @@ struct kipc_ring_sleep_ops {
  * validated; nothing below is ever re-read from shared memory.
  */
 struct kipc_ring {
-	struct kipc_ring_ctrl *ctrl;	/* shared, untrusted */
+	struct kipc_ring_prod *prod;	/* shared, untrusted */
+	struct kipc_ring_cons *cons;	/* shared, untrusted */
 	uint8_t *data;			/* two copies of size bytes */
+	uint32_t salt;			/* KIPC_REC_TAG() salt */
 	uint64_t size;			/* power of two */
 	uint64_t mask;
 	uint64_t max_record;		/* payload bytes */
@@ -97,10 +101,12 @@ struct kipc_ring {
 
 /*
  * Validate @info (read from a mapping the caller does not trust) and
- * initialise @r over @ctrl and @data.  Returns 0 or -EBADMSG.
+ * initialise @r over the RING mapping @ring_map (the PROD page, then the
+ * data twice) of @map_size bytes and the CONS page @cons.  Returns 0 or
+ * -EBADMSG.
  */
 int kipc_ring_init(struct kipc_ring *r, const struct kipc_ring_info *info,
-		   uint64_t map_size, void *ring_map, int consumer);
+		   uint64_t map_size, void *ring_map, void *cons, int consumer);
 
 /* Producer. */
 int kipc_ring_reserve(struct kipc_ring *r, void **buf, size_t len,
@@ -142,7 +148,7 @@ int kipc_ring__send_slow(struct kipc_ring *r, const void *buf, size_t len,
 			 uint64_t deadline);
 int kipc_ring__recv_slow(struct kipc_ring *r, void *buf, size_t cap,
 			 uint64_t deadline);
-/* Swap the need_wake word of @event and deliver the wake-up it asks for. */
+/* Bump the count of @event if it is announced, and deliver the wake-up. */
 void kipc_ring__wake_slow(struct kipc_ring *r, int event);
 
 static inline uint64_t kipc_ring__acquire64(const __u64 *p)
@@ -160,51 +166,68 @@ static inline void kipc_ring__smp_mb(void)
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
+/*
+ * The one check of a pair of positions read from the shared pages:
+ * both aligned to KIPC_REC_ALIGN (record headers are loaded and stored
+ * atomically there), and 0 <= tail - head <= size.  Every path that
+ * takes a position from shared memory passes it through here.
+ */
+static inline int kipc_ring__positions_ok(const struct kipc_ring *r,
+					  uint64_t head, uint64_t tail)
+{
+	return !((head | tail) & (KIPC_REC_ALIGN - 1)) && tail - head <= r->size;
+}
+
 static inline struct kipc_rec_hdr *kipc_ring__rec_at(struct kipc_ring *r,
 						     uint64_t pos)
 {
 	return (struct kipc_rec_hdr *)(r->data + (pos & r->mask));
 }
 
+/* The sleepers' announcement of @event: in the sleeper's page. */
+static inline uint32_t *kipc_ring__announce(struct kipc_ring *r, int event)
+{
+	return event == KIPC_EV_READABLE ? &r->cons->read_announce :
+					   &r->prod->write_announce;
+}
+
 /*
  * The waker's half of the protocol, after the caller published its
  * position and issued a full barrier: with nobody waiting this is one
- * load of the need_wake word.
+ * load of the other side's announcement.
  */
 static inline void kipc_ring__wake(struct kipc_ring *r, int event)
 {
-	uint32_t *flag = event == KIPC_EV_READABLE ? &r->ctrl->read_need_wake :
-						     &r->ctrl->write_need_wake;
-
-	if (unlikely(kipc_ring__read_once32(flag)))
+	if (unlikely(kipc_ring__read_once32(kipc_ring__announce(r, event))))
 		kipc_ring__wake_slow(r, event);
 }
 
 /*
  * SPSC: publish the private tail (one release store), then maybe wake.
- * (ctrl in a local: the barrier would make the compiler load it again.)
+ * (The pages in locals: the barrier would make the compiler load them
+ * again.)
  */
 static inline void kipc_ring__publish_tail(struct kipc_ring *r)
 {
-	struct kipc_ring_ctrl *c = r->ctrl;
+	struct kipc_ring_cons *c = r->cons;
 
 	/* Pairs with the consumer's acquire of tail: the records come first. */
-	__atomic_store_n(&c->tail, r->tail, __ATOMIC_RELEASE);
-	kipc_ring__smp_mb();	/* publish, then look at read_need_wake */
-	if (unlikely(kipc_ring__read_once32(&c->read_need_wake)))
+	__atomic_store_n(&r->prod->tail, r->tail, __ATOMIC_RELEASE);
+	kipc_ring__smp_mb();	/* (B): publish, then look at the announcement */
+	if (unlikely(kipc_ring__read_once32(&c->read_announce)))
 		kipc_ring__wake_slow(r, KIPC_EV_READABLE);
 }
 
 /* Publish the consumer's head (one release store) and wake the producer. */
 static inline void kipc_ring__publish_head(struct kipc_ring *r)
 {
-	struct kipc_ring_ctrl *c = r->ctrl;
+	struct kipc_ring_prod *p = r->prod;
 
 	/* Pairs with the producer's acquire of head: copies out come first. */
-	__atomic_store_n(&c->head, r->head, __ATOMIC_RELEASE);
-	/* Pairs with the producer's barrier before it sleeps. */
+	__atomic_store_n(&r->cons->head, r->head, __ATOMIC_RELEASE);
+	/* (B): pairs with the producer's barrier before it sleeps. */
 	kipc_ring__smp_mb();
-	if (unlikely(kipc_ring__read_once32(&c->write_need_wake)))
+	if (unlikely(kipc_ring__read_once32(&p->write_announce)))
 		kipc_ring__wake_slow(r, KIPC_EV_WRITABLE);
 }
 
@@ -234,11 +257,10 @@ kipc_ring_send_inline(struct kipc_ring *r, const void *buf, size_t len,
 	/*
 	 * The header and the private tail first, so that only r and len are
 	 * live across the copy: nothing is visible to the consumer before
-	 * the release store of ctrl->tail in kipc_ring__publish_tail().
+	 * the release store of prod->tail in kipc_ring__publish_tail().
 	 */
-	__atomic_store_n(&h->type, KIPC_REC_DATA, __ATOMIC_RELAXED);
-	__atomic_store_n(&h->len, (uint32_t)len | KIPC_REC_COMMIT,
-			 __ATOMIC_RELAXED);
+	__atomic_store_n(&h->len, (uint32_t)len, __ATOMIC_RELAXED);
+	__atomic_store_n(&h->tag, KIPC_REC_TAG(pos, r->salt), __ATOMIC_RELAXED);
 	r->tail = pos + space;
 	memcpy(h + 1, buf, len);
 	kipc_ring__publish_tail(r);
@@ -257,17 +279,16 @@ kipc_ring_recv_inline(struct kipc_ring *r, void *buf, size_t cap,
 {
 	uint64_t head = r->head, avail = r->tail_seen - head, sp;
 	const struct kipc_rec_hdr *h;
-	uint32_t n, t;
+	uint32_t n;
 
 	if (unlikely(r->nofast))
 		return kipc_ring__recv_slow(r, buf, cap, deadline);
 	if (!avail) {
 		/* Pairs with the producer's release store of tail. */
-		uint64_t tail = kipc_ring__acquire64(&r->ctrl->tail);
+		uint64_t tail = kipc_ring__acquire64(&r->prod->tail);
 
 		avail = tail - head;
-		if (unlikely(!avail || avail > r->size ||
-			     (avail & (KIPC_REC_ALIGN - 1))))
+		if (unlikely(!avail || !kipc_ring__positions_ok(r, head, tail)))
 			return kipc_ring__recv_slow(r, buf, cap, deadline);
 		r->tail_seen = tail;
 	}
@@ -279,11 +300,10 @@ kipc_ring_recv_inline(struct kipc_ring *r, void *buf, size_t cap,
 	 */
 	h = kipc_ring__rec_at(r, head);
 	/* Ordered after the records by the acquire of tail. */
-	n = kipc_ring__read_once32(&h->len) & KIPC_REC_LEN_MASK;
-	t = kipc_ring__read_once32(&h->type);
-	sp = KIPC_REC_SPACE(n);
-	if (unlikely(t != KIPC_REC_DATA || !n || n > r->max_record ||
-		     sp > avail || n > cap))
+	n = kipc_ring__read_once32(&h->len);	/* KIPC_REC_PAD: > max_record */
+	sp = KIPC_REC_SPACE(n & KIPC_REC_LEN_MASK);
+	if (unlikely(!n || n > r->max_record || sp > avail || n > cap ||
+		     kipc_ring__read_once32(&h->tag) != KIPC_REC_TAG(head, r->salt)))
 		return kipc_ring__recv_slow(r, buf, cap, deadline);
 	/* Private until kipc_ring__publish_head(): the copy comes first. */
 	r->head = head + sp;

@@ -6,11 +6,17 @@
  * Object layout (file offsets):
  *   0           struct kipc_ring_info, one page, written once by the
  *               creator; an opener copies and validates it
- *   page        struct kipc_ring_ctrl, one page
- *   2 * page    data_size bytes of data
+ *   page        struct kipc_ring_prod, one page
+ *   2 * page    struct kipc_ring_cons, one page
+ *   3 * page    data_size bytes of data
  * The RING mapping is built as the kernel builds it: address space for
- * page + 2 * data_size is reserved, then the control page and the data
- * (twice, back to back) are mapped over it with MAP_FIXED.  An anonymous
+ * page + 2 * data_size is reserved, then the PROD page and the data
+ * (twice, back to back) are mapped over it with MAP_FIXED; the CONS page
+ * is a mapping of its own.  As with the kernel, each endpoint maps
+ * writable only what its role writes (a consumer's RING mapping and a
+ * producer's CONS page are PROT_READ).  That keeps an endpoint from
+ * writing the other side's page by mistake; it is no barrier against a
+ * hostile peer, which holds the file open for writing.  An anonymous
  * pair's memfd is sealed against shrinking and growing, so a peer cannot
  * turn our accesses into SIGBUS.  A named object is a plain tmpfs file:
  * a peer with write permission could truncate it (see libkipc.rst).
@@ -29,21 +35,25 @@
  * The read end is not polled before every sleep: that would be one more
  * system call per sleep, on the path whose cost is the point of a ring.
  * Instead, kipc_close() counts itself in a closes word that the backend
- * keeps after struct kipc_ring_ctrl in the control page (the kernel never
- * sees this ring, so the page is ours), and wakes the other side:
+ * keeps after struct kipc_ring_prod (or _cons) in its own side's page
+ * (the kernel never sees this ring, so the pages are ours), and wakes
+ * the other side:
  *
  *   closer                          sleeper (ring_wait)
  *   close notify fds (HUP if last)  s = load_acquire(seq)
- *   closes++                        need_wake |= SLEEP; smp_mb(); ready?
- *   seq++; FUTEX_WAKE(seq)          closes != seen? -> seen = closes, poll
+ *   closes++                        announce(s); smp_mb(); ready?
+ *   FUTEX_WAKE(seq)                 closes != seen? -> seen = closes, poll
  *                                   FUTEX_WAIT(seq, s)
  *
- * Either the sleeper loads the new closes count and polls (seeing the
- * HUP, as the fds were closed first), or the closer's seq++ comes after
- * the sleeper's load of s and the WAIT returns at once or is woken; the
- * next round then sees the new count.  So a clean close is noticed at
- * once, as before, and only a death that skips kipc_close() (kill -9,
- * exit without close) waits for the end of the slice.
+ * The closer does not move the count: that would make every
+ * announcement of it stale, and a poller (whose wake-up is the notify
+ * fd, not the futex) would then never hear of the other endpoints of
+ * the closer's side.  So a sleeper inside FUTEX_WAIT is woken, sees the
+ * new closes count and polls the HUP; one that loaded the closes count
+ * just before the closer's increment and enters FUTEX_WAIT just after
+ * its FUTEX_WAKE sleeps out the slice.  A clean close is thus noticed at
+ * once but for that window, and a death that skips kipc_close() (kill
+ * -9, exit without close) within one slice.
  *
  * Copyright (C) 2026 The kipc authors.
  */
@@ -101,20 +111,33 @@ static int shm_peer_gone(struct kipc_ring *r)
 	return ret > 0 && (p.revents & (POLLHUP | POLLERR));
 }
 
-_Static_assert(sizeof(struct kipc_ring_ctrl) + sizeof(uint32_t) <= 4096,
-	      "the closes word must fit in the control page");
+_Static_assert(sizeof(struct kipc_ring_prod) + sizeof(uint32_t) <= 4096 &&
+	       sizeof(struct kipc_ring_cons) + sizeof(uint32_t) <= 4096,
+	      "the closes word must fit in each side's page");
 
-/* The backend's closes word, after struct kipc_ring_ctrl (see the top). */
-static uint32_t *shm_closes(struct kipc_ring *r)
+/*
+ * The closes word of the consumer side (@consumer) or of the producers,
+ * after the struct in that side's page (see the top).
+ */
+static uint32_t *shm_closes(struct kipc_ring *r, int consumer)
 {
-	return (uint32_t *)((uint8_t *)r->ctrl + sizeof(struct kipc_ring_ctrl));
+	if (consumer)
+		return (uint32_t *)(r->cons + 1);
+	return (uint32_t *)(r->prod + 1);
 }
 
-/* Before a sleep: poll only when an endpoint has closed since we last did. */
+/* The event count of @event (in the page of the side that wakes it). */
+static uint32_t *shm_seq(struct kipc_ring *r, int event)
+{
+	return event == KIPC_EV_READABLE ? &r->prod->read_seq :
+					   &r->cons->write_seq;
+}
+
+/* Before a sleep: poll only when a peer has closed since we last did. */
 static int shm_peer_gone_hint(struct kipc_ring *r)
 {
 	struct kipc_chan *ch = r->owner;
-	uint32_t c = __atomic_load_n(shm_closes(r), __ATOMIC_SEQ_CST);
+	uint32_t c = __atomic_load_n(shm_closes(r, !r->consumer), __ATOMIC_SEQ_CST);
 
 	if (c == ch->closes_seen)
 		return 0;
@@ -125,8 +148,7 @@ static int shm_peer_gone_hint(struct kipc_ring *r)
 static int shm_wait(struct kipc_ring *r, int event, uint32_t seq,
 		    uint64_t deadline)
 {
-	uint32_t *addr = event == KIPC_EV_READABLE ? &r->ctrl->read_seq :
-						     &r->ctrl->write_seq;
+	uint32_t *addr = shm_seq(r, event);
 	uint64_t now = kipc_now(), until = now + KIPC_SHM_SLICE_NS;
 	struct timespec ts;
 	int saved = errno, ret;
@@ -158,9 +180,9 @@ static int shm_wait(struct kipc_ring *r, int event, uint32_t seq,
 static void shm_wake(struct kipc_ring *r, int event, uint32_t mask)
 {
 	struct kipc_chan *ch = r->owner;
-	uint32_t *addr = event == KIPC_EV_READABLE ? &r->ctrl->read_seq :
-						     &r->ctrl->write_seq;
-	bool unknown = mask & ~(KIPC_NEED_WAKE_SLEEP | KIPC_NEED_WAKE_POLL);
+	uint32_t *addr = shm_seq(r, event);
+	/* Neither bit: not announced by libkipc, so deliver both. */
+	bool unknown = !(mask & (KIPC_NEED_WAKE_SLEEP | KIPC_NEED_WAKE_POLL));
 	int saved = errno;
 
 	if ((mask & KIPC_NEED_WAKE_SLEEP) || unknown)
@@ -218,25 +240,27 @@ static void shm_geometry(const struct kipc_chan *ch, struct kipc_ring_info *i)
 	i->lowat = (uint32_t)KIPC_REC_SPACE(ch->max_msg);	/* room for any message */
 }
 
-/* Fill a fresh object: size, info page (ctrl and data are zero). */
+/* Fill a fresh object: size, info page (the rest is zero). */
 static int shm_format(int fd, const struct kipc_ring_info *i)
 {
 	int saved = errno, ret = 0;
 
-	if (ftruncate(fd, (off_t)(2 * i->page_size + i->data_size)) ||
+	if (ftruncate(fd, (off_t)(3 * i->page_size + i->data_size)) ||
 	    pwrite(fd, i, sizeof(*i), 0) != (ssize_t)sizeof(*i))
 		ret = -errno;
 	errno = saved;
 	return ret;
 }
 
-/* Map ctrl + data twice over a reserved range; returns 0 or -errno. */
+/* Map PROD + data twice over a reserved range, and CONS; returns 0 or -errno. */
 static int shm_map(struct kipc_chan *ch, int fd, const struct kipc_ring_info *info,
 		   int consumer)
 {
 	struct kipc_ring_info i;
+	int prot_ring = consumer ? PROT_READ : PROT_READ | PROT_WRITE;
+	int prot_cons = consumer ? PROT_READ | PROT_WRITE : PROT_READ;
 	size_t page, len;
-	uint8_t *base;
+	uint8_t *base, *cons;
 	int saved = errno, ret;
 	struct stat stbuf;
 
@@ -250,31 +274,41 @@ static int shm_map(struct kipc_chan *ch, int fd, const struct kipc_ring_info *in
 		errno = saved;
 		return ret;
 	}
-	if ((uint64_t)stbuf.st_size < 2 * page + i.data_size)
+	if ((uint64_t)stbuf.st_size < 3 * page + i.data_size)
 		return -EBADMSG;
 	len = page + 2 * i.data_size;
 	base = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
 		    -1, 0);
 	if (base == MAP_FAILED)
 		goto out_errno;
-	if (mmap(base, page, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd,
+	if (mmap(base, page, prot_ring, MAP_SHARED | MAP_FIXED, fd,
 		 (off_t)page) == MAP_FAILED ||
-	    mmap(base + page, i.data_size, PROT_READ | PROT_WRITE,
-		 MAP_SHARED | MAP_FIXED, fd, (off_t)(2 * page)) == MAP_FAILED ||
-	    mmap(base + page + i.data_size, i.data_size, PROT_READ | PROT_WRITE,
-		 MAP_SHARED | MAP_FIXED, fd, (off_t)(2 * page)) == MAP_FAILED) {
+	    mmap(base + page, i.data_size, prot_ring,
+		 MAP_SHARED | MAP_FIXED, fd, (off_t)(3 * page)) == MAP_FAILED ||
+	    mmap(base + page + i.data_size, i.data_size, prot_ring,
+		 MAP_SHARED | MAP_FIXED, fd, (off_t)(3 * page)) == MAP_FAILED) {
 		ret = -errno;
 		munmap(base, len);
 		errno = saved;
 		return ret;
 	}
-	ret = kipc_ring_init(&ch->ring, &i, len, base, consumer);
+	cons = mmap(NULL, page, prot_cons, MAP_SHARED, fd, (off_t)(2 * page));
+	if (cons == MAP_FAILED) {
+		ret = -errno;
+		munmap(base, len);
+		errno = saved;
+		return ret;
+	}
+	ret = kipc_ring_init(&ch->ring, &i, len, base, cons, consumer);
 	if (ret) {
+		munmap(cons, page);
 		munmap(base, len);
 		return ret;
 	}
 	ch->map_ring = base;
 	ch->map_ring_len = len;
+	ch->map_cons = cons;
+	ch->map_cons_len = page;
 	kipc__ring_attach(ch, &shm_sleep_ops);
 	return 0;
 out_errno:
@@ -293,15 +327,20 @@ static void shm_close(struct kipc_chan *ch)
 	kipc__close_fd(ch->notify_wr);
 	ch->ring_fd = ch->notify_rd = ch->notify_wr = -1;
 	if (ch->map_ring) {
-		/* Tell a sleeper of the other side to check (see the top). */
-		uint32_t *seq = r->consumer ? &r->ctrl->write_seq : &r->ctrl->read_seq;
+		/*
+		 * Tell a sleeper of the other side to check (see the top):
+		 * our closes word in our page, and a wake-up on the count
+		 * it sleeps on, which stays as it is.
+		 */
+		uint32_t *seq = shm_seq(r, r->consumer ? KIPC_EV_WRITABLE :
+							 KIPC_EV_READABLE);
 
-		__atomic_fetch_add(shm_closes(r), 1, __ATOMIC_SEQ_CST);
-		__atomic_fetch_add(seq, 1, __ATOMIC_SEQ_CST);
+		__atomic_fetch_add(shm_closes(r, r->consumer), 1, __ATOMIC_SEQ_CST);
 		syscall(SYS_futex, seq, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 		munmap(ch->map_ring, ch->map_ring_len);
+		munmap(ch->map_cons, ch->map_cons_len);
 	}
-	ch->map_ring = NULL;
+	ch->map_ring = ch->map_cons = NULL;
 	errno = saved;
 }
 
@@ -340,11 +379,15 @@ static int shm_pair(struct kipc_chan *tx, struct kipc_chan *rx)
 out_errno:
 	ret = -errno;
 out_close:
-	if (tx->map_ring)
+	if (tx->map_ring) {
 		munmap(tx->map_ring, tx->map_ring_len);
-	if (rx->map_ring)
+		munmap(tx->map_cons, tx->map_cons_len);
+	}
+	if (rx->map_ring) {
 		munmap(rx->map_ring, rx->map_ring_len);
-	tx->map_ring = rx->map_ring = NULL;
+		munmap(rx->map_cons, rx->map_cons_len);
+	}
+	tx->map_ring = rx->map_ring = tx->map_cons = rx->map_cons = NULL;
 	kipc__close_fd(fd);
 	kipc__close_fd(fd2);
 	for (int i = 0; i < 2; i++) {
@@ -440,7 +483,8 @@ static int shm_open_named(struct kipc_chan *ch, const char *name)
 	ret = shm_attach_named(ch, fd, rd, wr, &info);
 	if (ret) {
 		munmap(ch->map_ring, ch->map_ring_len);
-		ch->map_ring = NULL;
+		munmap(ch->map_cons, ch->map_cons_len);
+		ch->map_ring = ch->map_cons = NULL;
 		goto out_close;
 	}
 	errno = saved;

@@ -146,7 +146,7 @@ long long tobj_fdinfo(int fd, const char *key)
 int tring_map(struct tring *r, int fd, uint32_t role)
 {
 	const struct kipc_ring_info *info;
-	void *map;
+	void *map, *cons;
 
 	memset(r, 0, sizeof(*r));
 	r->fd = -1;
@@ -160,11 +160,22 @@ int tring_map(struct tring *r, int fd, uint32_t role)
 		munmap((void *)info, sysconf(_SC_PAGESIZE));
 		return -EPROTO;
 	}
-	map = mmap(NULL, info->map_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		   fd, KIPC_RING_OFF_RING);
+	map = mmap(NULL, info->map_size,
+		   PROT_READ | (role & KIPC_ROLE_PRODUCER ? PROT_WRITE : 0),
+		   MAP_SHARED, fd, KIPC_RING_OFF_RING);
 	if (map == MAP_FAILED) {
 		int err = -errno;
 
+		munmap((void *)info, sysconf(_SC_PAGESIZE));
+		return err;
+	}
+	cons = mmap(NULL, sysconf(_SC_PAGESIZE),
+		    PROT_READ | (role & KIPC_ROLE_CONSUMER ? PROT_WRITE : 0),
+		    MAP_SHARED, fd, KIPC_RING_OFF_CONS);
+	if (cons == MAP_FAILED) {
+		int err = -errno;
+
+		munmap(map, info->map_size);
 		munmap((void *)info, sysconf(_SC_PAGESIZE));
 		return err;
 	}
@@ -173,7 +184,9 @@ int tring_map(struct tring *r, int fd, uint32_t role)
 	r->info = info;
 	r->map = map;
 	r->map_len = info->map_size;
-	r->ctrl = (struct kipc_ring_ctrl *)((char *)map + info->ctrl_offset);
+	r->prod = (struct kipc_ring_prod *)((char *)map + info->ctrl_offset);
+	r->cons = cons;
+	r->salt = info->rec_salt;
 	r->data = (unsigned char *)map + info->data_offset;
 	r->size = info->data_size;
 	r->mask = info->data_size - 1;
@@ -186,6 +199,8 @@ void tring_unmap(struct tring *r)
 {
 	if (r->map)
 		munmap(r->map, r->map_len);
+	if (r->cons)
+		munmap(r->cons, sysconf(_SC_PAGESIZE));
 	if (r->info)
 		munmap((void *)r->info, sysconf(_SC_PAGESIZE));
 	if (r->fd >= 0)
@@ -231,21 +246,64 @@ uint64_t tring_deadline_ms(uint64_t ms)
 	return tring_now_ns(CLOCK_MONOTONIC) + ms * 1000000ULL;
 }
 
+/* The event count of @event, in the waker's page. */
+static uint32_t *tring_seq(struct tring *r, uint32_t event)
+{
+	return event == KIPC_EV_READABLE ? &r->prod->read_seq :
+					   &r->cons->write_seq;
+}
+
+/* The sleepers' announcement of @event, in the sleeper's page. */
+static uint32_t *tring_ann(struct tring *r, uint32_t event)
+{
+	return event == KIPC_EV_READABLE ? &r->cons->read_announce :
+					   &r->prod->write_announce;
+}
+
 /*
  * The waker's half of the protocol: publish (done by the caller with a
- * release store), full barrier, and WAKE only if a sleeper announced
- * itself.  Reading the flag before the xchg keeps the common case, an
- * awake peer, free of atomics as well as of syscalls.
+ * release store), full barrier, and WAKE only if a sleeper announced the
+ * current count, after moving it on.  Reading the announcement first
+ * keeps the common case, an awake peer, free of atomics as well as of
+ * syscalls.
  */
-static void tring_notify(struct tring *r, uint32_t *need_wake, uint32_t *seq,
-			 uint32_t event)
+static void tring_notify(struct tring *r, uint32_t event)
 {
+	uint32_t *seq = tring_seq(r, event);
+	uint32_t a, t;
+
 	MB();
-	if (LOAD(need_wake) && __atomic_exchange_n(need_wake, 0, __ATOMIC_SEQ_CST)) {
-		__atomic_fetch_add(seq, 1, __ATOMIC_SEQ_CST);
-		tring_wake(r->fd, event);
-		r->nr_wakes++;
+	a = LOAD(tring_ann(r, event));
+	if (!(a & KIPC_ANNOUNCE_VALID))
+		return;
+	t = LOAD(seq);
+	if (((a ^ t) & KIPC_ANNOUNCE_SEQ) ||
+	    !__atomic_compare_exchange_n(seq, &t, t + 1, false,
+					 __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+		return;
+	tring_wake(r->fd, event);
+	r->nr_wakes++;
+}
+
+/*
+ * The sleeper's announcement of @seq: keep a later one (several
+ * producers share write_announce), then full barrier.
+ */
+static void tring_announce(struct tring *r, uint32_t event, uint32_t seq)
+{
+	uint32_t *ann = tring_ann(r, event), cur;
+
+	for (int i = 0; i < 16; i++) {
+		cur = LOAD(ann);
+		if ((cur & KIPC_ANNOUNCE_VALID) &&
+		    ((cur - seq) & KIPC_ANNOUNCE_SEQ) - 1 < KIPC_ANNOUNCE_SEQ / 2)
+			break;
+		if (cur == KIPC_ANNOUNCE(seq) ||
+		    __atomic_compare_exchange_n(ann, &cur, KIPC_ANNOUNCE(seq), false,
+						__ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+			break;
 	}
+	MB();
 }
 
 void *tring_reserve(struct tring *r, uint32_t len, uint64_t *pos)
@@ -256,18 +314,18 @@ void *tring_reserve(struct tring *r, uint32_t len, uint64_t *pos)
 	if (len > r->max_record)
 		return NULL;
 	if (!r->mpsc) {
-		tail = LOAD(&r->ctrl->tail);
-		head = LOAD_ACQ(&r->ctrl->head);
+		tail = LOAD(&r->prod->tail);
+		head = LOAD_ACQ(&r->cons->head);
 		if (tail - head > r->size || tail + space - head > r->size)
 			return NULL;
 	} else {
 		/* Head first: head <= tail holds for any tail read later. */
-		head = LOAD_ACQ(&r->ctrl->head);
-		tail = LOAD(&r->ctrl->tail);
+		head = LOAD_ACQ(&r->cons->head);
+		tail = LOAD(&r->prod->tail);
 		do {
 			if (tail - head > r->size || tail + space - head > r->size)
 				return NULL;
-		} while (!__atomic_compare_exchange_n(&r->ctrl->tail, &tail,
+		} while (!__atomic_compare_exchange_n(&r->prod->tail, &tail,
 						      tail + space, false,
 						      __ATOMIC_ACQ_REL,
 						      __ATOMIC_RELAXED));
@@ -280,15 +338,14 @@ void tring_commit(struct tring *r, uint64_t pos, uint32_t len)
 {
 	struct kipc_rec_hdr *hdr = (void *)(r->data + (pos & r->mask));
 
-	hdr->type = KIPC_REC_DATA;
+	hdr->len = len;
 	if (!r->mpsc) {
-		hdr->len = len | KIPC_REC_COMMIT;
-		STORE_REL(&r->ctrl->tail, pos + KIPC_REC_SPACE(len));
+		hdr->tag = KIPC_REC_TAG(pos, r->salt);
+		STORE_REL(&r->prod->tail, pos + KIPC_REC_SPACE(len));
 	} else {
-		STORE_REL(&hdr->len, len | KIPC_REC_COMMIT);
+		STORE_REL(&hdr->tag, KIPC_REC_TAG(pos, r->salt));
 	}
-	tring_notify(r, &r->ctrl->read_need_wake, &r->ctrl->read_seq,
-		     KIPC_EV_READABLE);
+	tring_notify(r, KIPC_EV_READABLE);
 }
 
 int tring_reserve_wait(struct tring *r, uint32_t len, void **payload,
@@ -303,12 +360,11 @@ int tring_reserve_wait(struct tring *r, uint32_t len, void **payload,
 		*payload = tring_reserve(r, len, pos);
 		if (*payload)
 			return 0;
-		seq = LOAD_ACQ(&r->ctrl->write_seq);
+		seq = LOAD_ACQ(&r->cons->write_seq);
 		*payload = tring_reserve(r, len, pos);
 		if (*payload)
 			return 0;
-		STORE(&r->ctrl->write_need_wake, 1);
-		MB();
+		tring_announce(r, KIPC_EV_WRITABLE, seq);
 		*payload = tring_reserve(r, len, pos);
 		if (*payload)
 			return 0;
@@ -322,35 +378,35 @@ int tring_reserve_wait(struct tring *r, uint32_t len, void **payload,
 int tring_peek(struct tring *r, const void **payload, uint32_t *len)
 {
 	for (;;) {
-		uint64_t head = LOAD(&r->ctrl->head);
+		uint64_t head = LOAD(&r->cons->head);
 		struct kipc_rec_hdr *hdr = (void *)(r->data + (head & r->mask));
+		uint32_t tag = KIPC_REC_TAG(head, r->salt);
 		uint64_t tail, space;
 		uint32_t l;
 
 		if (head & (KIPC_REC_ALIGN - 1))
 			return -EIO;
 		if (!r->mpsc) {
-			tail = LOAD_ACQ(&r->ctrl->tail);
+			tail = LOAD_ACQ(&r->prod->tail);
 			if (tail == head)
 				return 0;
-			l = LOAD(&hdr->len);
+			if (LOAD(&hdr->tag) != tag)
+				return -EIO;
 		} else {
-			l = LOAD_ACQ(&hdr->len);
-			if (!(l & KIPC_REC_COMMIT))
+			if (LOAD_ACQ(&hdr->tag) != tag)
 				return 0;
-			tail = LOAD(&r->ctrl->tail);
+			tail = LOAD(&r->prod->tail);
 		}
-		l &= KIPC_REC_LEN_MASK;
-		space = KIPC_REC_SPACE(l);
+		l = LOAD(&hdr->len);
+		space = KIPC_REC_SPACE(l & KIPC_REC_LEN_MASK);
 		/* Nothing here is trusted: a record must fit what was published. */
-		if (l > r->max_record || tail - head > r->size || space > tail - head)
+		if ((l & KIPC_REC_LEN_MASK) > r->max_record ||
+		    tail - head > r->size || space > tail - head)
 			return -EIO;
-		if (LOAD(&hdr->type) == KIPC_REC_PAD) {
-			tring_consume(r, l);
+		if (l & KIPC_REC_PAD) {
+			tring_consume(r, l & KIPC_REC_LEN_MASK);
 			continue;
 		}
-		if (LOAD(&hdr->type) != KIPC_REC_DATA)
-			return -EIO;
 		*payload = hdr + 1;
 		*len = l;
 		return 1;
@@ -359,15 +415,12 @@ int tring_peek(struct tring *r, const void **payload, uint32_t *len)
 
 void tring_consume(struct tring *r, uint32_t len)
 {
-	uint64_t head = LOAD(&r->ctrl->head);
+	uint64_t head = LOAD(&r->cons->head);
 	uint64_t space = KIPC_REC_SPACE(len);
 
-	/* MPSC: a future reservation must start on zeroes ("not committed"). */
-	if (r->mpsc)
-		memset(r->data + (head & r->mask), 0, space);
-	STORE_REL(&r->ctrl->head, head + space);
-	tring_notify(r, &r->ctrl->write_need_wake, &r->ctrl->write_seq,
-		     KIPC_EV_WRITABLE);
+	/* The data stays as it is: tags tell laps apart. */
+	STORE_REL(&r->cons->head, head + space);
+	tring_notify(r, KIPC_EV_WRITABLE);
 }
 
 int tring_peek_wait(struct tring *r, const void **payload, uint32_t *len,
@@ -380,12 +433,11 @@ int tring_peek_wait(struct tring *r, const void **payload, uint32_t *len,
 		ret = tring_peek(r, payload, len);
 		if (ret)
 			return ret < 0 ? ret : 0;
-		seq = LOAD_ACQ(&r->ctrl->read_seq);
+		seq = LOAD_ACQ(&r->prod->read_seq);
 		ret = tring_peek(r, payload, len);
 		if (ret)
 			return ret < 0 ? ret : 0;
-		STORE(&r->ctrl->read_need_wake, 1);
-		MB();
+		tring_announce(r, KIPC_EV_READABLE, seq);
 		ret = tring_peek(r, payload, len);
 		if (ret)
 			return ret < 0 ? ret : 0;

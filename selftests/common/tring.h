@@ -23,10 +23,12 @@ struct tring {
 	uint32_t role;
 	bool mpsc;
 	const struct kipc_ring_info *info;
-	struct kipc_ring_ctrl *ctrl;
+	struct kipc_ring_prod *prod;	/* first in the RING mapping */
+	struct kipc_ring_cons *cons;	/* the CONS mapping */
 	unsigned char *data;		/* first copy; the second follows */
 	void *map;
 	size_t map_len;
+	uint32_t salt;			/* KIPC_REC_TAG() salt */
 	uint64_t size;
 	uint64_t mask;
 	uint64_t max_record;
@@ -59,7 +61,11 @@ int tobj_unlink(int dev, const char *name, uint32_t type);
 int tobj_fdinfo_str(int fd, const char *key, char *out, size_t n);
 long long tobj_fdinfo(int fd, const char *key);	/* LLONG_MIN if absent */
 
-/* Map @fd (INFO and RING) into @r: 0 or -errno.  @r takes the fd. */
+/*
+ * Map @fd (INFO, RING and CONS) into @r: 0 or -errno.  @r takes the fd.
+ * RING is writable when @role has KIPC_ROLE_PRODUCER, CONS when it has
+ * KIPC_ROLE_CONSUMER (the kernel refuses more than the fd's role).
+ */
 int tring_map(struct tring *r, int fd, uint32_t role);
 void tring_unmap(struct tring *r);	/* and closes the fd */
 

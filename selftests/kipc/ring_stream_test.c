@@ -170,7 +170,7 @@ static int run_consumer(const char *name, uint32_t nprod, uint64_t per_prod,
 	}
 	shm->cons_waits = c.nr_waits;
 	shm->cons_wakes = c.nr_wakes;
-	shm->wraps = c.ctrl->head / c.size;
+	shm->wraps = c.cons->head / c.size;
 	tring_unmap(&c);
 	return 0;
 }

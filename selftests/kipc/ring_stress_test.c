@@ -170,7 +170,7 @@ TEST_F_TIMEOUT(peer, kill_producer_blocked, 300)
 	pfd.events = POLLIN;
 	EXPECT_EQ(1, poll(&pfd, 1, 0));
 	EXPECT_EQ(POLLIN | POLLHUP, pfd.revents);
-	EXPECT_EQ(KIPC_WAIT_HUP, tring_wait(fd, KIPC_EV_READABLE, c.ctrl->read_seq, 0, 0));
+	EXPECT_EQ(KIPC_WAIT_HUP, tring_wait(fd, KIPC_EV_READABLE, c.prod->read_seq, 0, 0));
 
 	rest = drain(_metadata, &c, &seq);
 	ASSERT_LE(0, rest);
@@ -268,7 +268,7 @@ TEST_F_TIMEOUT(peer, kill_consumer, 300)
 	}
 	EXPECT_EQ(-EPIPE, ret);
 	EXPECT_EQ(KIPC_RING_STATE_NO_CONSUMERS, p.info->state);
-	EXPECT_EQ(-EPIPE, tring_wait(fd, KIPC_EV_WRITABLE, p.ctrl->write_seq, 0, 0));
+	EXPECT_EQ(-EPIPE, tring_wait(fd, KIPC_EV_WRITABLE, p.cons->write_seq, 0, 0));
 	pfd.fd = fd;
 	pfd.events = POLLOUT;
 	EXPECT_EQ(1, poll(&pfd, 1, 0));
@@ -293,31 +293,33 @@ static pid_t spawn_vandal(int dev, const char *name)
 		for (unsigned long i = 0;; i++) {
 			uint64_t v = ((uint64_t)rand_r(&seed) << 33) ^
 				     ((uint64_t)rand_r(&seed) << 2) ^ rand_r(&seed);
-			uint64_t *ctrl = (uint64_t *)r.ctrl;
+			uint64_t *ctrl = (uint64_t *)(i & 8 ? (void *)r.prod : (void *)r.cons);
 			size_t off;
 
 			switch (i % 8) {
 			case 0:	/* positions: anything at all */
-				r.ctrl->head = v;
-				r.ctrl->tail = v ^ ((uint64_t)rand_r(&seed) << 20);
+				r.cons->head = v;
+				r.prod->tail = v ^ ((uint64_t)rand_r(&seed) << 20);
 				break;
 			case 1:	/* plausible positions */
-				r.ctrl->head = v & ~7ULL;
-				r.ctrl->tail = (v & ~7ULL) + (rand_r(&seed) % (2 * r.size));
+				r.cons->head = v & ~7ULL;
+				r.prod->tail = (v & ~7ULL) + (rand_r(&seed) % (2 * r.size));
 				break;
 			case 2:
-				r.ctrl->read_seq = (uint32_t)v;
-				r.ctrl->write_seq = (uint32_t)(v >> 32);
-				r.ctrl->read_need_wake = rand_r(&seed);
-				r.ctrl->write_need_wake = rand_r(&seed);
+				r.prod->read_seq = (uint32_t)v;
+				r.cons->write_seq = (uint32_t)(v >> 32);
+				r.cons->read_announce = rand_r(&seed);
+				r.prod->write_announce = rand_r(&seed);
 				break;
-			case 3:	/* random words anywhere in the control page */
+			case 3:	/* random words anywhere in a control page */
 				ctrl[rand_r(&seed) % (4096 / 8)] = v;
 				break;
 			case 4:	/* fake record headers: committed, huge, padding */
 				off = (rand_r(&seed) % r.size) & ~7UL;
-				((uint32_t *)(r.data + off))[0] = (uint32_t)v | KIPC_REC_COMMIT;
-				((uint32_t *)(r.data + off))[1] = rand_r(&seed) % 3;
+				((uint32_t *)(r.data + off))[0] = (uint32_t)v |
+					(rand_r(&seed) % 2 ? KIPC_REC_PAD : 0);
+				((uint32_t *)(r.data + off))[1] =
+					KIPC_REC_TAG(off, r.salt) ^ rand_r(&seed) % 2;
 				break;
 			case 5:
 				off = rand_r(&seed) % (2 * r.size - 64);
@@ -367,7 +369,7 @@ TEST_F_TIMEOUT(peer, hostile_peer, 600)
 			usleep(1000);
 
 		for (int i = 0; i < 3000; i++) {
-			uint32_t seq = i % 3 ? c.ctrl->read_seq : (uint32_t)rand_r(&seed);
+			uint32_t seq = i % 3 ? c.prod->read_seq : (uint32_t)rand_r(&seed);
 			const void *rec;
 			uint32_t len;
 			int ret;
@@ -376,7 +378,7 @@ TEST_F_TIMEOUT(peer, hostile_peer, 600)
 					 tring_deadline_ms(i % 50 ? 1 : 20), 0);
 			ASSERT_TRUE(ret == 0 || ret == -ETIMEDOUT) TH_LOG("WAIT: %d", ret);
 			ret == 0 ? n0++ : nt++;
-			ret = tring_wait(pfdp, KIPC_EV_WRITABLE, c.ctrl->write_seq,
+			ret = tring_wait(pfdp, KIPC_EV_WRITABLE, c.cons->write_seq,
 					 tring_deadline_ms(1), 0);
 			ASSERT_TRUE(ret == 0 || ret == -ETIMEDOUT) TH_LOG("WAIT: %d", ret);
 
@@ -420,29 +422,31 @@ TEST_F_TIMEOUT(peer, hostile_peer, 600)
 		close(pfdp);
 		ASSERT_EQ(0, kill(pid, SIGSTOP));
 		{
-			uint32_t seq = c.ctrl->read_seq;
+			uint32_t seq = c.prod->read_seq;
 
 			/* Stopped: if it was inside WAKE, that's done now. */
 			usleep(10000);
-			seq = c.ctrl->read_seq;
+			seq = c.prod->read_seq;
 			EXPECT_EQ(-ETIMEDOUT, tring_wait(cfd, KIPC_EV_READABLE, seq,
 							 tring_deadline_ms(20), 0));
 		}
 		/* A wake-up from someone else still works. */
 		{
 			pid_t w;
-			uint32_t seq = c.ctrl->read_seq;
+			uint32_t seq = c.prod->read_seq;
 
 			w = fork();
 			ASSERT_LE(0, w);
 			if (w == 0) {
 				int wfd = tring_open(self->dev, self->name,
 						     KIPC_ROLE_PRODUCER, 0);
+				struct tring wr;
 
-				if (wfd < 0)
+				/* The count is the producers' to move. */
+				if (wfd < 0 || tring_map(&wr, wfd, KIPC_ROLE_PRODUCER))
 					_exit(1);
 				await_waiters(wfd, 1);
-				__atomic_fetch_add(&c.ctrl->read_seq, 1, __ATOMIC_SEQ_CST);
+				__atomic_fetch_add(&wr.prod->read_seq, 1, __ATOMIC_SEQ_CST);
 				_exit(tring_wake(wfd, KIPC_EV_READABLE) ? 2 : 0);
 			}
 			EXPECT_EQ(0, tring_wait(cfd, KIPC_EV_READABLE, seq, 0, 0));
@@ -455,7 +459,7 @@ TEST_F_TIMEOUT(peer, hostile_peer, 600)
 		ASSERT_EQ(0, kill(pid, SIGKILL));
 		ASSERT_EQ(pid, waitpid(pid, NULL, 0));
 		EXPECT_EQ(KIPC_WAIT_HUP, tring_wait(cfd, KIPC_EV_READABLE,
-						    c.ctrl->read_seq, 0, 0));
+						    c.prod->read_seq, 0, 0));
 		pfd[0].fd = cfd;
 		pfd[0].events = POLLIN;
 		EXPECT_EQ(1, poll(pfd, 1, 0));

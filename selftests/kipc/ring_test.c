@@ -504,8 +504,10 @@ TEST_F(ring, mmap_layout)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, tring_map(&r, fd, KIPC_ROLE_PRODUCER | KIPC_ROLE_CONSUMER));
 	/* Everything starts zeroed. */
-	for (size_t i = 0; i < (size_t)page_size(); i++)
-		ASSERT_EQ(0, ((unsigned char *)r.ctrl)[i]);
+	for (size_t i = 0; i < (size_t)page_size(); i++) {
+		ASSERT_EQ(0, ((unsigned char *)r.prod)[i]);
+		ASSERT_EQ(0, ((unsigned char *)r.cons)[i]);
+	}
 	for (size_t i = 0; i < 2 * RING_SZ; i++)
 		ASSERT_EQ(0, r.data[i]);
 	/* The data pages are mapped twice, back to back. */
@@ -528,15 +530,17 @@ TEST_F(ring, mmap_bad)
 	void *p;
 	int fd;
 
-	fd = tring_create(self->dev, RING_SZ, 0, KIPC_ROLE_CONSUMER, NULL, 0600, 0);
+	fd = tring_create(self->dev, RING_SZ, 0,
+			  KIPC_ROLE_PRODUCER | KIPC_ROLE_CONSUMER, NULL, 0600, 0);
 	ASSERT_LE(0, fd);
 
 	/* Wrong offsets. */
 	{
 		off_t offs[] = { pg, 2 * pg, KIPC_RING_OFF_RING - pg,
-				 KIPC_RING_OFF_RING + pg, 2 * KIPC_RING_OFF_RING };
+				 KIPC_RING_OFF_RING + pg, KIPC_RING_OFF_CONS + pg,
+				 3 * KIPC_RING_OFF_RING };
 
-		for (unsigned int i = 0; i < 5; i++) {
+		for (unsigned int i = 0; i < 6; i++) {
 			errno = 0;
 			EXPECT_EQ(MAP_FAILED, mmap(NULL, pg, PROT_READ, MAP_SHARED, fd, offs[i]));
 			EXPECT_EQ(EINVAL, errno);
@@ -546,6 +550,10 @@ TEST_F(ring, mmap_bad)
 	errno = 0;
 	EXPECT_EQ(MAP_FAILED, mmap(NULL, 2 * pg, PROT_READ, MAP_SHARED, fd,
 				   KIPC_RING_OFF_INFO));
+	EXPECT_EQ(EINVAL, errno);
+	errno = 0;
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_SHARED,
+				   fd, KIPC_RING_OFF_CONS));
 	EXPECT_EQ(EINVAL, errno);
 	{
 		uint64_t lens[] = { pg, msz - pg, msz + pg, 2 * msz };
@@ -563,6 +571,7 @@ TEST_F(ring, mmap_bad)
 			{ msz, PROT_READ | PROT_WRITE, MAP_PRIVATE, KIPC_RING_OFF_RING, EINVAL },
 			{ msz, PROT_READ, MAP_PRIVATE, KIPC_RING_OFF_RING, EINVAL },
 			{ pg, PROT_READ, MAP_PRIVATE, KIPC_RING_OFF_INFO, EINVAL },
+			{ pg, PROT_READ | PROT_WRITE, MAP_PRIVATE, KIPC_RING_OFF_CONS, EINVAL },
 			{ pg, PROT_READ | PROT_WRITE, MAP_SHARED, KIPC_RING_OFF_INFO, EPERM },
 			{ pg, PROT_WRITE, MAP_SHARED, KIPC_RING_OFF_INFO, EPERM },
 		};
@@ -610,6 +619,7 @@ TEST_F(ring, mmap_bad)
 	close(fd);
 }
 
+
 TEST_F(ring, mmap_shared_with_child)
 {
 	struct tring r;
@@ -628,12 +638,12 @@ TEST_F(ring, mmap_shared_with_child)
 		if (r.data[100] != 1 || r.data[RING_SZ + 100] != 1)
 			_exit(1);
 		r.data[RING_SZ + 200] = 7;
-		r.ctrl->tail = 12345;
+		r.prod->tail = 12345;
 		_exit(0);
 	}
 	ASSERT_EQ(0, child_status(pid));
 	EXPECT_EQ(7, r.data[200]);
-	EXPECT_EQ(12345, r.ctrl->tail);
+	EXPECT_EQ(12345, r.prod->tail);
 	tring_unmap(&r);
 }
 
@@ -781,8 +791,8 @@ TEST_F(ring, wait_returns_at_once_and_times_out)
 	ASSERT_EQ(0, tring_map(&r, fd, KIPC_ROLE_PRODUCER | KIPC_ROLE_CONSUMER));
 
 	/* The count already moved: no sleep, no timeout needed. */
-	r.ctrl->read_seq = 5;
-	r.ctrl->write_seq = 9;
+	r.prod->read_seq = 5;
+	r.cons->write_seq = 9;
 	EXPECT_EQ(0, tring_wait(fd, KIPC_EV_READABLE, 4, 0, 0));
 	EXPECT_EQ(0, tring_wait(fd, KIPC_EV_WRITABLE, 0xffffffff, 0, 0));
 
@@ -864,7 +874,7 @@ TEST_F_TIMEOUT(ring, empty_ring_blocks_consumer, 120)
 	close(cfd);
 	/* The child is asleep in WAIT, not spinning and not done. */
 	await_waiters(pfd, 1);
-	EXPECT_EQ(1, p.ctrl->read_need_wake);
+	EXPECT_EQ(KIPC_ANNOUNCE(p.prod->read_seq), p.cons->read_announce);
 	pl = tring_reserve(&p, 3, &pos);
 	ASSERT_NE(NULL, pl);
 	memcpy(pl, "abc", 3);
@@ -923,7 +933,7 @@ TEST_F_TIMEOUT(ring, full_ring_blocks_producer, 120)
 	}
 	close(pfd);
 	await_waiters(cfd, 1);
-	EXPECT_EQ(1, c.ctrl->write_need_wake);
+	EXPECT_EQ(KIPC_ANNOUNCE(c.cons->write_seq), c.prod->write_announce);
 	ASSERT_EQ(0, tring_peek_wait(&c, &rec, &len, 0));
 	EXPECT_EQ(RING_SZ / 4 - 8, len);
 	tring_consume(&c, len);
@@ -1005,7 +1015,7 @@ TEST_F_TIMEOUT(ring, signal_interrupts_wait, 120)
 		struct tring p;
 
 		ASSERT_EQ(0, tring_map(&p, pfd, KIPC_ROLE_PRODUCER));
-		__atomic_fetch_add(&p.ctrl->read_seq, 1, __ATOMIC_SEQ_CST);
+		__atomic_fetch_add(&p.prod->read_seq, 1, __ATOMIC_SEQ_CST);
 		EXPECT_EQ(0, tring_wake(pfd, KIPC_EV_READABLE));
 		EXPECT_EQ(0, child_status(pid));
 		EXPECT_EQ(1, shared[1]);
@@ -1027,7 +1037,7 @@ TEST_F_TIMEOUT(ring, hangup_both_ways, 120)
 	make_pair(_metadata, self->dev, RING_SZ, 0, &pfd, &cfd);
 	ASSERT_EQ(0, tring_map(&c, cfd, KIPC_ROLE_CONSUMER));
 	/* No producer ever left: a consumer just waits (here, times out). */
-	EXPECT_EQ(-ETIMEDOUT, tring_wait(cfd, KIPC_EV_READABLE, c.ctrl->read_seq,
+	EXPECT_EQ(-ETIMEDOUT, tring_wait(cfd, KIPC_EV_READABLE, c.prod->read_seq,
 					 tring_deadline_ms(10), 0));
 
 	/* The producer writes one record and dies; a sleeper sees the end. */
@@ -1048,7 +1058,7 @@ TEST_F_TIMEOUT(ring, hangup_both_ways, 120)
 	}
 	close(pfd);
 	{
-		uint32_t seq = c.ctrl->read_seq;
+		uint32_t seq = c.prod->read_seq;
 		int ret;
 
 		/* Woken by the record or by the hang-up, whichever it sees. */
@@ -1056,7 +1066,7 @@ TEST_F_TIMEOUT(ring, hangup_both_ways, 120)
 		EXPECT_TRUE(ret == 0 || ret == KIPC_WAIT_HUP);
 	}
 	EXPECT_EQ(0, child_status(pid));
-	EXPECT_EQ(KIPC_WAIT_HUP, tring_wait(cfd, KIPC_EV_READABLE, c.ctrl->read_seq, 0, 0));
+	EXPECT_EQ(KIPC_WAIT_HUP, tring_wait(cfd, KIPC_EV_READABLE, c.prod->read_seq, 0, 0));
 	EXPECT_EQ(KIPC_RING_STATE_NO_PRODUCERS, c.info->state);
 	pfds[0].fd = cfd;
 	pfds[0].events = POLLIN;
@@ -1096,7 +1106,57 @@ TEST_F_TIMEOUT(ring, hangup_both_ways, 120)
 	close(pfd);
 }
 
-TEST_F(ring, poll_arms_wake_flags)
+/*
+ * Rights follow roles: a producer fd maps the RING part writable and the
+ * CONS page only read-only, a consumer fd the other way round, and a
+ * read-only mapping of the other side's part cannot be upgraded.
+ */
+TEST_F(ring, mmap_rights_follow_roles)
+{
+	long pg = page_size();
+	uint64_t msz = pg + 2 * RING_SZ;
+	int pf, cf;
+
+	make_pair(_metadata, self->dev, RING_SZ, 0, &pf, &cf);
+	{
+		const struct { int fd; size_t len; off_t off; bool writer; } c[] = {
+			{ pf, msz, KIPC_RING_OFF_RING, true },
+			{ pf, pg, KIPC_RING_OFF_CONS, false },
+			{ cf, msz, KIPC_RING_OFF_RING, false },
+			{ cf, pg, KIPC_RING_OFF_CONS, true },
+		};
+
+		for (unsigned int i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+			void *p;
+
+			errno = 0;
+			p = mmap(NULL, c[i].len, PROT_READ | PROT_WRITE, MAP_SHARED,
+				 c[i].fd, c[i].off);
+			if (c[i].writer) {
+				EXPECT_NE(MAP_FAILED, p) TH_LOG("case %u", i);
+				if (p != MAP_FAILED)
+					munmap(p, c[i].len);
+				continue;
+			}
+			EXPECT_EQ(MAP_FAILED, p) TH_LOG("case %u", i);
+			EXPECT_EQ(EACCES, errno) TH_LOG("case %u", i);
+			errno = 0;
+			EXPECT_EQ(MAP_FAILED, mmap(NULL, c[i].len, PROT_WRITE, MAP_SHARED,
+						   c[i].fd, c[i].off));
+			EXPECT_EQ(EACCES, errno) TH_LOG("case %u", i);
+			p = mmap(NULL, c[i].len, PROT_READ, MAP_SHARED, c[i].fd, c[i].off);
+			ASSERT_NE(MAP_FAILED, p) TH_LOG("case %u", i);
+			errno = 0;
+			EXPECT_EQ(-1, mprotect(p, c[i].len, PROT_READ | PROT_WRITE));
+			EXPECT_EQ(EACCES, errno) TH_LOG("case %u", i);
+			munmap(p, c[i].len);
+		}
+	}
+	close(pf);
+	close(cf);
+}
+
+TEST_F(ring, poll_announces)
 {
 	struct pollfd pfd;
 	struct tring p, c;
@@ -1111,19 +1171,20 @@ TEST_F(ring, poll_arms_wake_flags)
 	pfd.fd = cf;
 	pfd.events = POLLIN;
 	EXPECT_EQ(0, poll(&pfd, 1, 0));
-	EXPECT_EQ(1, c.ctrl->read_need_wake);
+	EXPECT_EQ(KIPC_ANNOUNCE(c.prod->read_seq), c.cons->read_announce);
 	pfd.fd = pf;
 	pfd.events = POLLOUT;
 	EXPECT_EQ(1, poll(&pfd, 1, 0));
 	EXPECT_EQ(POLLOUT, pfd.revents);
-	EXPECT_EQ(0, p.ctrl->write_need_wake);
+	EXPECT_EQ(0, p.prod->write_announce);
 
 	/* The producer sees the flag and wakes. */
 	pl = tring_reserve(&p, 10, &pos);
 	ASSERT_NE(NULL, pl);
 	tring_commit(&p, pos, 10);
 	EXPECT_EQ(1, p.nr_wakes);
-	EXPECT_EQ(0, c.ctrl->read_need_wake);
+	/* Stale now: the count moved past the announced one. */
+	EXPECT_NE(KIPC_ANNOUNCE(c.prod->read_seq), c.cons->read_announce);
 	pfd.fd = cf;
 	pfd.events = POLLIN;
 	EXPECT_EQ(1, poll(&pfd, 1, 0));
@@ -1132,34 +1193,35 @@ TEST_F(ring, poll_arms_wake_flags)
 	/* Fill up: no POLLOUT, and the write flag is armed. */
 	while ((pl = tring_reserve(&p, 10, &pos)))
 		tring_commit(&p, pos, 10);
-	EXPECT_EQ(4 * KB - 16, p.ctrl->tail - p.ctrl->head);
+	EXPECT_EQ(4 * KB - 16, p.prod->tail - p.cons->head);
 	pfd.fd = pf;
 	pfd.events = POLLOUT;
 	EXPECT_EQ(1, poll(&pfd, 1, 0));	/* 16 bytes free: one small record */
 	ASSERT_NE(NULL, tring_reserve(&p, 8, &pos));
 	tring_commit(&p, pos, 8);
 	EXPECT_EQ(0, poll(&pfd, 1, 0));
-	EXPECT_EQ(1, p.ctrl->write_need_wake);
+	EXPECT_EQ(KIPC_ANNOUNCE(p.cons->write_seq), p.prod->write_announce);
 	tring_unmap(&p);
 	tring_unmap(&c);
 
 	/* Garbage positions are harmless: tail behind head is "full". */
 	make_pair(_metadata, self->dev, 4 * KB, 0, &pf, &cf);
 	ASSERT_EQ(0, tring_map(&p, pf, KIPC_ROLE_PRODUCER));
-	p.ctrl->head = 1000;
-	p.ctrl->tail = 10;
+	ASSERT_EQ(0, tring_map(&c, cf, KIPC_ROLE_CONSUMER));
+	c.cons->head = 1000;
+	p.prod->tail = 10;
 	pfd.fd = pf;
 	pfd.events = POLLOUT;
 	EXPECT_EQ(0, poll(&pfd, 1, 0));
 	pfd.fd = cf;
 	pfd.events = POLLIN;
 	EXPECT_EQ(1, poll(&pfd, 1, 0));
-	p.ctrl->head = ~0ULL - 3;
-	p.ctrl->tail = 1ULL << 62;
+	c.cons->head = ~0ULL - 3;
+	p.prod->tail = 1ULL << 62;
 	EXPECT_EQ(1, poll(&pfd, 1, 0));
 	EXPECT_LE(0, tobj_fdinfo(cf, "used"));
 	EXPECT_GE(4 * KB, tobj_fdinfo(cf, "used"));
-	close(cf);
+	tring_unmap(&c);
 	tring_unmap(&p);
 }
 
@@ -1227,9 +1289,12 @@ TEST_F(ring, poll_lowat_and_mpsc_commit)
 	ASSERT_EQ(1, tring_peek(&c, &rec, &len));
 	tring_consume(&c, len);
 	EXPECT_EQ(0, poll(&pfd, 1, 0));
-	/* Consumed bytes are zero again. */
-	for (int i = 0; i < 2 * 40; i++)
-		ASSERT_EQ(0, c.data[i]);
+	/*
+	 * The consumer never writes the data area (it cannot: its mapping
+	 * is read-only): consumed records stay, and only their tags tell
+	 * them from the next lap's.
+	 */
+	EXPECT_EQ(1, c.data[sizeof(struct kipc_rec_hdr)]);
 	tring_unmap(&p);
 	tring_unmap(&c);
 }
@@ -1251,7 +1316,7 @@ TEST_F_TIMEOUT(ring, epoll_level_triggered, 120)
 	ev.data.u32 = 7;
 	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, cf, &ev));
 	EXPECT_EQ(0, epoll_wait(ep, &ev, 1, 0));
-	EXPECT_EQ(1, c.ctrl->read_need_wake);
+	EXPECT_EQ(KIPC_ANNOUNCE(c.prod->read_seq), c.cons->read_announce);
 
 	pid = tring_spawn_sender(pf, cf, &go, "12345678");
 	ASSERT_LE(0, pid);
@@ -1302,7 +1367,10 @@ TEST_F_TIMEOUT(ring, epoll_edge_triggered, 120)
 		 * Edge-triggered epoll does not call poll again: announce
 		 * before sleeping, exactly as before WAIT.
 		 */
-		__atomic_store_n(&c.ctrl->read_need_wake, 1, __ATOMIC_RELAXED);
+		__atomic_store_n(&c.cons->read_announce,
+				 KIPC_ANNOUNCE(__atomic_load_n(&c.prod->read_seq,
+							       __ATOMIC_ACQUIRE)),
+				 __ATOMIC_RELAXED);
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		if (tring_peek(&c, &rec, &len) == 0) {
 			ASSERT_EQ(1, write(go, "x", 1));
@@ -1339,7 +1407,10 @@ TEST_F_TIMEOUT(ring, epoll_edge_triggered, 120)
 	EXPECT_EQ(1, epoll_wait(ep, &ev, 1, 0));	/* some room: < 100, >= 16 */
 	EXPECT_EQ(0, epoll_wait(ep, &ev, 1, 0));
 	/* The producer announces before it sleeps in epoll_wait(). */
-	__atomic_store_n(&p.ctrl->write_need_wake, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&p.prod->write_announce,
+			 KIPC_ANNOUNCE(__atomic_load_n(&p.cons->write_seq,
+						       __ATOMIC_ACQUIRE)),
+			 __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	{
 		uint64_t pos;
@@ -1598,6 +1669,109 @@ TEST_F(ring, permissions)
 	close(fd);
 }
 
+/*
+ * Forge a one-record message at the tail of a writable RING mapping @m
+ * (the producer's page first, tail at its start) and publish it.
+ */
+static void forge_record(void *m, const struct kipc_ring_info *info)
+{
+	volatile uint64_t *tail = m;
+	uint64_t t = *tail;
+	struct kipc_rec_hdr *h = (void *)((char *)m + info->data_offset +
+					  (t & (info->data_size - 1)));
+
+	memcpy(h + 1, "forged", 6);
+	h->len = 6;
+	h->tag = KIPC_REC_TAG(t, info->rec_salt);
+	__atomic_store_n(tail, t + KIPC_REC_SPACE(6), __ATOMIC_RELEASE);
+}
+
+/*
+ * What a user who may only read a ring (0644, another owner) can do with
+ * the consumer fd it gets: map the producer's part (control page and
+ * data) writable, or make it writable later.  Exit status: 0 when both
+ * are refused with EACCES, else which step let it write (and it forged
+ * a record through it).
+ */
+static int reader_tries_to_write(int dev, const char *name)
+{
+	const struct kipc_ring_info *info;
+	size_t msz;
+	void *m;
+	int fd;
+
+	if (become(UID1, UID1, 0, NULL))
+		return 200;
+	fd = tring_open(dev, name, KIPC_ROLE_CONSUMER, 0);
+	if (fd < 0)
+		return 10;	/* read permission must give a consumer fd */
+	info = mmap(NULL, page_size(), PROT_READ, MAP_SHARED, fd, KIPC_RING_OFF_INFO);
+	if (info == MAP_FAILED)
+		return 11;
+	msz = info->map_size;
+	m = mmap(NULL, msz, PROT_READ | PROT_WRITE, MAP_SHARED, fd, KIPC_RING_OFF_RING);
+	if (m != MAP_FAILED) {
+		forge_record(m, info);
+		return 20;
+	}
+	if (errno != EACCES)
+		return 21;
+	m = mmap(NULL, msz, PROT_READ, MAP_SHARED, fd, KIPC_RING_OFF_RING);
+	if (m == MAP_FAILED)
+		return 22;	/* reading is its right */
+	if (!mprotect(m, msz, PROT_READ | PROT_WRITE)) {
+		forge_record(m, info);
+		return 23;
+	}
+	if (errno != EACCES)
+		return 24;
+	return 0;
+}
+
+/*
+ * Read permission never lets a process inject data that the consumer
+ * takes as the producer's: the producer's part is mapped read-only for
+ * a consumer-only fd and cannot be made writable.
+ */
+TEST_F(ring, reader_cannot_forge_records)
+{
+	const void *payload;
+	struct tring p, c;
+	uint64_t pos;
+	uint32_t len;
+	int pfd, cfd;
+	pid_t pid;
+	void *w;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root to switch users");
+	uname_(self->name, "ro");
+	pfd = tring_create(self->dev, RING_SZ, 0, KIPC_ROLE_PRODUCER, self->name, 0644, 0);
+	ASSERT_LE(0, pfd);
+	cfd = tring_open(self->dev, self->name, KIPC_ROLE_CONSUMER, 0);
+	ASSERT_LE(0, cfd);
+	ASSERT_EQ(0, tring_map(&p, pfd, KIPC_ROLE_PRODUCER));
+	ASSERT_EQ(0, tring_map(&c, cfd, KIPC_ROLE_CONSUMER));
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(reader_tries_to_write(self->dev, self->name));
+	EXPECT_EQ(0, child_status(pid));
+
+	/* Whatever the reader did, the consumer gets the producer's record. */
+	w = tring_reserve(&p, 4, &pos);
+	ASSERT_NE(NULL, w);
+	memcpy(w, "real", 4);
+	tring_commit(&p, pos, 4);
+	ASSERT_EQ(1, tring_peek(&c, &payload, &len));
+	EXPECT_EQ(4, len);
+	EXPECT_EQ(0, memcmp(payload, "real", 4));
+	EXPECT_EQ(0, tring_unlink(self->dev, self->name));
+	tring_unmap(&c);
+	tring_unmap(&p);
+}
+
 static int module_live(void)
 {
 	struct kipc_info info;
@@ -1620,9 +1794,9 @@ TEST_F(ring, rmmod_refused_while_in_use)
 	    system("command -v rmmod >/dev/null 2>&1"))
 		SKIP(return, "needs root, rmmod and kipc as a module");
 
-	fd = tring_create(self->dev, RING_SZ, 0, KIPC_ROLE_CONSUMER, NULL, 0600, 0);
+	fd = tring_create(self->dev, RING_SZ, 0, KIPC_ROLE_PRODUCER, NULL, 0600, 0);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, tring_map(&r, fd, KIPC_ROLE_CONSUMER));
+	ASSERT_EQ(0, tring_map(&r, fd, KIPC_ROLE_PRODUCER));
 	/* /dev/kipc itself is closed: only the ring fd and mapping pin it. */
 	close(self->dev);
 	self->dev = -1;

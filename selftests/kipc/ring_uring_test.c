@@ -113,7 +113,7 @@ TEST_F_TIMEOUT(uring, poll_add_data_and_hangup, 300)
 		/* Armed by the poll itself: no explicit announcement. */
 		poll_add(_metadata, &self->ring, cf, POLLIN, 100 + i);
 		EXPECT_EQ(-EAGAIN, reap(_metadata, &self->ring, 0, false));
-		EXPECT_EQ(1, c.ctrl->read_need_wake);
+		EXPECT_EQ(KIPC_ANNOUNCE(c.prod->read_seq), c.cons->read_announce);
 		ASSERT_EQ(1, write(go, "x", 1));
 		EXPECT_EQ(POLLIN, reap(_metadata, &self->ring, 100 + i, true));
 		ASSERT_EQ(1, tring_peek(&c, &rec, &len));
@@ -181,7 +181,7 @@ TEST_F_TIMEOUT(uring, poll_add_room_and_hangup, 300)
 	/* Now less than lowat is free. */
 	poll_add(_metadata, &self->ring, pf, POLLOUT, 2);
 	EXPECT_EQ(-EAGAIN, reap(_metadata, &self->ring, 0, false));
-	EXPECT_EQ(1, p.ctrl->write_need_wake);
+	EXPECT_EQ(KIPC_ANNOUNCE(p.cons->write_seq), p.prod->write_announce);
 	ASSERT_EQ(1, write(go[1], "x", 1));
 	EXPECT_EQ(POLLOUT, reap(_metadata, &self->ring, 2, true));
 

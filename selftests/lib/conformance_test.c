@@ -1373,6 +1373,73 @@ TEST_F(chan, corrupt_ctrl_page_is_ebadmsg)
 	EXPECT_EQ(-EBADMSG, kipc_recv_timed(self->rx, buf, sizeof(buf), KIPC_NOWAIT));
 }
 
+/*
+ * Rewrite every cache-line-aligned word equal to @from in the first page
+ * of our writable ring mappings to @to; returns how many were changed.
+ * (Positions sit at the start of a cache line in every layout.)
+ */
+static int ring_rewrite_word(uint64_t from, uint64_t to)
+{
+	struct range rg[16];
+	int n = ring_ranges(rg, 16), changed = 0;
+
+	for (int i = 0; i < n; i++) {
+		for (size_t off = 0; off < 4096 && rg[i].start + off < rg[i].end;
+		     off += 64) {
+			uint64_t *w = (uint64_t *)(rg[i].start + off);
+
+			if (*w == from) {
+				*w = to;
+				changed++;
+			}
+		}
+	}
+	return changed;
+}
+
+/*
+ * A peer leaves head and tail unaligned but 16 bytes apart, a gap of
+ * whole records: an endpoint that attaches now must refuse the ring
+ * rather than load a record header from an unaligned address.
+ */
+TEST_F(chan, unaligned_positions_are_ebadmsg)
+{
+	struct kipc_opts o = self->opts;
+	kipc_chan *c, *p, *x = NULL;
+	char name[64], buf[16];
+
+	PRECHECK();
+	if (!is_ring(variant))
+		SKIP(return, "%s: no shared memory to corrupt", variant->name);
+	unique_name(name, sizeof(name), "align");
+	kipc_unlink(name, &o);
+	ASSERT_EQ(0, kipc_create(&c, name, KIPC_CONSUMER, &o));
+	ASSERT_EQ(0, kipc_open(&p, name, KIPC_PRODUCER, &o));
+	/* Records of 1 byte take 16 bytes: tail 32, head 16. */
+	ASSERT_EQ(1, kipc_send(p, "a", 1));
+	ASSERT_EQ(1, kipc_send(p, "b", 1));
+	ASSERT_EQ(1, kipc_recv(c, buf, sizeof(buf)));
+	EXPECT_LE(1, ring_rewrite_word(32, 33));	/* tail */
+	EXPECT_LE(1, ring_rewrite_word(16, 17));	/* head */
+	EXPECT_EQ(0, kipc_close(p));
+	EXPECT_EQ(0, kipc_close(c));
+
+	/* Had it attached, this would read a header at head 17. */
+	EXPECT_EQ(-EBADMSG, kipc_open(&x, name, KIPC_CONSUMER, &o));
+	if (x) {
+		kipc_recv_timed(x, buf, sizeof(buf), KIPC_NOWAIT);
+		kipc_close(x);
+		x = NULL;
+	}
+	/* And this write one at tail 33. */
+	EXPECT_EQ(-EBADMSG, kipc_open(&x, name, KIPC_PRODUCER, &o));
+	if (x) {
+		kipc_send_timed(x, "c", 1, KIPC_NOWAIT);
+		kipc_close(x);
+	}
+	EXPECT_EQ(0, kipc_unlink(name, &o));
+}
+
 TEST_F_TIMEOUT(chan, hostile_peer_scribbles, 120)
 {
 	static uint8_t buf[MAX_MSG];

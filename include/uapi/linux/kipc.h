@@ -17,7 +17,7 @@
 #include <linux/types.h>
 
 #define KIPC_DEVICE_NAME	"kipc"
-#define KIPC_ABI_VERSION	1
+#define KIPC_ABI_VERSION	2
 
 #define KIPC_IOC_MAGIC		0xB9
 
@@ -95,45 +95,64 @@ struct kipc_info {
 
 /*
  * A ring is a shared-memory byte ring carrying variable-length records.
- * It is mapped with two mmap() calls on the ring fd:
+ * It is mapped with three mmap() calls on the ring fd, one per writer:
  *
  *   offset KIPC_RING_OFF_INFO, 1 page, MAP_SHARED, PROT_READ only:
  *	struct kipc_ring_info, written by the kernel only (geometry, peer
  *	state).  A writable mapping is refused with -EPERM, and mprotect()
  *	cannot make it writable later (-EACCES).
- *   offset KIPC_RING_OFF_RING, KIPC_RING_MAP_SIZE(data_size) bytes,
- *	MAP_SHARED, read-write:
- *	one page of struct kipc_ring_ctrl (positions, event counts, wake
- *	flags), then the data_size data pages mapped twice, back to back,
- *	so a record that runs past the end of the data area continues in
- *	the second copy and is always contiguous in the mapping.
+ *   offset KIPC_RING_OFF_RING, KIPC_RING_MAP_SIZE(page_size, data_size)
+ *	bytes, MAP_SHARED: what producers write.  One page of struct
+ *	kipc_ring_prod (tail, the consumers' event count, the producers'
+ *	announcement), then the data_size data pages mapped twice, back
+ *	to back, so a record that runs past the end of the data area
+ *	continues in the second copy and is always contiguous.
+ *   offset KIPC_RING_OFF_CONS, 1 page, MAP_SHARED: what the consumer
+ *	writes, struct kipc_ring_cons (head, the producers' event count,
+ *	the consumer's announcement).
+ *
+ * Rights follow roles.  The RING mapping may be writable only through
+ * an fd with KIPC_ROLE_PRODUCER, the CONS page only through one with
+ * KIPC_ROLE_CONSUMER; a PROT_WRITE mapping of a part the fd's role may
+ * not write fails with -EACCES, and a read-only mapping of it cannot be
+ * made writable with mprotect() (-EACCES), as for a file opened
+ * O_RDONLY.  So read permission on a named ring (which gives the
+ * consumer role) never lets a process write a record, or move the tail
+ * that says which records exist: the consumer takes nothing as the
+ * producer's that no producer wrote.  A consumer-role fd can still
+ * disturb the flow (head, wake-ups) of its ring: see
+ * Documentation/userspace-api/kipc-ring.rst.
  *
  * Any other offset or length, or MAP_PRIVATE, is -EINVAL; mremap() cannot
- * grow either mapping.  Mappings are inherited across fork().  A mapping
- * is not an endpoint: only ring fds count as producers and consumers,
- * so a process that keeps a mapping but closed its fd has left.
+ * grow a mapping.  Mappings are inherited across fork().  A mapping is
+ * not an endpoint: only ring fds count as producers and consumers, so a
+ * process that keeps a mapping but closed its fd has left.
  *
  * Positions (head, tail) are byte counts since creation, 64-bit, never
- * wrapping in practice; the byte of position p is at data[p & (size-1)].
- * data_size is a power of two, at least one page.
+ * wrapping in practice, always multiples of KIPC_REC_ALIGN; the byte of
+ * position p is at data[p & (size-1)].  data_size is a power of two, at
+ * least one page.
  *
  * Records: struct kipc_rec_hdr, then len payload bytes, padded to
- * KIPC_REC_ALIGN.  A record takes KIPC_REC_SPACE(len) bytes of ring.
+ * KIPC_REC_ALIGN.  A record takes KIPC_REC_SPACE(len) bytes of ring.  Its
+ * tag is KIPC_REC_TAG(pos, info.rec_salt), pos being the record's
+ * position; a consumer checks it on every record.
  *
  * Single producer (default):
- *	producer: write hdr + payload at tail (hdr.len may carry
- *		  KIPC_REC_COMMIT; consumers mask it); store-release
- *		  tail += space.
+ *	producer: write payload and header (len, tag) at tail;
+ *		  store-release tail += space.
  *	consumer: load-acquire tail; records in [head, tail) are complete;
  *		  after use, store-release head += space.
  * Multi producer (KIPC_RING_F_MPSC), Agrona/Aeron many-to-one style:
  *	producer: reserve with a compare-and-swap loop on tail (fails when
  *		  tail + space - head > size); write the payload and
- *		  hdr.type; then store-release hdr.len | KIPC_REC_COMMIT.
- *	consumer: a record is complete once load-acquire of its hdr.len has
- *		  KIPC_REC_COMMIT; after use it zeroes the record's bytes and
- *		  then store-releases head += space (so a future reservation
- *		  always starts on zero, i.e. "not committed").
+ *		  hdr.len; then store-release hdr.tag.
+ *	consumer: a record is complete once load-acquire of its hdr.tag
+ *		  equals KIPC_REC_TAG(head, rec_salt); then it reads hdr.len;
+ *		  after use it store-releases head += space.  It never writes
+ *		  the data area: what lies at a reserved but uncommitted
+ *		  position is a header or payload of an earlier lap, whose
+ *		  tag is that of another position (see KIPC_REC_TAG).
  * Nothing in the shared pages is trusted by the kernel; consumers must
  * bounds-check len against the committed range and the ring size.
  *
@@ -142,6 +161,7 @@ struct kipc_info {
 
 #define KIPC_RING_OFF_INFO	0x00000000ULL
 #define KIPC_RING_OFF_RING	0x10000000ULL
+#define KIPC_RING_OFF_CONS	0x20000000ULL
 
 #define KIPC_RING_MAGIC		0x6b697072	/* "kipr" */
 
@@ -161,16 +181,18 @@ struct kipc_info {
  * @magic:	KIPC_RING_MAGIC
  * @abi_version: KIPC_ABI_VERSION
  * @flags:	KIPC_RING_F_* the ring was created with
- * @page_size:	PAGE_SIZE; the control page is this big
+ * @page_size:	PAGE_SIZE; the PROD and CONS pages are this big
  * @data_size:	bytes in the data area, a power of two
  * @max_record: largest payload one record may carry
- * @ctrl_offset: offset of struct kipc_ring_ctrl in the RING mapping (0)
+ * @ctrl_offset: offset of struct kipc_ring_prod in the RING mapping (0)
  * @data_offset: offset of the first data copy in the RING mapping
  * @map_size:	length of the RING mapping (page + 2 * data_size)
  * @state:	KIPC_RING_STATE_*
  * @nr_producers: producer fds open
  * @nr_consumers: consumer fds open
  * @lowat:	EPOLLOUT is reported when at least this many bytes are free
+ * @rec_salt:	random, fixed for the ring's life: see KIPC_REC_TAG
+ * @reserved0:	zero
  * @reserved:	zero
  */
 struct kipc_ring_info {
@@ -187,54 +209,92 @@ struct kipc_ring_info {
 	__u32 nr_producers;
 	__u32 nr_consumers;
 	__u32 lowat;
-	__u64 reserved[6];
+	__u32 rec_salt;
+	__u32 reserved0;
+	__u64 reserved[5];
 };
 
 #define KIPC_CACHELINE		64
 
 /**
- * struct kipc_ring_ctrl - shared control page at the start of the RING map
+ * struct kipc_ring_prod - the producers' page, first in the RING mapping
  * @tail:	producer position (next byte to reserve / publish)
- * @head:	consumer position (next byte to consume)
- * @read_seq:	event count, bumped by whoever wakes sleeping consumers
- * @read_need_wake: non-zero when a consumer sleeps or polls for data
- * @write_seq:	event count, bumped by whoever wakes sleeping producers
- * @write_need_wake: non-zero when a producer sleeps or polls for room
+ * @read_seq:	event count of KIPC_EV_READABLE, bumped by whoever wakes
+ *		sleeping consumers (a producer, or the kernel at hang-up)
+ * @write_announce: KIPC_ANNOUNCE_* of producers sleeping or polling
+ *		for room
  *
- * Each group sits on its own cache line.  Written by user space (both
- * sides) and by the kernel; trusted by neither.
+ * Written by producers and the kernel, read-only for consumer-only fds.
+ * Each field sits on its own cache line.  Trusted by nobody.
  */
-struct kipc_ring_ctrl {
+struct kipc_ring_prod {
 	__u64 tail;
 	__u8 pad0[KIPC_CACHELINE - 8];
-	__u64 head;
-	__u8 pad1[KIPC_CACHELINE - 8];
 	__u32 read_seq;
-	__u32 read_need_wake;
-	__u8 pad2[KIPC_CACHELINE - 8];
-	__u32 write_seq;
-	__u32 write_need_wake;
-	__u8 pad3[KIPC_CACHELINE - 8];
+	__u8 pad1[KIPC_CACHELINE - 4];
+	__u32 write_announce;
+	__u8 pad2[KIPC_CACHELINE - 4];
 };
 
 /**
+ * struct kipc_ring_cons - the consumer's page at KIPC_RING_OFF_CONS
+ * @head:	consumer position (next byte to consume)
+ * @write_seq:	event count of KIPC_EV_WRITABLE, bumped by whoever wakes
+ *		sleeping producers (the consumer, or the kernel at hang-up)
+ * @read_announce: KIPC_ANNOUNCE_* of a consumer sleeping or polling for
+ *		data
+ *
+ * Written by consumers and the kernel, read-only for producer-only fds.
+ * Each field sits on its own cache line.  Trusted by nobody.
+ */
+struct kipc_ring_cons {
+	__u64 head;
+	__u8 pad0[KIPC_CACHELINE - 8];
+	__u32 write_seq;
+	__u8 pad1[KIPC_CACHELINE - 4];
+	__u32 read_announce;
+	__u8 pad2[KIPC_CACHELINE - 4];
+};
+
+/*
+ * An announcement: "I sleep (or poll) until this event count moves on
+ * from the value in KIPC_ANNOUNCE_SEQ".  KIPC_ANNOUNCE_USER bits are free
+ * for user space (libkipc's shm backend says there how to wake it);
+ * wakers compare announcements with them masked out.  0: nobody.
+ */
+#define KIPC_ANNOUNCE_VALID	_BITUL(31)
+#define KIPC_ANNOUNCE_USER	(_BITUL(30) | _BITUL(29))
+#define KIPC_ANNOUNCE_SEQ	(_BITUL(29) - 1)
+#define KIPC_ANNOUNCE(seq)	(KIPC_ANNOUNCE_VALID | ((seq) & KIPC_ANNOUNCE_SEQ))
+
+/**
  * struct kipc_rec_hdr - header of every record
- * @len:	payload length | KIPC_REC_COMMIT once complete
- * @type:	KIPC_REC_DATA, or KIPC_REC_PAD for a reservation given up
+ * @len:	payload length, | KIPC_REC_PAD for a padding record (a
+ *		reservation given up, or the unused end of one), which a
+ *		consumer skips
+ * @tag:	KIPC_REC_TAG(position of this header, info.rec_salt)
  */
 struct kipc_rec_hdr {
 	__u32 len;
-	__u32 type;
+	__u32 tag;
 };
 
-#define KIPC_REC_COMMIT		_BITUL(31)
-#define KIPC_REC_LEN_MASK	(KIPC_REC_COMMIT - 1)
-#define KIPC_REC_DATA		0
-#define KIPC_REC_PAD		1
+#define KIPC_REC_PAD		_BITUL(31)
+#define KIPC_REC_LEN_MASK	(KIPC_REC_PAD - 1)
 #define KIPC_REC_ALIGN		8
 #define KIPC_REC_SPACE(len) \
 	((sizeof(struct kipc_rec_hdr) + (__u64)(len) + KIPC_REC_ALIGN - 1) & \
 	 ~(__u64)(KIPC_REC_ALIGN - 1))
+/*
+ * The tag of the record at @pos.  Positions differ by at least
+ * KIPC_REC_ALIGN, so the tag of a header left by an earlier lap (a
+ * multiple of data_size earlier) differs unless that header is a
+ * multiple of 32 GiB older and was never overwritten since; the salt
+ * makes payload bytes that happen to lie where a header will be (from
+ * an earlier lap) unlikely to match (2^-32) without knowing the ring.
+ * Only a writer of the data area, i.e. a producer, can place a tag.
+ */
+#define KIPC_REC_TAG(pos, salt)	((__u32)((__u64)(pos) >> 3) ^ (__u32)(salt))
 #define KIPC_RING_MAP_SIZE(page_size, data_size) \
 	((__u64)(page_size) + 2 * (__u64)(data_size))
 
@@ -326,7 +386,8 @@ struct kipc_unlink {
  * @timeout:	absolute, in ns, on CLOCK_MONOTONIC (or REALTIME); 0: none
  * @reserved:	must be zero
  *
- * Sleeps while the event count in the control page still equals @seq.
+ * Sleeps while the event count (kipc_ring_prod.read_seq for READABLE,
+ * kipc_ring_cons.write_seq for WRITABLE) still equals @seq.
  * Returns 0 after a wake-up or when the count already differs,
  * KIPC_WAIT_HUP (positive) when waiting for data and no producer is left
  * (KIPC_RING_STATE_NO_PRODUCERS: every committed record is visible; drain
@@ -339,23 +400,39 @@ struct kipc_unlink {
  * INT64_MAX.  A CLOCK_MONOTONIC deadline is in the caller's time
  * namespace.
  *
- * The protocol (consumer side; the producer side mirrors it):
+ * The protocol.  Each side writes only its own page: the sleeper
+ * announces in its page the count it read, the waker bumps the count in
+ * its page.  Consumer side (the producer side mirrors it with
+ * write_seq in the CONS page and write_announce in the PROD page):
  *
- *   consumer (CPU0)                     producer (CPU1)
- *   s = load_acquire(read_seq)          write record
- *   if (ring readable) done             store_release(tail / hdr.len)
- *   store(read_need_wake, 1)            smp_mb()
- *   smp_mb()                            if (xchg(read_need_wake, 0)) {
- *   if (ring readable) done                 atomic_inc(read_seq)
- *   WAIT(READABLE, s)                       WAKE(READABLE)
- *                                       }
+ *   consumer (CPU0)                      producer (CPU1)
+ *   s = load_acquire(prod.read_seq)      write record
+ *   if (ring readable) done              store_release(tail / hdr.tag)
+ *   announce(cons.read_announce, s)      smp_mb()                    (B)
+ *   smp_mb()                       (A)   a = load(cons.read_announce)
+ *   if (ring readable) done              t = load(prod.read_seq)
+ *   WAIT(READABLE, s)                    if (a & KIPC_ANNOUNCE_VALID &&
+ *                                            !((a ^ t) & KIPC_ANNOUNCE_SEQ) &&
+ *                                            cas(prod.read_seq, t, t + 1))
+ *                                                WAKE(READABLE)
  *
- * Either CPU0's second check sees the record, or CPU1's xchg sees the
- * flag; then read_seq moves past s before WAKE, so WAIT returns at once
- * or is woken.  Because s is read before the flag is raised, a wake
+ * (A) pairs with (B): either CPU0's second check sees the record, or
+ * CPU1's load sees the announcement.  Then CPU1 moves read_seq past s
+ * and calls WAKE, or finds it moved already by another waker (the
+ * kernel at hang-up, or another producer), which calls WAKE itself; so
+ * WAIT(s) returns at once or is woken.  An announcement whose count has
+ * moved on is stale and costs the waker nothing: only the current count
+ * is ever worth a WAKE.  Since s is read before announcing, a wake-up
  * acting on an earlier announcement can never be spent before this one.
  *
- * poll() raises the flag the same way when it reports "not ready", so
+ * announce(p, s) keeps the newest announcement when several producers
+ * share write_announce: it compare-and-swaps KIPC_ANNOUNCE(s) in unless
+ * the word already announces a later count (then the count has moved
+ * past s and WAIT(s) returns at once), and ORs its KIPC_ANNOUNCE_USER
+ * bits into an announcement of the same count.  A sleeper may clear an
+ * announcement of s once the count has moved past s, and only then.
+ *
+ * poll() announces the same way when it reports "not ready", so
  * level-triggered epoll, poll/select and io_uring POLL_ADD need nothing
  * more.  Edge-triggered epoll does not call poll() again after an event:
  * before each epoll_wait(), announce and re-check exactly as above.
