@@ -7,6 +7,7 @@
 #   make demo         boot the test VM and run producer/consumer through /dev/kipc
 #   make check        every gate: sparse, checkpatch, host tests, VM on 3 kernels
 #   make check-quick  the same with the stock kernel lane only
+#   make fuzz         the race fuzzer on the debug kernel (FUZZ_SECONDS=600)
 #   make bench        kipc-bench natively (BENCH_ARGS=...); bench-vm in the VM
 #   make deps         install the Debian packages the above need
 #   make install      libkipc, header, pkg-config file, tools, man pages
@@ -180,6 +181,11 @@ check:
 check-quick:
 	scripts/check.sh --quick
 
+# The race fuzzer alone on the debug lane, longer than make check runs it.
+FUZZ_SECONDS ?= 600
+fuzz:
+	scripts/fuzz.sh $(BUILD) $(FUZZ_SECONDS)
+
 demo:
 	BUILD=$(BUILD) scripts/demo.sh
 
@@ -211,6 +217,6 @@ clean:
 distclean:
 	rm -rf $(BUILD)
 
-.PHONY: all userspace lib tools selftests examples module module-lane sparse \
+.PHONY: all userspace lib tools selftests examples fuzz module module-lane sparse \
 	style deps host-test host-test-asan vm-test bench bench-vm check check-quick demo \
 	install clean distclean

@@ -8,6 +8,7 @@
 #   3. checkpatch --strict on the kernel sources (any warning fails)
 #   4. host tests (no module needed), plain and under ASan/UBSan
 #   5. the selftest suite in the VM on the stock, rt and debug kernels
+#   6. the race fuzzer on the debug kernel (scripts/fuzz.sh)
 # The debug kernel is built (once, cached) in the background meanwhile.
 #
 #   check.sh [--quick]     --quick: stock lane only
@@ -86,6 +87,7 @@ if [ $quick = 0 ]; then
 	if wait "$debug_pid"; then
 		tail -3 "$build/results/debug-kernel.log"
 		suite vm-debug scripts/vm-lane.sh debug "$build"
+		suite vm-fuzz scripts/fuzz.sh "$build" "${FUZZ_SECONDS:-120}"
 	else
 		tail -40 "$build/results/debug-kernel.log"
 		echo "not ok - debug kernel build"
