@@ -11,6 +11,7 @@
 #                     VM on 5 kernels (6.1 stock, rt, debug; 6.12 stock, debug)
 #   make check-quick  the same with the stock kernel lane only
 #   make check-all    make check and the 6.12 rt lane
+#   make fuzz         the race fuzzer on the debug kernel (FUZZ_SECONDS=600)
 #   make bench        kipc-bench natively (BENCH_ARGS=...); bench-vm in the VM
 #   make deps         install the Debian packages the above need
 #   make install      libkipc, headers, pkg-config file, tools, man pages
@@ -177,7 +178,7 @@ define test_rule
 $(BUILD)/selftests/$(notdir $(1:.c=)): $(1) $(LIBSO) $(KSRC_STAMP) $(TEST_HELPER_OBJS)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(CFLAGS) $$(KIPC_CFLAGS) -isystem $$(KSFT) -Iselftests/common -o $$@ $(1) \
-		$$(TEST_HELPER_OBJS) $$(LINK_KIPC) $$(LIBS_EXTRA) -lrt $$(if $$(findstring uring,$(1))$$(findstring conformance,$(1)),-luring)
+		$$(TEST_HELPER_OBJS) $$(LINK_KIPC) $$(LIBS_EXTRA) -lrt $$(if $$(findstring uring,$(1))$$(findstring conformance,$(1))$$(findstring race_fuzz,$(1)),-luring)
 endef
 $(foreach t,$(TEST_SRCS),$(eval $(call test_rule,$(t))))
 
@@ -301,6 +302,11 @@ check-quick:
 check-all:
 	scripts/check.sh --all
 
+# The race fuzzer alone on the debug lane, longer than make check runs it.
+FUZZ_SECONDS ?= 600
+fuzz:
+	scripts/fuzz.sh $(BUILD) $(FUZZ_SECONDS)
+
 demo:
 	BUILD=$(BUILD) scripts/demo.sh
 
@@ -345,7 +351,7 @@ clean:
 distclean:
 	rm -rf $(BUILD)
 
-.PHONY: all userspace userspace-6.12 lib tools selftests examples module module-if-headers \
+.PHONY: all userspace userspace-6.12 lib tools selftests examples fuzz module module-if-headers \
 	module-lane modules_install modules_uninstall sparse sparse-6.12 style dkms-source \
 	dkms-install dkms-uninstall deb deps host-test host-test-asan vm-test bench \
 	bench-vm check check-quick check-all demo install uninstall clean distclean

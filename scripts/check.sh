@@ -13,6 +13,7 @@
 #   7. the selftest suite in the VM on Linux 6.1 (stock, rt, debug) and
 #      Linux 6.12 (stock, with the DKMS-built module, and debug; rt too
 #      with --all)
+#   8. the race fuzzer on the 6.1 debug kernel (scripts/fuzz.sh)
 # The two debug kernels are built (once, cached) in the background
 # meanwhile, one after the other.
 #
@@ -126,6 +127,9 @@ if [ $quick = 0 ]; then
 	suite vm-stock-6.12 env KIPC_KMOD="$build/dkms/6.12/kipc.ko" scripts/vm-lane.sh stock-6.12 "$build"
 	[ $all = 1 ] && suite vm-rt-6.12 scripts/vm-lane.sh rt-6.12 "$build"
 	debug_lane debug
+	if [ "$(cat "$build/results/debug-kernel.done" 2>/dev/null)" = ok ]; then
+		suite vm-fuzz scripts/fuzz.sh "$build" "${FUZZ_SECONDS:-120}"
+	fi
 	debug_lane debug-6.12
 	wait "$debug_pid" || true
 fi
