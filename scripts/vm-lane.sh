@@ -45,8 +45,9 @@ else
 	kmod=$build/kmod-$lane/kipc.ko
 fi
 
-timeout=${KIPC_VM_TIMEOUT:-2400}
-case "$lane" in debug*) timeout=${KIPC_VM_TIMEOUT:-4200} ;; esac
+# Hang detectors sized at about twice a lane's normal run under TCG.
+timeout=${KIPC_VM_TIMEOUT:-1200}
+case "$lane" in debug*) timeout=${KIPC_VM_TIMEOUT:-2400} ;; esac
 # Test watchdogs stretch on the KASAN kernel, which runs several times
 # slower under emulation; they are hang detectors, not speed limits.
 scale=1

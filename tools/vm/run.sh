@@ -14,7 +14,9 @@
 # The console is streamed to stdout and saved in BUILD/vm/NAME.log.  The
 # run fails when the command fails, when the kernel printed a BUG,
 # WARNING, KASAN, UBSAN, lockdep or kmemleak report, when rmmod fails,
-# or when the timeout expires.
+# or when the timeout expires.  An oops panics the guest (oops=panic),
+# and a panic ends qemu at once (panic=-1, -no-reboot): a crashed kernel
+# whose locks are left held fails the run now, not at the timeout.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -98,7 +100,7 @@ timeout --foreground -k 10 "$timeout" \
 	qemu-system-x86_64 $accel -smp "$smp" -m "$mem" \
 	-nographic -no-reboot -monitor none -serial stdio \
 	-kernel "$kernel" -initrd "$work/initramfs.cpio.gz" \
-	-append "console=ttyS0 clocksource=tsc tsc=reliable panic=-1 loglevel=5 rdinit=/init kipc_vm=$accel_tag $append_extra" \
+	-append "console=ttyS0 clocksource=tsc tsc=reliable panic=-1 oops=panic loglevel=5 rdinit=/init kipc_vm=$accel_tag $append_extra" \
 	</dev/null 2>&1 | stdbuf -oL tr -d '\r' | tee "$log"
 qrc=${PIPESTATUS[0]}
 set -e
