@@ -47,6 +47,7 @@ int kipc_copy_args_out(void __user *uarg, unsigned int cmd,
  */
 struct kipc_obj;
 struct kipc_user;
+struct kipc_ns;
 
 struct kipc_obj_ops {
 	/* Free the type's memory; called once the last reference is gone. */
@@ -71,11 +72,11 @@ struct kipc_obj {
 	size_t charged;
 	const struct kipc_obj_ops *ops;
 	/* Protected by kipc_objs_lock: */
-	struct list_head all_node;	/* on kipc_objs */
+	struct list_head all_node;	/* on kipc_objs once published */
+	struct list_head drop_node;	/* on a list of names being dropped */
 	struct hlist_node name_node;	/* in the name hash while named */
 	bool named;
-	const void *ns;			/* IPC namespace of the name */
-	unsigned int ns_inum;
+	struct kipc_ns *ns;		/* scope of the name while named */
 	char name[KIPC_NAME_MAX + 1];	/* "" when anonymous or unlinked */
 };
 
@@ -87,14 +88,19 @@ struct kipc_obj {
  * @ops: type operations
  * @bytes: memory to charge against the creator's per-user limit
  *
- * On success the object has one reference and is on the global list;
- * drop it with kipc_obj_put().  On failure nothing is left to undo.
+ * On success the object has one reference, is charged to the caller's
+ * user (one object of its quota and @bytes) and is still invisible: the
+ * type calls kipc_obj_publish() once the object is fully built.  Drop it
+ * with kipc_obj_put(), published or not.  On failure nothing is left to
+ * undo.
  *
- * Return: 0, -EINVAL (bad mode), -ENOSPC (per-user limit or too many
- * objects), -ENOMEM.
+ * Return: 0, -EINVAL (bad mode), -ENOSPC (per-user object or byte quota,
+ * or too many objects), -ENOMEM.
  */
 int kipc_obj_init(struct kipc_obj *obj, u32 type, u32 mode,
 		  const struct kipc_obj_ops *ops, size_t bytes);
+/* Make a fully built object visible (LIST, debugfs) and give it its id. */
+void kipc_obj_publish(struct kipc_obj *obj);
 void kipc_obj_get(struct kipc_obj *obj);
 void kipc_obj_put(struct kipc_obj *obj);
 
@@ -120,14 +126,6 @@ int kipc_obj_may(struct kipc_obj *obj, u32 role);
  */
 int kipc_name_from_user(char *dst, u64 uptr);
 
-/**
- * kipc_name_add() - publish @obj under @name in the caller's IPC
- * namespace; the registry takes its own reference.
- * Return: 0 or -EEXIST.
- */
-int kipc_name_add(struct kipc_obj *obj, const char *name);
-
-void kipc_name_remove(struct kipc_obj *obj);
 void kipc_obj_name(struct kipc_obj *obj, char *buf);
 
 /* The /dev/kipc ioctls shared by all types. */
@@ -145,19 +143,37 @@ struct kipc_obj *kipc_ring_file_obj(struct file *file, u32 *role);
 struct kipc_obj *kipc_queue_file_obj(struct file *file, u32 *role);
 
 /**
- * kipc_publish_fd() - give a new object file to user space
+ * kipc_publish_fd() - give a new object's file to user space
+ * @obj: the object behind @file
  * @file: the file; consumed in every case
+ * @name: name to publish @obj under in the caller's IPC namespace, or NULL
  * @fd_flags: KIPC_FD_* (O_CLOEXEC is always set)
  * @fd_field: where the fd number goes in @karg
  * @cmd, @uarg, @karg, @ksize: as for kipc_copy_args_out()
  *
- * Reserves an fd, copies @karg (with the fd) out, and only then installs
- * the file, so a fault never leaves a stray fd behind.
- * Return: the fd, or -EMFILE, -EFAULT.
+ * Reserves an fd, copies @karg (with the fd) out, names the object, and
+ * only then installs the file: a failure leaves no fd and no name.
+ * Return: the fd, or -EMFILE, -EFAULT, -EEXIST, -ENOMEM, -EOPNOTSUPP
+ * (names on a kernel without CONFIG_POSIX_MQUEUE).
  */
-int kipc_publish_fd(struct file *file, u32 fd_flags, __s32 *fd_field,
-		    unsigned int cmd, void __user *uarg, const void *karg,
-		    size_t ksize);
+int kipc_publish_fd(struct kipc_obj *obj, struct file *file, const char *name,
+		    u32 fd_flags, __s32 *fd_field, unsigned int cmd,
+		    void __user *uarg, const void *karg, size_t ksize);
+
+/**
+ * kipc_open_fd() - a new endpoint on an existing object, for user space
+ * @obj: the object (the caller holds a reference)
+ * @role: KIPC_ROLE_*, already permitted
+ * @fd_flags, @fd_field, @cmd, @uarg, @karg, @ksize: as for kipc_publish_fd()
+ *
+ * Reserves the fd and copies the result out first, and opens the
+ * endpoint (which other endpoints may notice) only when nothing else can
+ * fail: a failed call leaves no trace.
+ * Return: the fd, or -EMFILE, -EFAULT, -ENOMEM.
+ */
+int kipc_open_fd(struct kipc_obj *obj, u32 role, u32 fd_flags,
+		 __s32 *fd_field, unsigned int cmd, void __user *uarg,
+		 const void *karg, size_t ksize);
 
 /* Validate and convert a role / fd_flags pair from an ioctl. */
 int kipc_check_role(u32 role, u32 fd_flags);
@@ -175,5 +191,6 @@ void kipc_obj_module_exit(void);
 
 extern unsigned long kipc_max_user_bytes;
 extern unsigned int kipc_max_objects;
+extern unsigned int kipc_max_user_objects;
 
 #endif /* _KIPC_CORE_H */

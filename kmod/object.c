@@ -16,6 +16,7 @@
 #include <linux/ipc_namespace.h>
 #include <linux/jhash.h>
 #include <linux/module.h>
+#include <linux/mount.h>
 #include <linux/mutex.h>
 #include <linux/nsproxy.h>
 #include <linux/sched.h>
@@ -23,6 +24,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/user_namespace.h>
+#include <linux/workqueue.h>
 
 #include "kipc_core.h"
 
@@ -35,15 +37,46 @@ unsigned int kipc_max_objects = 65536;
 module_param_named(max_objects, kipc_max_objects, uint, 0644);
 MODULE_PARM_DESC(max_objects, "Most kipc objects alive at once");
 
+unsigned int kipc_max_user_objects = 1024;
+module_param_named(max_user_objects, kipc_max_user_objects, uint, 0644);
+MODULE_PARM_DESC(max_user_objects, "Most kipc objects one user may hold");
+
 /*
- * Per-user accounting.  One struct kipc_user per uid with live objects,
- * refcounted by them; @bytes is what those objects currently hold.
+ * Per-user accounting.  One struct kipc_user per kernel uid with live
+ * objects, refcounted by them; @bytes is what those objects currently
+ * hold and @nr_objs how many there are.  The key is the kuid_t, so a
+ * user namespace maps its users onto the quota they have outside it.
  */
 struct kipc_user {
 	struct hlist_node node;		/* in kipc_users, under kipc_users_lock */
 	kuid_t uid;
 	refcount_t ref;
 	atomic_long_t bytes;
+	unsigned int nr_objs;		/* under kipc_objs_lock */
+};
+
+/*
+ * Name scopes.  Names live in the creator's IPC namespace.  A module
+ * cannot hold a reference on an IPC namespace (put_ipc_ns() is not
+ * exported on every supported kernel), so the registry pins the
+ * namespace's internal mqueue mount (ipc_ns->mq_mnt) instead, one
+ * struct kipc_ns per namespace that has names:
+ *
+ * - while pinned, the mount cannot be freed, so its address identifies
+ *   the namespace and is never reused for another one;
+ * - put_ipc_ns() clears the mount's superblock s_fs_info when the
+ *   namespace's last reference goes (mq_clear_sbinfo()), so a NULL
+ *   s_fs_info means the namespace is dead.  Its names are then dropped
+ *   (kipc_ns_reap(): from a periodic work while any scope exists, and at
+ *   once when a create hits a quota), and the mount is released.
+ *
+ * A kernel without CONFIG_POSIX_MQUEUE has no such mount: names are not
+ * available there (-EOPNOTSUPP).
+ */
+struct kipc_ns {
+	struct list_head node;		/* on kipc_nss, under kipc_objs_lock */
+	struct vfsmount *mnt;		/* pinned: the namespace's mq_mnt */
+	unsigned int nr_names;		/* under kipc_objs_lock */
 };
 
 #define KIPC_HASH_BITS	8
@@ -52,11 +85,16 @@ static DEFINE_SPINLOCK(kipc_users_lock);
 static DEFINE_HASHTABLE(kipc_users, KIPC_HASH_BITS);
 
 static DEFINE_MUTEX(kipc_objs_lock);
-static LIST_HEAD(kipc_objs);		/* every live object */
+static LIST_HEAD(kipc_objs);		/* every fully built live object */
 static DEFINE_HASHTABLE(kipc_names, KIPC_HASH_BITS);
+static LIST_HEAD(kipc_nss);		/* every struct kipc_ns */
 static unsigned int kipc_nr_objs;	/* under kipc_objs_lock */
 static u64 kipc_next_id = 1;		/* under kipc_objs_lock */
 static struct dentry *kipc_debugfs;
+
+static void kipc_ns_reap_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(kipc_ns_reap_work, kipc_ns_reap_fn);
+#define KIPC_NS_REAP_PERIOD	HZ
 
 static struct kipc_user *kipc_user_get(kuid_t uid)
 {
@@ -127,6 +165,31 @@ void kipc_obj_uncharge(struct kipc_obj *obj, size_t bytes)
 	atomic_long_sub(bytes, &obj->user->bytes);
 }
 
+/*
+ * Take one object of @u's quota and of the global limit.  Over either,
+ * -ENOSPC, unless the caller has CAP_SYS_RESOURCE in the initial user
+ * namespace (decided only then, so that the check is not audited for
+ * every create).
+ */
+static int kipc_obj_reserve(struct kipc_user *u)
+{
+	int ret = 0;
+
+	mutex_lock(&kipc_objs_lock);
+	if ((u->nr_objs >= READ_ONCE(kipc_max_user_objects) ||
+	     kipc_nr_objs >= READ_ONCE(kipc_max_objects)) &&
+	    !capable(CAP_SYS_RESOURCE))
+		ret = -ENOSPC;
+	if (!ret) {
+		u->nr_objs++;
+		kipc_nr_objs++;
+	}
+	mutex_unlock(&kipc_objs_lock);
+	return ret;
+}
+
+static void kipc_ns_reap(void);
+
 int kipc_obj_init(struct kipc_obj *obj, u32 type, u32 mode,
 		  const struct kipc_obj_ops *ops, size_t bytes)
 {
@@ -139,9 +202,17 @@ int kipc_obj_init(struct kipc_obj *obj, u32 type, u32 mode,
 	obj->user = kipc_user_get(cred->fsuid);
 	if (!obj->user)
 		return -ENOMEM;
-	ret = kipc_user_charge(obj->user, bytes);
+	ret = kipc_obj_reserve(obj->user);
+	if (ret == -ENOSPC) {
+		/* Names of dead IPC namespaces may still hold the quota. */
+		kipc_ns_reap();
+		ret = kipc_obj_reserve(obj->user);
+	}
 	if (ret)
 		goto out_put_user;
+	ret = kipc_user_charge(obj->user, bytes);
+	if (ret)
+		goto out_unreserve;
 	obj->charged = bytes;
 
 	refcount_set(&obj->ref, 1);
@@ -150,27 +221,28 @@ int kipc_obj_init(struct kipc_obj *obj, u32 type, u32 mode,
 	obj->gid = cred->fsgid;
 	obj->mode = mode;
 	obj->ops = ops;
+	INIT_LIST_HEAD(&obj->all_node);
+	INIT_LIST_HEAD(&obj->drop_node);
 	INIT_HLIST_NODE(&obj->name_node);
-
-	mutex_lock(&kipc_objs_lock);
-	if (kipc_nr_objs >= READ_ONCE(kipc_max_objects)) {
-		mutex_unlock(&kipc_objs_lock);
-		ret = -ENOSPC;
-		goto out_uncharge;
-	}
-	kipc_nr_objs++;
-	obj->id = kipc_next_id++;
-	list_add_tail(&obj->all_node, &kipc_objs);
-	mutex_unlock(&kipc_objs_lock);
 	return 0;
 
-out_uncharge:
-	atomic_long_sub(bytes, &obj->user->bytes);
-	obj->charged = 0;
+out_unreserve:
+	mutex_lock(&kipc_objs_lock);
+	obj->user->nr_objs--;
+	kipc_nr_objs--;
+	mutex_unlock(&kipc_objs_lock);
 out_put_user:
 	kipc_user_put(obj->user);
 	obj->user = NULL;
 	return ret;
+}
+
+void kipc_obj_publish(struct kipc_obj *obj)
+{
+	mutex_lock(&kipc_objs_lock);
+	obj->id = kipc_next_id++;
+	list_add_tail(&obj->all_node, &kipc_objs);
+	mutex_unlock(&kipc_objs_lock);
 }
 
 void kipc_obj_get(struct kipc_obj *obj)
@@ -186,11 +258,14 @@ void kipc_obj_put(struct kipc_obj *obj)
 		return;
 	/* A named object holds a reference, so it cannot be named here. */
 	WARN_ON_ONCE(obj->named);
-	list_del(&obj->all_node);
+	/* Not on the list when it failed before kipc_obj_publish(). */
+	if (!list_empty(&obj->all_node))
+		list_del(&obj->all_node);
+	user = obj->user;
+	user->nr_objs--;
 	kipc_nr_objs--;
 	mutex_unlock(&kipc_objs_lock);
 
-	user = obj->user;
 	atomic_long_sub(obj->charged, &user->bytes);
 	obj->ops->release(obj);
 	kipc_user_put(user);
@@ -247,90 +322,181 @@ int kipc_name_from_user(char *dst, u64 uptr)
 	for (i = 0; i < len; i++) {
 		char c = dst[i];
 
-		if (!isalnum(c) && c != '.' && c != '_' && c != '-')
+		/* The kernel's isalnum() is Latin-1: letters above 0x7f pass. */
+		if (!isascii(c) ||
+		    (!isalnum(c) && c != '.' && c != '_' && c != '-'))
 			return -EINVAL;
 	}
 	return 0;
 }
 
-static u32 kipc_name_hash(const void *ns, const char *name)
+static u32 kipc_name_hash(const struct kipc_ns *ns, const char *name)
 {
 	return jhash(name, strlen(name), hash_ptr(ns, 32));
 }
 
-/* The caller's name scope: its IPC namespace, by address and inode. */
-static void kipc_current_ns(const void **ns, unsigned int *inum)
+/* The caller's name scope: its IPC namespace's mqueue mount, or NULL. */
+static struct vfsmount *kipc_current_mnt(void)
 {
-	struct ipc_namespace *ipc_ns = current->nsproxy->ipc_ns;
+	return current->nsproxy->ipc_ns->mq_mnt;
+}
 
-	*ns = ipc_ns;
-	*inum = ipc_ns->ns.inum;
+static bool kipc_ns_dead(const struct kipc_ns *kns)
+{
+	/* Pairs with mq_clear_sbinfo() in put_ipc_ns(). */
+	return !READ_ONCE(kns->mnt->mnt_sb->s_fs_info);
+}
+
+/* The caller's scope if it has names; under kipc_objs_lock. */
+static struct kipc_ns *kipc_ns_current(void)
+{
+	struct vfsmount *mnt = kipc_current_mnt();
+	struct kipc_ns *kns;
+
+	lockdep_assert_held(&kipc_objs_lock);
+	if (!mnt)
+		return NULL;
+	list_for_each_entry(kns, &kipc_nss, node) {
+		if (kns->mnt == mnt)
+			return kns;
+	}
+	return NULL;
+}
+
+static void kipc_ns_free(struct kipc_ns *kns)
+{
+	if (!kns)
+		return;
+	mntput(kns->mnt);
+	kfree(kns);
 }
 
 static struct kipc_obj *kipc_name_find(const char *name)
 {
-	unsigned int inum;
 	struct kipc_obj *obj;
-	const void *ns;
+	struct kipc_ns *kns;
 
 	lockdep_assert_held(&kipc_objs_lock);
-	kipc_current_ns(&ns, &inum);
+	kns = kipc_ns_current();
+	if (!kns)
+		return NULL;
 	hash_for_each_possible(kipc_names, obj, name_node,
-			       kipc_name_hash(ns, name)) {
-		if (obj->ns == ns && obj->ns_inum == inum &&
-		    !strcmp(obj->name, name))
+			       kipc_name_hash(kns, name)) {
+		if (obj->ns == kns && !strcmp(obj->name, name))
 			return obj;
 	}
 	return NULL;
 }
 
-int kipc_name_add(struct kipc_obj *obj, const char *name)
+/* Publish @obj under @name in the caller's IPC namespace: 0, -EEXIST, ... */
+static int kipc_name_add(struct kipc_obj *obj, const char *name)
 {
+	struct vfsmount *mnt = kipc_current_mnt();
+	struct kipc_ns *kns, *new;
 	int ret = 0;
+
+	if (!mnt)
+		return -EOPNOTSUPP;
+	new = kzalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
+	if (!new)
+		return -ENOMEM;
 
 	mutex_lock(&kipc_objs_lock);
 	if (kipc_name_find(name)) {
 		ret = -EEXIST;
 		goto out_unlock;
 	}
+	kns = kipc_ns_current();
+	if (!kns) {
+		kns = new;
+		new = NULL;
+		kns->mnt = mntget(mnt);
+		list_add(&kns->node, &kipc_nss);
+		schedule_delayed_work(&kipc_ns_reap_work, KIPC_NS_REAP_PERIOD);
+	}
 	strscpy(obj->name, name, sizeof(obj->name));
-	kipc_current_ns(&obj->ns, &obj->ns_inum);
+	obj->ns = kns;
+	kns->nr_names++;
 	obj->named = true;
 	refcount_inc(&obj->ref);
-	hash_add(kipc_names, &obj->name_node, kipc_name_hash(obj->ns, name));
+	hash_add(kipc_names, &obj->name_node, kipc_name_hash(kns, name));
 out_unlock:
 	mutex_unlock(&kipc_objs_lock);
+	kfree(new);
 	return ret;
 }
 
-/* Called with kipc_objs_lock held; returns the name's reference. */
-static void kipc_name_del(struct kipc_obj *obj)
+/*
+ * Called with kipc_objs_lock held; the caller then drops the name's
+ * reference on @obj and frees the scope returned (its last name went),
+ * both after unlocking.
+ */
+static struct kipc_ns *kipc_name_del(struct kipc_obj *obj)
 {
+	struct kipc_ns *kns = obj->ns;
+
 	lockdep_assert_held(&kipc_objs_lock);
 	hash_del(&obj->name_node);
 	obj->named = false;
 	obj->name[0] = '\0';
+	obj->ns = NULL;
+	if (--kns->nr_names)
+		return NULL;
+	list_del(&kns->node);
+	return kns;
 }
 
-/**
- * kipc_name_remove() - take @obj's name out of the registry, if it still
- * has one, and drop the registry's reference
- * @obj: the object; the caller holds a reference of its own
- *
- * For a creator that published a name and then failed to hand out the
- * fd: the name must not outlive the failed call.
+/*
+ * Drop the names of every dead IPC namespace, and with them the objects
+ * (and quota) that only the names held.
  */
-void kipc_name_remove(struct kipc_obj *obj)
+static void kipc_ns_reap(void)
 {
-	bool named;
+	struct kipc_ns *kns, *ktmp;
+	struct kipc_obj *obj, *otmp;
+	struct hlist_node *tmp;
+	LIST_HEAD(dead_objs);
+	LIST_HEAD(dead_nss);
+	unsigned int bkt;
+	bool any = false;
 
 	mutex_lock(&kipc_objs_lock);
-	named = obj->named;
-	if (named)
-		kipc_name_del(obj);
+	list_for_each_entry(kns, &kipc_nss, node) {
+		if (kipc_ns_dead(kns)) {
+			any = true;
+			break;
+		}
+	}
+	if (any) {
+		hash_for_each_safe(kipc_names, bkt, tmp, obj, name_node) {
+			if (!kipc_ns_dead(obj->ns))
+				continue;
+			kns = kipc_name_del(obj);
+			if (kns)
+				list_add(&kns->node, &dead_nss);
+			list_add(&obj->drop_node, &dead_objs);
+		}
+	}
 	mutex_unlock(&kipc_objs_lock);
-	if (named)
+
+	list_for_each_entry_safe(obj, otmp, &dead_objs, drop_node) {
+		list_del_init(&obj->drop_node);
 		kipc_obj_put(obj);
+	}
+	list_for_each_entry_safe(kns, ktmp, &dead_nss, node)
+		kipc_ns_free(kns);
+}
+
+static void kipc_ns_reap_fn(struct work_struct *work)
+{
+	bool again;
+
+	kipc_ns_reap();
+	mutex_lock(&kipc_objs_lock);
+	again = !list_empty(&kipc_nss);
+	mutex_unlock(&kipc_objs_lock);
+	if (again)
+		schedule_delayed_work(&kipc_ns_reap_work, KIPC_NS_REAP_PERIOD);
 }
 
 /**
@@ -376,34 +542,70 @@ long kipc_ioc_open(unsigned int cmd, void __user *uarg)
 	mutex_unlock(&kipc_objs_lock);
 
 	ret = kipc_obj_may(obj, op.role);
-	if (!ret) {
-		struct file *file = obj->ops->open_file(obj, op.role, op.fd_flags);
-
-		if (IS_ERR(file))
-			ret = PTR_ERR(file);
-		else
-			ret = kipc_publish_fd(file, op.fd_flags, &op.fd, cmd, uarg,
-					      &op, sizeof(op));
-	}
+	if (!ret)
+		ret = kipc_open_fd(obj, op.role, op.fd_flags, &op.fd, cmd, uarg,
+				   &op, sizeof(op));
 	kipc_obj_put(obj);
 	return ret;
 }
 
-int kipc_publish_fd(struct file *file, u32 fd_flags, __s32 *fd_field,
-		    unsigned int cmd, void __user *uarg, const void *karg,
-		    size_t ksize)
+/*
+ * Reserve an fd and copy the arguments, with the fd number, out to the
+ * caller: the steps that can fail because of the caller's memory or fd
+ * table, done before anything with an effect.  The fd, or -errno.
+ */
+static int kipc_fd_reserve(u32 fd_flags, __s32 *fd_field, unsigned int cmd,
+			   void __user *uarg, const void *karg, size_t ksize)
 {
 	int fd = get_unused_fd_flags(kipc_fd_flags(fd_flags));
 
+	if (fd < 0)
+		return fd;
+	*fd_field = fd;
+	if (kipc_copy_args_out(uarg, cmd, karg, ksize)) {
+		put_unused_fd(fd);
+		return -EFAULT;
+	}
+	return fd;
+}
+
+int kipc_publish_fd(struct kipc_obj *obj, struct file *file, const char *name,
+		    u32 fd_flags, __s32 *fd_field, unsigned int cmd,
+		    void __user *uarg, const void *karg, size_t ksize)
+{
+	int fd, ret;
+
+	fd = kipc_fd_reserve(fd_flags, fd_field, cmd, uarg, karg, ksize);
 	if (fd < 0) {
 		fput(file);
 		return fd;
 	}
-	*fd_field = fd;
-	if (kipc_copy_args_out(uarg, cmd, karg, ksize)) {
+	if (name) {
+		ret = kipc_name_add(obj, name);
+		if (ret) {
+			put_unused_fd(fd);
+			fput(file);
+			return ret;
+		}
+	}
+	fd_install(fd, file);
+	return fd;
+}
+
+int kipc_open_fd(struct kipc_obj *obj, u32 role, u32 fd_flags,
+		 __s32 *fd_field, unsigned int cmd, void __user *uarg,
+		 const void *karg, size_t ksize)
+{
+	struct file *file;
+	int fd;
+
+	fd = kipc_fd_reserve(fd_flags, fd_field, cmd, uarg, karg, ksize);
+	if (fd < 0)
+		return fd;
+	file = obj->ops->open_file(obj, role, fd_flags);
+	if (IS_ERR(file)) {
 		put_unused_fd(fd);
-		fput(file);
-		return -EFAULT;
+		return PTR_ERR(file);
 	}
 	fd_install(fd, file);
 	return fd;
@@ -419,9 +621,9 @@ int kipc_publish_fd(struct file *file, u32 fd_flags, __s32 *fd_field,
  * so no kipc_obj_may() check is made: a role can only be narrowed.
  *
  * Lifetime: fdget() keeps the source file, and with it its reference on
- * the object, until fdput(); ->open_file() takes the new file's own
- * reference before that, so the object cannot go away in between even
- * if another thread closes the source fd.
+ * the object, until fdput(); ->open_file() (in kipc_open_fd()) takes the
+ * new file's own reference before that, so the object cannot go away in
+ * between even if another thread closes the source fd.
  *
  * Return: the new fd; -EBADF when @fd is not an open ring or queue fd;
  * -EINVAL for unknown flags, roles or fd_flags, no role, a role the fd
@@ -432,7 +634,6 @@ long kipc_ioc_dup(unsigned int cmd, void __user *uarg)
 {
 	struct kipc_obj *obj;
 	struct kipc_dup dp;
-	struct file *file;
 	struct fd f;
 	u32 role;
 	int ret;
@@ -461,14 +662,9 @@ long kipc_ioc_dup(unsigned int cmd, void __user *uarg)
 		ret = -EINVAL;
 		goto out_fdput;
 	}
-	file = obj->ops->open_file(obj, dp.role, dp.fd_flags);
-	fdput(f);
-	if (IS_ERR(file))
-		return PTR_ERR(file);
-	/* The new file holds @obj now; the source fd is no longer needed. */
-	return kipc_publish_fd(file, dp.fd_flags, &dp.new_fd, cmd, uarg, &dp,
-			       sizeof(dp));
-
+	/* The new file takes its own reference on @obj before fdput(). */
+	ret = kipc_open_fd(obj, dp.role, dp.fd_flags, &dp.new_fd, cmd, uarg,
+			   &dp, sizeof(dp));
 out_fdput:
 	fdput(f);
 	return ret;
@@ -479,6 +675,7 @@ long kipc_ioc_unlink(unsigned int cmd, void __user *uarg)
 	char name[KIPC_NAME_MAX + 1];
 	struct kipc_unlink ul;
 	struct kipc_obj *obj;
+	struct kipc_ns *kns;
 	int ret;
 
 	ret = kipc_copy_args_in(&ul, sizeof(ul), KIPC_UNLINK_SIZE_VER0, cmd, uarg);
@@ -503,23 +700,24 @@ long kipc_ioc_unlink(unsigned int cmd, void __user *uarg)
 		mutex_unlock(&kipc_objs_lock);
 		return -EPERM;
 	}
-	kipc_name_del(obj);
+	kns = kipc_name_del(obj);
 	mutex_unlock(&kipc_objs_lock);
 	kipc_obj_put(obj);
+	kipc_ns_free(kns);
 	return 0;
 }
 
-static bool kipc_obj_visible(struct kipc_obj *obj)
+/*
+ * May the caller see @obj in a listing?  Named objects in the caller's
+ * IPC namespace (@kns, its scope or NULL); anonymous ones when the caller
+ * owns them or is @admin.  Under kipc_objs_lock.
+ */
+static bool kipc_obj_visible(struct kipc_obj *obj, struct kipc_ns *kns,
+			     bool admin)
 {
-	const void *ns;
-	unsigned int inum;
-
-	if (obj->named) {
-		kipc_current_ns(&ns, &inum);
-		return obj->ns == ns && obj->ns_inum == inum;
-	}
-	return uid_eq(current_fsuid(), obj->uid) ||
-	       capable(CAP_SYS_ADMIN);
+	if (obj->named)
+		return obj->ns == kns;
+	return admin || uid_eq(current_fsuid(), obj->uid);
 }
 
 static void kipc_obj_fill(struct kipc_obj *obj, struct kipc_obj_entry *e)
@@ -532,17 +730,25 @@ static void kipc_obj_fill(struct kipc_obj *obj, struct kipc_obj_entry *e)
 	e->mode = obj->mode;
 	e->uid = from_kuid_munged(user_ns, obj->uid);
 	e->gid = from_kgid_munged(user_ns, obj->gid);
-	strscpy(e->name, obj->name, sizeof(e->name));
 	obj->ops->fill(obj, e);
 }
 
+/*
+ * KIPC_IOC_LIST.  The objects are picked, and held, under the lock; their
+ * entries are filled and copied out after it is dropped, so a buffer that
+ * faults slowly (userfaultfd, FUSE) stalls only this call.  Objects made
+ * or freed meanwhile may or may not be counted, as in any snapshot.
+ */
 long kipc_ioc_list(unsigned int cmd, void __user *uarg)
 {
-	struct kipc_obj_entry *e;
+	struct kipc_obj_entry *e = NULL;
+	struct kipc_obj **objs = NULL;
 	struct kipc_list ls;
 	struct kipc_obj *obj;
-	u32 n = 0, total = 0;
+	struct kipc_ns *kns;
+	u32 n = 0, max, total = 0, i;
 	size_t esize;
+	bool admin;
 	int ret;
 
 	ret = kipc_copy_args_in(&ls, sizeof(ls), KIPC_LIST_SIZE_VER0, cmd, uarg);
@@ -553,22 +759,38 @@ long kipc_ioc_list(unsigned int cmd, void __user *uarg)
 	if (ls.entry_size < KIPC_OBJ_ENTRY_SIZE_VER0 || ls.entry_size > PAGE_SIZE)
 		return -EINVAL;
 	esize = min_t(size_t, ls.entry_size, sizeof(*e));
+	/* Decided once per call, and not audited: it only widens a view. */
+	admin = ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN);
 
-	e = kmalloc(sizeof(*e), GFP_KERNEL);
-	if (!e)
-		return -ENOMEM;
+	max = min(ls.nr_entries, READ_ONCE(kipc_nr_objs));
+	if (max) {
+		e = kmalloc(sizeof(*e), GFP_KERNEL_ACCOUNT);
+		objs = kvmalloc_array(max, sizeof(*objs), GFP_KERNEL_ACCOUNT);
+		if (!e || !objs) {
+			ret = -ENOMEM;
+			goto out_free;
+		}
+	}
 
 	mutex_lock(&kipc_objs_lock);
+	kns = kipc_ns_current();
 	list_for_each_entry(obj, &kipc_objs, all_node) {
-		void __user *dst;
-
-		if (!kipc_obj_visible(obj))
+		if (!kipc_obj_visible(obj, kns, admin))
 			continue;
 		total++;
-		if (n >= ls.nr_entries)
-			continue;
-		kipc_obj_fill(obj, e);
-		dst = u64_to_user_ptr(ls.entries + (u64)n * ls.entry_size);
+		if (n < max) {
+			kipc_obj_get(obj);
+			objs[n++] = obj;
+		}
+	}
+	mutex_unlock(&kipc_objs_lock);
+
+	for (i = 0; i < n; i++) {
+		void __user *dst;
+
+		kipc_obj_fill(objs[i], e);
+		kipc_obj_name(objs[i], e->name);
+		dst = u64_to_user_ptr(ls.entries + (u64)i * ls.entry_size);
 		/* Zero what a newer caller knows beyond our struct. */
 		if (copy_to_user(dst, e, esize) ||
 		    (ls.entry_size > esize &&
@@ -576,16 +798,19 @@ long kipc_ioc_list(unsigned int cmd, void __user *uarg)
 			ret = -EFAULT;
 			break;
 		}
-		n++;
 	}
-	mutex_unlock(&kipc_objs_lock);
-	kfree(e);
+	for (i = 0; i < n; i++)
+		kipc_obj_put(objs[i]);
 	if (ret)
-		return ret;
+		goto out_free;
 
 	ls.nr_entries = n;
 	ls.nr_total = total;
-	return kipc_copy_args_out(uarg, cmd, &ls, sizeof(ls));
+	ret = kipc_copy_args_out(uarg, cmd, &ls, sizeof(ls));
+out_free:
+	kvfree(objs);
+	kfree(e);
+	return ret;
 }
 
 static int kipc_objects_show(struct seq_file *m, void *v)
@@ -600,6 +825,7 @@ static int kipc_objects_show(struct seq_file *m, void *v)
 	mutex_lock(&kipc_objs_lock);
 	list_for_each_entry(obj, &kipc_objs, all_node) {
 		kipc_obj_fill(obj, e);
+		strscpy(e->name, obj->name, sizeof(e->name));
 		seq_printf(m, "%llu\t%s\t%04o\t%u\t%u\t%u\t%u\t%llu\t%llu\t%llu\t%u\t%s\n",
 			   e->id, e->type == KIPC_OBJ_RING ? "ring" : "queue",
 			   e->mode, e->uid, e->gid, e->nr_producers,
@@ -626,30 +852,35 @@ int kipc_obj_module_init(void)
  */
 void kipc_obj_module_exit(void)
 {
-	struct kipc_obj *obj;
+	struct kipc_obj *obj, *otmp;
+	struct kipc_ns *kns, *ktmp;
 	struct hlist_node *tmp;
 	unsigned int bkt, n = 0;
-	LIST_HEAD(dead);
+	LIST_HEAD(dead_objs);
+	LIST_HEAD(dead_nss);
 
 	debugfs_remove_recursive(kipc_debugfs);
+	/* Also waits for a run that re-arms itself. */
+	cancel_delayed_work_sync(&kipc_ns_reap_work);
 
 	mutex_lock(&kipc_objs_lock);
 	hash_for_each_safe(kipc_names, bkt, tmp, obj, name_node) {
-		kipc_name_del(obj);
-		/* Park it; the put must not run under the lock. */
-		list_move(&obj->all_node, &dead);
+		kns = kipc_name_del(obj);
+		if (kns)
+			list_add(&kns->node, &dead_nss);
+		list_add(&obj->drop_node, &dead_objs);
 		n++;
 	}
 	mutex_unlock(&kipc_objs_lock);
 
-	while (!list_empty(&dead)) {
-		obj = list_first_entry(&dead, struct kipc_obj, all_node);
-		mutex_lock(&kipc_objs_lock);
-		list_move(&obj->all_node, &kipc_objs);
-		mutex_unlock(&kipc_objs_lock);
+	list_for_each_entry_safe(obj, otmp, &dead_objs, drop_node) {
+		list_del_init(&obj->drop_node);
 		kipc_obj_put(obj);
 	}
+	list_for_each_entry_safe(kns, ktmp, &dead_nss, node)
+		kipc_ns_free(kns);
 	if (n)
 		pr_info("dropped %u named object(s) at unload\n", n);
 	WARN_ON(!list_empty(&kipc_objs));
+	WARN_ON(!list_empty(&kipc_nss));
 }

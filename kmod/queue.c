@@ -1520,23 +1520,15 @@ long kipc_ioc_queue_create(unsigned int cmd, void __user *uarg)
 		kfree(q);
 		return ret;
 	}
+	kipc_obj_publish(&q->obj);
 
 	file = kipc_queue_open_file(&q->obj, qc.role, qc.fd_flags);
 	if (IS_ERR(file)) {
 		ret = PTR_ERR(file);
 		goto out_put;
 	}
-	if (qc.name) {
-		ret = kipc_name_add(&q->obj, name);
-		if (ret) {
-			fput(file);
-			goto out_put;
-		}
-	}
-	ret = kipc_publish_fd(file, qc.fd_flags, &qc.fd, cmd, uarg, &qc,
-			      sizeof(qc));
-	if (ret < 0 && qc.name)
-		kipc_name_remove(&q->obj);
+	ret = kipc_publish_fd(&q->obj, file, qc.name ? name : NULL,
+			      qc.fd_flags, &qc.fd, cmd, uarg, &qc, sizeof(qc));
 out_put:
 	kipc_obj_put(&q->obj);
 	return ret;

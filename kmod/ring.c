@@ -919,6 +919,7 @@ static struct kipc_ring *kipc_ring_alloc(const struct kipc_ring_create *rc)
 	ring->prod = page_address(ring->prod_page);
 	ring->cons = page_address(ring->cons_page);
 	kipc_ring_init_info(ring);
+	kipc_obj_publish(&ring->obj);
 	return ring;
 
 out_put_ring:
@@ -1001,17 +1002,8 @@ long kipc_ioc_ring_create(unsigned int cmd, void __user *uarg)
 		ret = PTR_ERR(file);
 		goto out_put_ring;
 	}
-	if (rc.name) {
-		ret = kipc_name_add(&ring->obj, name);
-		if (ret) {
-			fput(file);
-			goto out_put_ring;
-		}
-	}
-	ret = kipc_publish_fd(file, rc.fd_flags, &rc.fd, cmd, uarg, &rc,
-			      sizeof(rc));
-	if (ret < 0 && rc.name)
-		kipc_name_remove(&ring->obj);
+	ret = kipc_publish_fd(&ring->obj, file, rc.name ? name : NULL,
+			      rc.fd_flags, &rc.fd, cmd, uarg, &rc, sizeof(rc));
 out_put_ring:
 	kipc_obj_put(&ring->obj);
 	return ret;
