@@ -277,8 +277,8 @@ static int set_param(long long *saved, unsigned int i, unsigned long long val,
 									\
 	if (st_ == NO_USERNS)						\
 		SKIP(return, "unshare(CLONE_NEWUSER) refused");		\
-	ASSERT_EQ(0, st_) TH_LOG("container: status %d (%d: set-up, "	\
-				 "128+: signal, else a check's line)",	\
+	ASSERT_EQ(0, st_) TH_LOG("container: status %d (%d: set-up, 128+: signal, "	\
+				 "else a failed check: see its line above)",	\
 				 st_, SETUP_FAIL);			\
 } while (0)
 
