@@ -571,9 +571,9 @@ TEST_F_TIMEOUT(ctr, quota_counts_the_host_uid, 120)
 }
 
 /* 4. A memory cgroup limits the container: -ENOMEM, no OOM kill. */
-#define CG_MAX		(16ULL << 20)
+#define CG_MAX		(8ULL << 20)
 #define RING_SIZE	(64ULL << 20)
-#define BIG		(32U << 20)
+#define BIG		(16U << 20)	/* the largest message there can be */
 
 static int ring_create(int dev, uint64_t size)
 {
