@@ -11,7 +11,8 @@
 #                     VM on 5 kernels (6.1 stock, rt, debug; 6.12 stock, debug)
 #   make check-quick  the same with the stock kernel lane only
 #   make check-all    make check and the 6.12 rt lane
-#   make fuzz         the race fuzzer on the debug kernel (FUZZ_SECONDS=600)
+#   make fuzz         suite + race fuzzer + kipc.ko line coverage on the debug
+#                     kernel, one boot (FUZZ_SECONDS=600)
 #   make bench        kipc-bench natively (BENCH_ARGS=...); bench-vm in the VM
 #   make deps         install the Debian packages the above need
 #   make install      libkipc, headers, pkg-config file, tools, man pages
@@ -302,7 +303,8 @@ check-quick:
 check-all:
 	scripts/check.sh --all
 
-# The race fuzzer alone on the debug lane, longer than make check runs it.
+# The debug lane's suite, the race fuzzer (longer than make check runs
+# it) and the module's line coverage, in one boot.
 FUZZ_SECONDS ?= 600
 fuzz:
 	scripts/fuzz.sh $(BUILD) $(FUZZ_SECONDS)

@@ -10,10 +10,11 @@
 #   4. DKMS builds the module for the 6.1 and 6.12 headers (private tree)
 #   5. the Debian packages: build, lintian, install, use, purge
 #   6. host tests (no module needed), plain and under ASan/UBSan
-#   7. the selftest suite in the VM on Linux 6.1 (stock, rt, debug) and
-#      Linux 6.12 (stock, with the DKMS-built module, and debug; rt too
-#      with --all)
-#   8. the race fuzzer on the 6.1 debug kernel (scripts/fuzz.sh)
+#   7. the selftest suite in the VM on Linux 6.1 (stock, rt) and Linux
+#      6.12 (stock, with the DKMS-built module, and debug; rt too with
+#      --all)
+#   8. on the 6.1 debug kernel, in one boot: the suite, the race fuzzer
+#      and the line coverage of kipc.ko (scripts/fuzz.sh)
 # The two debug kernels are built (once, cached) in the background
 # meanwhile, one after the other.
 #
@@ -87,16 +88,19 @@ build_debug_kernels() {
 		fi
 	done
 }
-# debug_lane LANE: wait for LANE's kernel, then run the suite on it.
+# debug_lane LANE [CMD...]: wait for LANE's kernel, then run the suite
+# on it (or CMD, which prints the suite's totals).
 debug_lane() {
 	local lane=$1
+	shift
+	[ $# -gt 0 ] || set -- scripts/vm-lane.sh "$lane" "$build"
 	echo "=== $lane kernel: waiting for the build"
 	while [ ! -f "$build/results/$lane-kernel.done" ] && kill -0 "$debug_pid" 2>/dev/null; do
 		sleep 10
 	done
 	if [ "$(cat "$build/results/$lane-kernel.done" 2>/dev/null)" = ok ]; then
 		tail -3 "$build/results/$lane-kernel.log"
-		suite "vm-$lane" scripts/vm-lane.sh "$lane" "$build"
+		suite "vm-$lane" "$@"
 	else
 		tail -40 "$build/results/$lane-kernel.log"
 		echo "not ok - $lane kernel build"
@@ -126,10 +130,9 @@ if [ $quick = 0 ]; then
 	suite vm-rt scripts/vm-lane.sh rt "$build"
 	suite vm-stock-6.12 env KIPC_KMOD="$build/dkms/6.12/kipc.ko" scripts/vm-lane.sh stock-6.12 "$build"
 	[ $all = 1 ] && suite vm-rt-6.12 scripts/vm-lane.sh rt-6.12 "$build"
-	debug_lane debug
-	if [ "$(cat "$build/results/debug-kernel.done" 2>/dev/null)" = ok ]; then
-		suite vm-fuzz scripts/fuzz.sh "$build" "${FUZZ_SECONDS:-120}"
-	fi
+	# One boot of the slow debug kernel: suite, fuzzer, coverage.
+	debug_lane debug scripts/fuzz.sh "$build" "${FUZZ_SECONDS:-120}"
+	grep -h '^kipc coverage: ' "$build/results/coverage.txt" 2>/dev/null | head -1
 	debug_lane debug-6.12
 	wait "$debug_pid" || true
 fi
@@ -138,5 +141,6 @@ echo "=== summary ($(( $(date +%s) - start )) s)"
 for f in $suites; do
 	echo "  $f: $(tr '\n' ' ' < "$build/results/$f")"
 done
+[ -f "$build/results/coverage.txt" ] && echo "  $(head -1 "$build/results/coverage.txt")"
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]
