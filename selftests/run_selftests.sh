@@ -39,9 +39,11 @@ for t in "$@"; do
 	n=$((n + 1))
 	out=$(mktemp)
 	[ $have_dmesg = 1 ] && before=$(dmesg | wc -l)
+	t0=$(date +%s)
 	timeout "$tmo" "$dir/$t" > "$out" 2>&1
 	rc=$?
 	sed 's/^/# /' "$out"
+	echo "# $t: $(( $(date +%s) - t0 )) s"
 	# The harness prints "# Totals: pass:P fail:F xfail:X xpass:Y skip:S error:E".
 	tot=$(grep -a '# Totals:' "$out" | tail -1)
 	if [ -n "$tot" ]; then
