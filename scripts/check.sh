@@ -142,5 +142,12 @@ for f in $suites; do
 	echo "  $f: $(tr '\n' ' ' < "$build/results/$f")"
 done
 [ -f "$build/results/coverage.txt" ] && echo "  $(head -1 "$build/results/coverage.txt")"
+# What failed, again at the end, where a truncated log still shows it.
+for f in $suites; do
+	grep -q 'fail=[1-9]' "$build/results/$f" || continue
+	echo "--- $f: failures"
+	grep -a -E '^not ok|^# not ok|^# #  *FAIL|:Expected |: Test terminated|exit status|TIMEOUT|KIPC-VM-ERROR|\[vm\]|BUG:|WARNING:|KASAN|Oops|blocked for more than|Kernel panic|Call Trace' \
+		"$build/results/$f.log" | grep -v '# SKIP' | head -40
+done
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]

@@ -32,8 +32,25 @@ if ! insmod /kipc/kipc.ko; then
 else
 	chmod 0666 /dev/kipc 2>/dev/null
 	cd /kipc || exit 1
-	sh /kipc/cmd
+	sh /kipc/cmd &
+	cmd_pid=$!
+	wd_pid=
+	if [ -s /kipc/watchdog ]; then
+		(
+			wd=$(cat /kipc/watchdog)
+			sleep "$wd"
+			echo "KIPC-VM-ERROR: watchdog: the command still runs after $wd s; processes and blocked tasks:"
+			ps | grep -v ' \[.*\]$'	# user processes, not kernel threads
+			echo w > /proc/sysrq-trigger
+			sleep 2
+			# Every process but init and this one: the command ends.
+			kill -9 -1
+		) &
+		wd_pid=$!
+	fi
+	wait $cmd_pid
 	rc=$?
+	[ -n "$wd_pid" ] && kill $wd_pid 2>/dev/null
 	[ "$rc" -ne 0 ] && fail=1
 	echo "KIPC-VM-CMD-RC: $rc"
 

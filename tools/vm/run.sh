@@ -51,6 +51,11 @@ cp /bin/busybox "$root/bin/busybox"
 install -m 0755 "$here/init.sh" "$root/init"
 cp "$kmod" "$root/kipc/kipc.ko"
 printf '%s\n' "$cmd" > "$root/kipc/cmd"
+# The guest's own watchdog fires a little before the host's timeout: it
+# prints the blocked tasks and ends the command, so that a hang still
+# yields the kernel's view of it and a result (tools/vm/init.sh).
+margin=$((timeout / 10 < 60 ? 60 : timeout / 10))
+[ "$timeout" -gt $((2 * margin)) ] && echo $((timeout - margin)) > "$root/kipc/watchdog"
 
 # Users and groups the permission tests switch between.
 cat > "$root/etc/passwd" <<PASSWD
