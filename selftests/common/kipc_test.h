@@ -16,6 +16,28 @@
 
 #include <stdlib.h>
 
+/*
+ * The message count of a volume test: @n scaled by $KIPC_TEST_VOLUME, a
+ * percentage (1 to 100, default 100).  The debug lanes, which look for
+ * kernel reports rather than for what only volume shows, run the same
+ * tests at a fraction of the volume; the stock and rt lanes and the host
+ * run the full counts.
+ */
+static inline unsigned long kipc_test_volume(unsigned long n)
+{
+	static long pct;
+
+	if (!pct) {
+		const char *s = getenv("KIPC_TEST_VOLUME");
+
+		pct = s ? atol(s) : 100;
+		if (pct < 1 || pct > 100)
+			pct = 100;
+	}
+	n = n / 100 * (unsigned long)pct + n % 100 * (unsigned long)pct / 100;
+	return n ? n : 1;
+}
+
 /* For tests with their own main(): call kipc_test_scale_timeouts(). */
 /*
  * In a FIXTURE_SETUP: open /dev/kipc into @dev or skip.  The 6.1 harness

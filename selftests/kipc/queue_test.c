@@ -1176,8 +1176,9 @@ TEST_F(queue, efault_leaves_queue_unchanged)
 
 #define ST_SENDERS	4
 #define ST_RECEIVERS	4
-#define ST_TOTAL	1000000
-#define ST_PER_SENDER	(ST_TOTAL / ST_SENDERS)
+#define ST_NOMINAL	(1000000 / ST_SENDERS)	/* messages per sender */
+#define ST_PER_SENDER	((int)kipc_test_volume(ST_NOMINAL))
+#define ST_TOTAL	(ST_PER_SENDER * ST_SENDERS)
 #define ST_PRIOS	4
 #define ST_MIN		24
 #define ST_MAX		512
@@ -1273,7 +1274,7 @@ static int st_sender(int dev, const char *name, int id, int go)
 }
 
 struct st_shared {
-	uint8_t seen[ST_SENDERS][ST_PER_SENDER];
+	uint8_t seen[ST_SENDERS][ST_NOMINAL];
 	uint32_t errors;
 	uint32_t received;
 };
@@ -1309,7 +1310,7 @@ static int st_receiver(int dev, const char *name, struct st_shared *sh, int go)
 
 			h->sum = 0;
 			if (v[i].len < sizeof(*h) || v[i].len != h->len ||
-			    h->sender >= ST_SENDERS || h->idx >= ST_PER_SENDER ||
+			    h->sender >= ST_SENDERS || h->idx >= (uint32_t)ST_PER_SENDER ||
 			    h->prio != v[i].prio || h->prio >= ST_PRIOS ||
 			    st_sum(bufs[i], v[i].len) != sum || v[i].uid != 0) {
 				__atomic_fetch_add(&sh->errors, 1, __ATOMIC_RELAXED);

@@ -34,7 +34,6 @@
 
 #include "kselftest_harness.h"
 #include "kipc_test.h"
-#include "kipc_test.h"
 #include "tring.h"
 
 #define MAX_PRODUCERS	4
@@ -265,14 +264,16 @@ static void dump_fdinfo(int fd)
  * each a process that opens the ring by name.  Returns 0 or fails.
  */
 static void run_stream(struct __test_metadata *_metadata, int dev,
-		       const struct stream_cfg *cfg, struct stream_shm **out)
+		       const struct stream_cfg *nominal, struct stream_shm **out)
 {
+	struct stream_cfg scaled = *nominal, *cfg = &scaled;
 	pid_t pids[MAX_PRODUCERS + 1];
 	struct stream_shm *shm;
 	uint64_t last = 0, t0 = tring_now_ns(CLOCK_MONOTONIC);
 	int shmfd, fd, pfd, alive, stalled = 0;
 	char name[64];
 
+	scaled.per_prod = kipc_test_volume(nominal->per_prod);
 	shmfd = memfd_create("stream", 0);	/* inherited across exec */
 	ASSERT_LE(0, shmfd);
 	ASSERT_EQ(0, ftruncate(shmfd, sizeof(*shm)));
@@ -378,7 +379,7 @@ TEST_F_TIMEOUT(stream, fork_spsc_1m, 1800)
 	};
 
 	run_stream(_metadata, self->dev, &cfg, &self->shm);
-	EXPECT_LT(1000, self->shm->wraps);
+	EXPECT_LT(kipc_test_volume(1000), self->shm->wraps);
 }
 
 TEST_F_TIMEOUT(stream, exec_named_1m, 1800)
@@ -389,7 +390,7 @@ TEST_F_TIMEOUT(stream, exec_named_1m, 1800)
 	};
 
 	run_stream(_metadata, self->dev, &cfg, &self->shm);
-	EXPECT_LT(1000, self->shm->wraps);
+	EXPECT_LT(kipc_test_volume(1000), self->shm->wraps);
 }
 
 TEST_F_TIMEOUT(stream, mpsc_4_producers_1m, 1800)
@@ -400,7 +401,7 @@ TEST_F_TIMEOUT(stream, mpsc_4_producers_1m, 1800)
 	};
 
 	run_stream(_metadata, self->dev, &cfg, &self->shm);
-	EXPECT_LT(1000, self->shm->wraps);
+	EXPECT_LT(kipc_test_volume(1000), self->shm->wraps);
 }
 
 /*
@@ -418,8 +419,8 @@ TEST_F_TIMEOUT(stream, lost_wakeup_stress, 1800)
 
 	run_stream(_metadata, self->dev, &cfg, &self->shm);
 	/* Both sides really slept, many times. */
-	EXPECT_LT(100, self->shm->cons_waits);
-	EXPECT_LT(100, self->shm->prod_waits[0]);
+	EXPECT_LT(kipc_test_volume(100), self->shm->cons_waits);
+	EXPECT_LT(kipc_test_volume(100), self->shm->prod_waits[0]);
 }
 
 TEST_F_TIMEOUT(stream, lost_wakeup_stress_mpsc, 1800)
@@ -430,8 +431,8 @@ TEST_F_TIMEOUT(stream, lost_wakeup_stress_mpsc, 1800)
 	};
 
 	run_stream(_metadata, self->dev, &cfg, &self->shm);
-	EXPECT_LT(100, self->shm->cons_waits);
-	EXPECT_LT(100, self->shm->prod_waits[0] + self->shm->prod_waits[1]);
+	EXPECT_LT(kipc_test_volume(100), self->shm->cons_waits);
+	EXPECT_LT(kipc_test_volume(100), self->shm->prod_waits[0] + self->shm->prod_waits[1]);
 }
 
 KIPC_TEST_DEFINE_SCALE

@@ -238,7 +238,7 @@ static int make_pair(FIXTURE_DATA(chan) *self, uint32_t flags, uint64_t capacity
 /* Ordering and integrity                                               */
 /* ------------------------------------------------------------------ */
 
-#define BIG_COUNT	1000000U
+#define BIG_COUNT	((uint32_t)kipc_test_volume(1000000))
 
 TEST_F_TIMEOUT(chan, integrity_1m_messages, 300)
 {
@@ -289,7 +289,7 @@ TEST_F_TIMEOUT(chan, integrity_1m_messages, 300)
 /* ------------------------------------------------------------------ */
 
 #define NPROD		4
-#define PER_PROD	20000U
+#define PER_PROD	((uint32_t)kipc_test_volume(20000))
 
 TEST_F_TIMEOUT(chan, multi_producer, 120)
 {
@@ -554,7 +554,7 @@ TEST_F(chan, vectored_and_batched)
 	EXPECT_EQ(-EAGAIN, kipc_recv_batch(self->rx, in, 8, KIPC_NOWAIT));
 }
 
-#define BATCH_COUNT	200000U
+#define BATCH_COUNT	((uint32_t)kipc_test_volume(200000))
 #define BATCH_MAX	32U
 
 /*
@@ -1024,19 +1024,20 @@ static pid_t spawn(const char *dir, const char *prog, char *const argv[])
 
 TEST_F_TIMEOUT(chan, named_between_exec_programs, 120)
 {
-	char dir[PATH_MAX], name[64];
+	char dir[PATH_MAX], name[64], count[24];
 	pid_t c, p;
 
 	PRECHECK();
+	snprintf(count, sizeof(count), "%lu", kipc_test_volume(20000));
 	if (examples_dir(dir, sizeof(dir)))
 		SKIP(return, "example programs not found");
 	unique_name(name, sizeof(name), variant->name);
 	kipc_unlink(name, &self->opts);
 	ASSERT_EQ(0, setenv("KIPC_BACKEND", variant->name, 1));
 	{
-		char *cargv[] = { "named_consumer", name, "20000", "0600",
+		char *cargv[] = { "named_consumer", name, count, "0600",
 				  (char *)variant->prog_flags, NULL };
-		char *pargv[] = { "named_producer", name, "20000", NULL };
+		char *pargv[] = { "named_producer", name, count, NULL };
 
 		c = spawn(dir, "named_consumer", cargv);
 		ASSERT_LE(0, c);
@@ -1181,7 +1182,7 @@ TEST_F(chan, credentials)
 /* ------------------------------------------------------------------ */
 
 #define NCONS		4
-#define MC_COUNT	40000U
+#define MC_COUNT	((uint32_t)kipc_test_volume(40000))
 
 /*
  * Every message goes to exactly one of NCONS consumer processes: none is
