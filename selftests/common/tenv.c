@@ -1,18 +1,20 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
- * tenv - module parameters, memory cgroups and time namespaces for the
- * selftests (see tenv.h).
+ * tenv - module parameters, memory cgroups, users and namespaces for
+ * the selftests (see tenv.h).
  *
  * Copyright (C) 2026 The kipc authors.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -41,7 +43,7 @@ static int read_file(const char *path, char *buf, size_t n)
 	return len;
 }
 
-static int write_file(const char *path, const char *s)
+int tenv_write_file(const char *path, const char *s)
 {
 	size_t len = strlen(s);
 	int fd, ret = 0;
@@ -53,6 +55,31 @@ static int write_file(const char *path, const char *s)
 		ret = -errno;
 	close(fd);
 	return ret;
+}
+
+int tenv_become(uid_t id)
+{
+	if (setgroups(0, NULL) || setresgid(id, id, id) || setresuid(id, id, id))
+		return -errno;
+	return 0;
+}
+
+int tenv_enter_userns(int nsflags)
+{
+	char umap[32], gmap[32];
+
+	snprintf(umap, sizeof(umap), "0 %u 1\n", (unsigned int)getuid());
+	snprintf(gmap, sizeof(gmap), "0 %u 1\n", (unsigned int)getgid());
+	/* A uid change made us undumpable, and /proc/self root's. */
+	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0))
+		return -errno;
+	if (unshare(CLONE_NEWUSER | nsflags))
+		return -errno;
+	if (tenv_write_file("/proc/self/uid_map", umap) ||
+	    tenv_write_file("/proc/self/setgroups", "deny") ||
+	    tenv_write_file("/proc/self/gid_map", gmap))
+		return -EIO;
+	return 0;
 }
 
 long long tenv_param_get(const char *name)
@@ -74,7 +101,7 @@ int tenv_param_set(const char *name, unsigned long long val)
 
 	snprintf(path, sizeof(path), "/sys/module/kipc/parameters/%s", name);
 	snprintf(buf, sizeof(buf), "%llu", val);
-	ret = write_file(path, buf);
+	ret = tenv_write_file(path, buf);
 	if (ret == -ENOENT || ret == -EACCES || ret == -EPERM)
 		return -EOPNOTSUPP;
 	return ret;
@@ -95,7 +122,7 @@ int tenv_memcg_new(char *cg, size_t n, const char *tag, uint64_t max)
 	/* Already enabled on a systemd host; needed in the bare test VM. */
 	if (read_file(CGROUP_ROOT "/cgroup.subtree_control", buf, sizeof(buf)) < 0 ||
 	    !strstr(buf, "memory")) {
-		ret = write_file(CGROUP_ROOT "/cgroup.subtree_control", "+memory");
+		ret = tenv_write_file(CGROUP_ROOT "/cgroup.subtree_control", "+memory");
 		if (ret)
 			return ret;
 	}
@@ -104,7 +131,7 @@ int tenv_memcg_new(char *cg, size_t n, const char *tag, uint64_t max)
 		return -errno;
 	snprintf(path, sizeof(path), "%s/memory.max", cg);
 	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)max);
-	ret = write_file(path, buf);
+	ret = tenv_write_file(path, buf);
 	if (ret)
 		rmdir(cg);
 	return ret;
@@ -116,7 +143,7 @@ int tenv_memcg_enter(const char *cg)
 
 	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
 	snprintf(me, sizeof(me), "%d", (int)getpid());
-	return write_file(path, me);
+	return tenv_write_file(path, me);
 }
 
 long long tenv_memcg_read(const char *cg, const char *file, const char *key)
@@ -157,7 +184,7 @@ int tenv_in_timens(long long mono_offset_s, int (*fn)(void *), void *arg)
 			_exit(TENV_NO_TIMENS);
 		snprintf(off, sizeof(off), "monotonic %lld 0", mono_offset_s);
 		/* Only before a task entered the namespace, so here. */
-		if (write_file("/proc/self/timens_offsets", off))
+		if (tenv_write_file("/proc/self/timens_offsets", off))
 			_exit(202);
 		pid = fork();	/* only children enter the new namespace */
 		if (pid < 0)

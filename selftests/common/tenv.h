@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later OR MIT */
 /*
  * tenv - the system around a kipc selftest: module parameters, memory
- * cgroups and time namespaces.  Functions return 0, a value, or -errno;
- * -EOPNOTSUPP means "this system cannot do it" and is a reason to skip.
+ * cgroups, users, user and time namespaces.  Functions return 0, a
+ * value, or -errno; -EOPNOTSUPP means "this system cannot do it" and
+ * is a reason to skip.
  *
  * Copyright (C) 2026 The kipc authors.
  */
@@ -11,6 +12,22 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include <sys/types.h>
+
+/* Write @s to the file @path: 0 or -errno. */
+int tenv_write_file(const char *path, const char *s);
+
+/* Become @id (uid and gid) with no supplementary groups, for good. */
+int tenv_become(uid_t id);
+
+/*
+ * Unshare a new user namespace (plus @nsflags, such as CLONE_NEWIPC) in
+ * which root is the caller's uid and gid outside.  0, the -errno of
+ * unshare (-EPERM, -EINVAL, -ENOSPC: no user namespaces here), or -EIO
+ * when the maps could not be written.
+ */
+int tenv_enter_userns(int nsflags);
 
 /*
  * A kipc module parameter (/sys/module/kipc/parameters/@name) as a

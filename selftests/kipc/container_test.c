@@ -58,26 +58,6 @@ static int reap(pid_t pid)
 	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
 }
 
-static int write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : -EIO;
-}
-
-/* Become @id (uid, gid, no supplementary groups) on the host, for good. */
-static int become(uid_t id)
-{
-	if (setgroups(0, NULL) || setresgid(id, id, id) || setresuid(id, id, id))
-		return -errno;
-	return 0;
-}
-
 struct ctr {
 	pid_t pid;		/* the outer child, on the host */
 	pid_t init_pid;		/* its pid 1, as the host sees it */
@@ -99,8 +79,7 @@ static int ctr_wait_go(void)
 
 static int ctr_start(struct ctr *c, const char *cg, int (*fn)(void *), void *arg)
 {
-	int pidp[2], gop[2];
-	char map[32];
+	int pidp[2], gop[2], ret;
 	pid_t init;
 
 	if (pipe2(pidp, O_CLOEXEC) || pipe2(gop, O_CLOEXEC))
@@ -114,19 +93,12 @@ static int ctr_start(struct ctr *c, const char *cg, int (*fn)(void *), void *arg
 		ctr_go_fd = gop[0];
 		if (cg && tenv_memcg_enter(cg))
 			_exit(SETUP_FAIL);
-		if (become(CTR_ID))
+		if (tenv_become(CTR_ID))
 			_exit(SETUP_FAIL);
-		/* Keep /proc/self ours, so that we may write the maps. */
-		if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0))
-			_exit(SETUP_FAIL);
-		if (unshare(CLONE_NEWUSER | CLONE_NEWIPC | CLONE_NEWPID))
-			_exit(errno == EPERM || errno == EINVAL || errno == ENOSPC ?
+		ret = tenv_enter_userns(CLONE_NEWIPC | CLONE_NEWPID);
+		if (ret)
+			_exit(ret == -EPERM || ret == -EINVAL || ret == -ENOSPC ?
 			      NO_USERNS : SETUP_FAIL);
-		snprintf(map, sizeof(map), "0 %d 1\n", CTR_ID);
-		if (write_file("/proc/self/uid_map", map) ||
-		    write_file("/proc/self/setgroups", "deny") ||
-		    write_file("/proc/self/gid_map", map))
-			_exit(SETUP_FAIL);
 		init = fork();
 		if (init < 0)
 			_exit(SETUP_FAIL);
@@ -173,7 +145,7 @@ static int as_user(uid_t id, int (*fn)(void *), void *arg)
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
-		if (become(id))
+		if (tenv_become(id))
 			_exit(SETUP_FAIL);
 		_exit(fn(arg));
 	}

@@ -32,7 +32,9 @@
 
 #include "kselftest_harness.h"
 #include "kipc_test.h"
+#include "kipc_queue_util.h"
 #include "tenv.h"
+#include "tring.h"
 
 #define USER1	1001
 #define USER2	1002
@@ -43,50 +45,16 @@ static int dev_open(void)
 	return open("/dev/kipc", O_RDWR | O_CLOEXEC);
 }
 
+/* The tests' objects: small, no flags.  The fd or -errno. */
 static int ring_create(int dev, const char *name, uint32_t role, uint32_t mode,
 		       uint64_t size)
 {
-	struct kipc_ring_create rc;
-
-	memset(&rc, 0, sizeof(rc));
-	rc.role = role;
-	rc.data_size = size;
-	rc.name = (uintptr_t)name;
-	rc.mode = mode;
-	return ioctl(dev, KIPC_IOC_RING_CREATE, &rc);
+	return tring_create(dev, size, 0, role, name, mode, 0);
 }
 
 static int queue_create(int dev, const char *name, uint32_t role, uint32_t mode)
 {
-	struct kipc_queue_create qc;
-
-	memset(&qc, 0, sizeof(qc));
-	qc.role = role;
-	qc.max_msg_size = 64;
-	qc.max_msgs = 4;
-	qc.name = (uintptr_t)name;
-	qc.mode = mode;
-	return ioctl(dev, KIPC_IOC_QUEUE_CREATE, &qc);
-}
-
-static int obj_open(int dev, const char *name, uint32_t type, uint32_t role)
-{
-	struct kipc_open op;
-
-	memset(&op, 0, sizeof(op));
-	op.name = (uintptr_t)name;
-	op.type = type;
-	op.role = role;
-	return ioctl(dev, KIPC_IOC_OPEN, &op);
-}
-
-static int obj_unlink(int dev, const char *name)
-{
-	struct kipc_unlink ul;
-
-	memset(&ul, 0, sizeof(ul));
-	ul.name = (uintptr_t)name;
-	return ioctl(dev, KIPC_IOC_UNLINK, &ul);
+	return kq_create_full(dev, 64, 4, 0, role, 0, name, mode);
 }
 
 /* The caller's view of the object named @name, or -1. */
@@ -124,48 +92,15 @@ static int count_fds(void)
 	return n;
 }
 
-/* Become @uid (and its own group) with no supplementary groups. */
-static int become(uid_t uid)
-{
-	if (setgroups(0, NULL) || setgid(uid) || setuid(uid))
-		return -errno;
-	return 0;
-}
-
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : -EIO;
-}
-
 /*
  * A container of @uid: new user namespace (root inside is @uid outside)
  * and new IPC namespace.  0 or -errno.
  */
 static int enter_container(uid_t uid)
 {
-	char map[64];
-	int ret = become(uid);
+	int ret = tenv_become(uid);
 
-	if (ret)
-		return ret;
-	/* A uid change made us undumpable, and /proc/self root's. */
-	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0))
-		return -errno;
-	if (unshare(CLONE_NEWUSER | CLONE_NEWIPC))
-		return -errno;
-	snprintf(map, sizeof(map), "0 %u 1", uid);
-	if (write_str("/proc/self/uid_map", map) ||
-	    write_str("/proc/self/setgroups", "deny") ||
-	    write_str("/proc/self/gid_map", map))
-		return -EPERM;
-	return 0;
+	return ret ? ret : tenv_enter_userns(CLONE_NEWIPC);
 }
 
 /* Run @fn(@arg) in a child; its exit status, or -1. */
@@ -232,7 +167,7 @@ static int other_user_create_close(void *arg)
 	int dev, fd;
 
 	(void)arg;
-	if (become(USER1))
+	if (tenv_become(USER1))
 		return 2;
 	dev = dev_open();
 	if (dev < 0)
@@ -323,21 +258,13 @@ TEST_F(objects, names_are_ascii)
 	};
 
 	for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		errno = 0;
-		EXPECT_EQ(-1, ring_create(self->dev, bad[i], KIPC_ROLE_PRODUCER,
-					  0600, 1u << 16)) TH_LOG("name %u", i);
-		EXPECT_EQ(EINVAL, errno) TH_LOG("name %u", i);
-		errno = 0;
-		EXPECT_EQ(-1, queue_create(self->dev, bad[i], KIPC_ROLE_PRODUCER,
-					   0600)) TH_LOG("name %u", i);
-		EXPECT_EQ(EINVAL, errno) TH_LOG("name %u", i);
-		errno = 0;
-		EXPECT_EQ(-1, obj_open(self->dev, bad[i], KIPC_OBJ_RING,
-				       KIPC_ROLE_CONSUMER));
-		EXPECT_EQ(EINVAL, errno);
-		errno = 0;
-		EXPECT_EQ(-1, obj_unlink(self->dev, bad[i]));
-		EXPECT_EQ(EINVAL, errno);
+		EXPECT_EQ(-EINVAL, ring_create(self->dev, bad[i], KIPC_ROLE_PRODUCER,
+					       0600, 1u << 16)) TH_LOG("name %u", i);
+		EXPECT_EQ(-EINVAL, queue_create(self->dev, bad[i], KIPC_ROLE_PRODUCER,
+						0600)) TH_LOG("name %u", i);
+		EXPECT_EQ(-EINVAL, tobj_open(self->dev, bad[i], KIPC_OBJ_RING,
+					     KIPC_ROLE_CONSUMER, 0)) TH_LOG("name %u", i);
+		EXPECT_EQ(-EINVAL, tobj_unlink(self->dev, bad[i], 0)) TH_LOG("name %u", i);
 	}
 	/* The whole documented charset still works. */
 	{
@@ -345,7 +272,7 @@ TEST_F(objects, names_are_ascii)
 		int fd = queue_create(self->dev, good, KIPC_ROLE_PRODUCER, 0600);
 
 		ASSERT_LE(0, fd);
-		EXPECT_EQ(0, obj_unlink(self->dev, good));
+		EXPECT_EQ(0, tobj_unlink(self->dev, good, 0));
 		close(fd);
 	}
 }
@@ -396,7 +323,7 @@ static void failed_open_leaves_no_trace(struct __test_metadata *_metadata,
 	EXPECT_EQ(before.nr_consumers, after.nr_consumers);
 	EXPECT_EQ(before.flags, after.flags);
 
-	EXPECT_EQ(0, obj_unlink(dev, name));
+	EXPECT_EQ(0, tobj_unlink(dev, name, 0));
 	close(cons);
 	munmap(op, psz);
 }
@@ -428,7 +355,7 @@ static int ns_create_and_die(void *arg)
 		return 3;
 	fd = queue_create(dev, NS_NAME, KIPC_ROLE_PRODUCER, 0666);
 	if (fd < 0)
-		return errno == EEXIST ? 10 : 4;
+		return fd == -EEXIST ? 10 : 4;
 	return 0;	/* exit with the name left behind */
 }
 
@@ -442,10 +369,10 @@ static int ns_must_not_see(void *arg)
 	dev = dev_open();
 	if (dev < 0)
 		return 3;
-	fd = obj_open(dev, NS_NAME, KIPC_OBJ_QUEUE, KIPC_ROLE_CONSUMER);
+	fd = tobj_open(dev, NS_NAME, KIPC_OBJ_QUEUE, KIPC_ROLE_CONSUMER, 0);
 	if (fd >= 0)
 		return 11;	/* reached a dead namespace's name */
-	if (errno != ENOENT)
+	if (fd != -ENOENT)
 		return 5;
 	return 0;
 }
@@ -462,9 +389,8 @@ TEST_F_TIMEOUT(objects, dead_ipc_namespace_names_unreachable, 300)
 		ASSERT_EQ(0, rc) TH_LOG("round %d", i);
 	}
 	/* The host's own namespace never saw them either. */
-	errno = 0;
-	EXPECT_EQ(-1, obj_open(self->dev, NS_NAME, KIPC_OBJ_QUEUE, KIPC_ROLE_CONSUMER));
-	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(-ENOENT, tobj_open(self->dev, NS_NAME, KIPC_OBJ_QUEUE,
+				     KIPC_ROLE_CONSUMER, 0));
 }
 
 /*
@@ -486,9 +412,12 @@ static int fill_in_container(void *arg)
 	if (dev < 0)
 		return 251;
 	for (;;) {
+		int fd;
+
 		snprintf(name, sizeof(name), "kipc-quota-%d", n);
-		if (queue_create(dev, name, KIPC_ROLE_PRODUCER, 0600) < 0)
-			return errno == ENOSPC ? n : 252;
+		fd = queue_create(dev, name, KIPC_ROLE_PRODUCER, 0600);
+		if (fd < 0)
+			return fd == -ENOSPC ? n : 252;
 		if (++n > 200)
 			return 253;
 	}
@@ -499,13 +428,13 @@ static int create_as(void *arg)
 	uid_t uid = *(uid_t *)arg;
 	int dev, fd;
 
-	if (uid && become(uid))
+	if (uid && tenv_become(uid))
 		return 250;
 	dev = dev_open();
 	if (dev < 0)
 		return 251;
 	fd = queue_create(dev, NULL, KIPC_ROLE_PRODUCER, 0600);
-	return fd < 0 ? (errno == ENOSPC ? 1 : 2) : 0;
+	return fd < 0 ? (fd == -ENOSPC ? 1 : 2) : 0;
 }
 
 /* Objects alive now, from the root-only debugfs listing (0 if absent). */
