@@ -146,8 +146,8 @@ done
 for f in $suites; do
 	grep -q 'fail=[1-9]' "$build/results/$f" || continue
 	echo "--- $f: failures"
-	grep -a -E '^not ok|^# not ok|^# #  *FAIL|:Expected |: Test terminated|exit status|TIMEOUT|KIPC-VM-ERROR|\[vm\]|BUG:|WARNING:|KASAN|Oops|blocked for more than|Kernel panic|Call Trace' \
-		"$build/results/$f.log" | grep -v '# SKIP' | head -40
+	grep -a -E '^not ok|^# not ok|^# #  *FAIL|:Expected |: Test terminated|exit status|TIMEOUT|KIPC-VM-ERROR|KIPC-VM-PS|\[vm\]|BUG:|WARNING:|KASAN|Oops|blocked for more than|Kernel panic|Call Trace|state:D| kipc_[a-z_0-9]+\+0x' \
+		"$build/results/$f.log" | grep -v '# SKIP' | head -60
 done
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]

@@ -40,7 +40,14 @@ else
 			wd=$(cat /kipc/watchdog)
 			sleep "$wd"
 			echo "KIPC-VM-ERROR: watchdog: the command still runs after $wd s; processes and blocked tasks:"
-			ps | grep -v ' \[.*\]$'	# user processes, not kernel threads
+			# User processes (kernel threads have no cmdline): state
+			# and where each one sleeps.
+			for d in /proc/[0-9]*; do
+				c=$(tr '\0' ' ' < "$d/cmdline" 2>/dev/null)
+				[ -n "$c" ] || continue
+				echo "KIPC-VM-PS: ${d#/proc/} $(cut -d' ' -f3 "$d/stat" 2>/dev/null)" \
+					"$(cat "$d/wchan" 2>/dev/null) $c"
+			done
 			echo w > /proc/sysrq-trigger
 			sleep 2
 			# Every process but init and this one: the command ends.
