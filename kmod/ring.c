@@ -880,7 +880,7 @@ static struct kipc_ring *kipc_ring_alloc(const struct kipc_ring_create *rc)
 	ring->flags = rc->flags;
 	ring->data_size = rc->data_size;
 	ring->lowat = rc->lowat ?: KIPC_RING_DEFAULT_LOWAT;
-	ring->rec_salt = get_random_u32();
+	ring->rec_salt = get_random_u32() | KIPC_REC_SALT_SET;
 	spin_lock_init(&ring->lock);
 	init_waitqueue_head(&ring->read_wq);
 	init_waitqueue_head(&ring->write_wq);

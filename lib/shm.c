@@ -67,6 +67,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -219,6 +220,20 @@ static const struct kipc_ring_sleep_ops shm_sleep_ops = {
 /* Setup                                                                */
 /* ------------------------------------------------------------------ */
 
+/*
+ * A ring's tag salt, as the module makes it: random, with
+ * KIPC_REC_SALT_SET, so that a reserved header a producer has not yet
+ * written (zero in a fresh ring) is never taken as committed.
+ */
+static uint32_t shm_salt(void)
+{
+	uint32_t salt;
+
+	if (getrandom(&salt, sizeof(salt), GRND_NONBLOCK) != (ssize_t)sizeof(salt))
+		salt = (uint32_t)(kipc_now() ^ ((uint64_t)getpid() << 16));
+	return salt | KIPC_REC_SALT_SET;
+}
+
 /* Geometry for a new ring from the endpoint's options. */
 static void shm_geometry(const struct kipc_chan *ch, struct kipc_ring_info *i)
 {
@@ -238,6 +253,7 @@ static void shm_geometry(const struct kipc_chan *ch, struct kipc_ring_info *i)
 	i->data_offset = page;
 	i->map_size = KIPC_RING_MAP_SIZE(page, i->data_size);
 	i->lowat = (uint32_t)KIPC_REC_SPACE(ch->max_msg);	/* room for any message */
+	i->rec_salt = shm_salt();
 }
 
 /* Fill a fresh object: size, info page (the rest is zero). */

@@ -736,6 +736,37 @@ TEST_F(chan, zero_copy_reserve_commit_peek_release)
 	EXPECT_EQ(-EAGAIN, kipc_peek(self->rx, &p2, KIPC_NOWAIT));
 }
 
+/*
+ * A multi-producer reservation takes its place in the ring before it is
+ * committed.  Until the commit the consumer sees nothing, at every
+ * position of the first lap (a fresh ring holds zeroes, which must not
+ * pass for a committed header) and of the next.
+ */
+TEST_F(chan, mpsc_reservation_is_not_readable)
+{
+	char buf[64], msg[16];
+	const void *p;
+	void *w;
+	int ret;
+
+	PRECHECK();
+	ret = make_pair(self, KIPC_F_MULTI_PRODUCER, 4096);
+	if (ret == -EOPNOTSUPP)
+		SKIP(return, "%s: no multi-producer channels", variant->name);
+	ASSERT_EQ(0, ret);
+	for (uint32_t i = 0; i < 2 * 4096 / 24 + 8; i++) {
+		ASSERT_EQ(0, kipc_reserve(self->tx, &w, sizeof(msg), KIPC_NOWAIT));
+		ASSERT_EQ(-EAGAIN, kipc_recv_timed(self->rx, buf, sizeof(buf), KIPC_NOWAIT))
+			TH_LOG("message %u", i);
+		ASSERT_EQ(-EAGAIN, kipc_peek(self->rx, &p, KIPC_NOWAIT)) TH_LOG("message %u", i);
+		memset(msg, 'a' + (int)(i % 26), sizeof(msg));
+		memcpy(w, msg, sizeof(msg));
+		ASSERT_EQ((int)sizeof(msg), kipc_commit(self->tx, sizeof(msg)));
+		ASSERT_EQ((int)sizeof(msg), kipc_recv_timed(self->rx, buf, sizeof(buf), KIPC_NOWAIT));
+		ASSERT_EQ(0, memcmp(buf, msg, sizeof(msg)));
+	}
+}
+
 TEST_F(chan, zero_copy_guarantee)
 {
 	int ret;

@@ -191,7 +191,8 @@ struct kipc_info {
  * @nr_producers: producer fds open
  * @nr_consumers: consumer fds open
  * @lowat:	EPOLLOUT is reported when at least this many bytes are free
- * @rec_salt:	random, fixed for the ring's life: see KIPC_REC_TAG
+ * @rec_salt:	random with KIPC_REC_SALT_SET set, fixed for the ring's
+ *		life: see KIPC_REC_TAG
  * @reserved0:	zero
  * @reserved:	zero
  */
@@ -295,6 +296,13 @@ struct kipc_rec_hdr {
  * Only a writer of the data area, i.e. a producer, can place a tag.
  */
 #define KIPC_REC_TAG(pos, salt)	((__u32)((__u64)(pos) >> 3) ^ (__u32)(salt))
+/*
+ * Set in every rec_salt.  Positions of a ring's first lap are below
+ * 2^30, so no tag of the first lap is zero: a header a producer has
+ * reserved but not yet written (still zero in a fresh ring) never reads
+ * as committed.
+ */
+#define KIPC_REC_SALT_SET	_BITUL(31)
 #define KIPC_RING_MAP_SIZE(page_size, data_size) \
 	((__u64)(page_size) + 2 * (__u64)(data_size))
 
