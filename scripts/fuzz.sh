@@ -49,8 +49,7 @@ cmd="rc=0"
 if [ "$suite" = 1 ]; then
 	cmd="$cmd
 tests=\$(ls /kipc/tests | grep '_test\$' | grep -v '^race_fuzz_test\$')
-env KIPC_TIMEOUT_SCALE=4 KIPC_TEST_TIMEOUT=1200 KIPC_TEST_BACKENDS=kmod,kmod_queue KIPC_TEST_VOLUME=10 \\
-	/kipc/run-selftests.sh \$tests || rc=1"
+$("$top/scripts/vm-lane.sh" --env debug) /kipc/run-selftests.sh \$tests || rc=1"
 fi
 for s in "$@"; do
 	cmd="$cmd

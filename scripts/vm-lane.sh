@@ -6,6 +6,7 @@
 # in BUILD/results/LANE.
 #
 #   vm-lane.sh LANE BUILD [CMD...]
+#   vm-lane.sh --env LANE      the env(1) words the suite runs under on LANE
 #
 # LANE: stock, rt, debug (Linux 6.1) or stock-6.12, rt-6.12, debug-6.12
 # (tools/vm/kernels.sh).  The 6.1 lanes run the user space of BUILD; the
@@ -15,7 +16,30 @@
 # kernel, say) instead of building one.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-lane=${1:?usage: vm-lane.sh stock|rt|debug[-6.12] BUILD [CMD...]}
+lane_env=0
+if [ "${1:-}" = --env ]; then
+	lane_env=1
+	shift
+fi
+lane=${1:?usage: vm-lane.sh [--env] stock|rt|debug[-6.12] BUILD [CMD...]}
+# Hang detectors sized at about twice a lane's normal run under TCG.
+timeout=${KIPC_VM_TIMEOUT:-1200}
+case "$lane" in debug*) timeout=${KIPC_VM_TIMEOUT:-2400} ;; esac
+# Test watchdogs stretch on the KASAN kernel, which runs several times
+# slower under emulation; they are hang detectors, not speed limits.
+scale=1 backends= volume=100
+case "$lane" in debug*) scale=4 backends=kmod,kmod_queue volume=10 ;; esac
+# The debug lanes look for kernel reports: the library's conformance
+# suite runs there only on the backends that use the module, and the
+# volume tests send a tenth of their messages (selftests/common/kipc_test.h).
+# One test binary may take half the lane's time before it counts as hung.
+testenv="env KIPC_TIMEOUT_SCALE=$scale KIPC_TEST_TIMEOUT=$((timeout / 2))"
+testenv="$testenv KIPC_TEST_BACKENDS=$backends KIPC_TEST_VOLUME=$volume"
+if [ "$lane_env" = 1 ]; then
+	echo "$testenv"
+	exit 0
+fi
+
 build=$(realpath -m "${2:?BUILD}")
 shift 2
 
@@ -45,19 +69,7 @@ else
 	kmod=$build/kmod-$lane/kipc.ko
 fi
 
-# Hang detectors sized at about twice a lane's normal run under TCG.
-timeout=${KIPC_VM_TIMEOUT:-1200}
-case "$lane" in debug*) timeout=${KIPC_VM_TIMEOUT:-2400} ;; esac
-# Test watchdogs stretch on the KASAN kernel, which runs several times
-# slower under emulation; they are hang detectors, not speed limits.
-scale=1 backends= volume=100
-case "$lane" in debug*) scale=4 backends=kmod,kmod_queue volume=10 ;; esac
-# The debug lanes look for kernel reports: the library's conformance
-# suite runs there only on the backends that use the module, and the
-# volume tests send a tenth of their messages (selftests/common/kipc_test.h).
-# One test binary may take half the lane's time before it counts as hung.
-[ $# -eq 0 ] && set -- env KIPC_TIMEOUT_SCALE=$scale KIPC_TEST_TIMEOUT=$((timeout / 2)) \
-	KIPC_TEST_BACKENDS=$backends KIPC_TEST_VOLUME=$volume /kipc/run-selftests.sh
+[ $# -eq 0 ] && set -- $testenv /kipc/run-selftests.sh
 mkdir -p "$build/results"
 rc=0
 "$top/tools/vm/run.sh" -k "$img" -m "$kmod" -b "$build" -u "$ubuild" \

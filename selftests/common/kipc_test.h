@@ -34,7 +34,7 @@ static inline unsigned long kipc_test_volume(unsigned long n)
 		if (pct < 1 || pct > 100)
 			pct = 100;
 	}
-	n = n / 100 * (unsigned long)pct + n % 100 * (unsigned long)pct / 100;
+	n = n * (unsigned long)pct / 100;
 	return n ? n : 1;
 }
 
