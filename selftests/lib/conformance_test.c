@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include <kipc.h>
+#include <linux/kipc.h>
 
 #include "kselftest_harness.h"
 #include "kipc_test.h"
@@ -1572,6 +1573,201 @@ TEST_F_TIMEOUT(chan, hostile_peer_scribbles, 120)
 	EXPECT_EQ(0, wait_child(pid));
 	EXPECT_TRUE(seen_badmsg);	/* the corruption was noticed */
 }
+
+/*
+ * One hostile record in front of each receive entry point.  The peer
+ * rewrites a published record header: a length beyond max_record, a
+ * length beyond what was published, a tag of another position, or a run
+ * of DATA records turned into padding.  Every entry point must go
+ * through the one record check of the library: a path that skipped it
+ * would hand out the bad record (or padding bytes as a message).
+ */
+enum guard_path { GUARD_RECV, GUARD_RECVV, GUARD_BATCH, GUARD_PEEK };
+enum guard_bad { GUARD_LEN_MAX, GUARD_LEN_AVAIL, GUARD_TAG, GUARD_PAD_STORM };
+
+#define GUARD_LEN	16
+#define GUARD_PADS	200
+
+static void guard_msg(char *buf, int i)
+{
+	char s[32] = "";
+
+	snprintf(s, sizeof(s), "guard-%09d", i);
+	memcpy(buf, s, GUARD_LEN);
+}
+
+/* The header of the record carrying message @i, in a writable view. */
+static struct kipc_rec_hdr *guard_find(int i)
+{
+	struct range rg[16];
+	char want[GUARD_LEN];
+	int n = ring_ranges(rg, 16);
+
+	guard_msg(want, i);
+	for (int k = 0; k < n; k++)
+		for (uintptr_t a = rg[k].start + sizeof(struct kipc_rec_hdr);
+		     a + GUARD_LEN <= rg[k].end; a += KIPC_REC_ALIGN)
+			if (!memcmp((void *)a, want, GUARD_LEN))
+				return (struct kipc_rec_hdr *)a - 1;
+	return NULL;
+}
+
+/* One message by @path, without waiting: its length, 0, or -errno. */
+static int guard_recv(kipc_chan *rx, enum guard_path path, char *buf)
+{
+	struct kipc_msg m[4];
+	struct iovec iov = { .iov_base = buf, .iov_len = GUARD_LEN };
+	const void *p;
+	int ret;
+
+	switch (path) {
+	case GUARD_RECV:
+		return kipc_recv_timed(rx, buf, GUARD_LEN, KIPC_NOWAIT);
+	case GUARD_RECVV:
+		return kipc_recvv(rx, &iov, 1, KIPC_NOWAIT);
+	case GUARD_BATCH:
+		/* One slot: the batch loop itself is exercised by guard_run(). */
+		m[0] = (struct kipc_msg){ .buf = buf, .len = GUARD_LEN };
+		ret = kipc_recv_batch(rx, m, 1, KIPC_NOWAIT);
+		return ret == 1 ? (int)m[0].len : ret;
+	case GUARD_PEEK:
+		ret = kipc_peek(rx, &p, KIPC_NOWAIT);
+		if (ret > 0) {
+			memcpy(buf, p, ret < GUARD_LEN ? (size_t)ret : GUARD_LEN);
+			if (kipc_release(rx, p))
+				return -EPROTO;
+		}
+		return ret;
+	}
+	return -EINVAL;
+}
+
+/*
+ * Messages 0 and 1 are sent (with GUARD_PADS messages between them for a
+ * padding storm), then the peer spoils what follows message 0; message 0
+ * still arrives (a batch receives it with the spoiled record right behind
+ * it in the same call), then the path reports what the record is.
+ */
+static void guard_run(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(chan) *self, enum guard_path path, bool mpsc)
+{
+	for (int bad = GUARD_LEN_MAX; bad <= GUARD_PAD_STORM; bad++) {
+		int last = bad == GUARD_PAD_STORM ? GUARD_PADS + 1 : 1;
+		char buf[GUARD_LEN], want[GUARD_LEN], mb[4][GUARD_LEN];
+		struct kipc_msg m[4];
+		struct kipc_rec_hdr *h;
+		uint32_t tag = 0;
+		int ret;
+
+		ASSERT_EQ(0, make_pair(self, mpsc ? KIPC_F_MULTI_PRODUCER : 0, 8192));
+		for (int i = 0; i <= last; i++) {
+			guard_msg(buf, i);
+			ASSERT_EQ(GUARD_LEN, kipc_send(self->tx, buf, GUARD_LEN));
+		}
+		h = guard_find(1);
+		ASSERT_NE(NULL, h);
+		switch (bad) {
+		case GUARD_LEN_MAX:
+			h->len = KIPC_REC_LEN_MASK;
+			break;
+		case GUARD_LEN_AVAIL:	/* within max_record, beyond tail */
+			h->len = 1024;
+			break;
+		case GUARD_TAG:
+			tag = h->tag;
+			h->tag = tag ^ 0x10;	/* the tag of another position */
+			break;
+		case GUARD_PAD_STORM:
+			for (int i = 1; i < last; i++) {
+				h = guard_find(i);
+				ASSERT_NE(NULL, h);
+				h->len |= KIPC_REC_PAD;
+			}
+			break;
+		}
+
+		/* Message 0; a batch sees the spoiled record in the same call. */
+		if (path == GUARD_BATCH) {
+			for (int i = 0; i < 4; i++)
+				m[i] = (struct kipc_msg){ .buf = mb[i], .len = GUARD_LEN };
+			ret = kipc_recv_batch(self->rx, m, 4, KIPC_NOWAIT);
+			ASSERT_LE(1, ret);
+			memcpy(buf, mb[0], GUARD_LEN);
+			if (bad == GUARD_PAD_STORM && ret > 1) {
+				/* Past the padding in the same call: the last message. */
+				ASSERT_EQ(2, ret);
+				guard_msg(want, last);
+				EXPECT_EQ(0, memcmp(mb[1], want, GUARD_LEN));
+				last = -1;
+			} else {
+				ASSERT_EQ(1, ret);
+			}
+		} else {
+			ASSERT_EQ(GUARD_LEN, guard_recv(self->rx, path, buf));
+		}
+		guard_msg(want, 0);
+		EXPECT_EQ(0, memcmp(buf, want, GUARD_LEN));
+
+		switch (bad) {
+		case GUARD_LEN_MAX:
+		case GUARD_LEN_AVAIL:
+			EXPECT_EQ(-EBADMSG, guard_recv(self->rx, path, buf));
+			/* Sticky: the ring is not trusted again. */
+			EXPECT_EQ(-EBADMSG, guard_recv(self->rx, path, buf));
+			break;
+		case GUARD_TAG:
+			if (!mpsc) {
+				/* Published by tail, so the tag must be there. */
+				EXPECT_EQ(-EBADMSG, guard_recv(self->rx, path, buf));
+				EXPECT_EQ(-EBADMSG, guard_recv(self->rx, path, buf));
+				break;
+			}
+			/* MPSC: the tag is the commit; not committed yet. */
+			EXPECT_EQ(-EAGAIN, guard_recv(self->rx, path, buf));
+			h->tag = tag;
+			EXPECT_EQ(GUARD_LEN, guard_recv(self->rx, path, buf));
+			guard_msg(want, 1);
+			EXPECT_EQ(0, memcmp(buf, want, GUARD_LEN));
+			EXPECT_EQ(-EAGAIN, guard_recv(self->rx, path, buf));
+			break;
+		case GUARD_PAD_STORM:
+			/* The padding is skipped: the last message and no other. */
+			if (last > 0) {
+				EXPECT_EQ(GUARD_LEN, guard_recv(self->rx, path, buf));
+				guard_msg(want, last);
+				EXPECT_EQ(0, memcmp(buf, want, GUARD_LEN));
+			}
+			EXPECT_EQ(-EAGAIN, guard_recv(self->rx, path, buf));
+			break;
+		}
+		kipc_close(self->tx);
+		kipc_close(self->rx);
+		self->tx = NULL;
+		self->rx = NULL;
+	}
+}
+
+#define GUARD_TEST(test, path, mpsc)					\
+TEST_F(chan, test)							\
+{									\
+	PRECHECK();							\
+	if (!is_ring(variant))						\
+		SKIP(return, "%s: no shared memory to corrupt", variant->name); \
+	guard_run(_metadata, self, path, mpsc);		\
+}
+
+/* kipc_recv(): the inline fast path, then the slow path (MPSC: only that). */
+GUARD_TEST(guard_recv_spsc, GUARD_RECV, false)
+GUARD_TEST(guard_recv_mpsc, GUARD_RECV, true)
+/* kipc_recvv(): a single receive through the ring's peek and release. */
+GUARD_TEST(guard_recvv_spsc, GUARD_RECVV, false)
+GUARD_TEST(guard_recvv_mpsc, GUARD_RECVV, true)
+/* kipc_recv_batch(): the first message, then the batch loop. */
+GUARD_TEST(guard_recv_batch_spsc, GUARD_BATCH, false)
+GUARD_TEST(guard_recv_batch_mpsc, GUARD_BATCH, true)
+/* kipc_peek() and kipc_release(). */
+GUARD_TEST(guard_peek_spsc, GUARD_PEEK, false)
+GUARD_TEST(guard_peek_mpsc, GUARD_PEEK, true)
 
 /* ------------------------------------------------------------------ */
 /* Fallback and backend selection (not per backend)                     */
