@@ -615,7 +615,7 @@ send_one(struct kipc_chan *ch, const void *buf, size_t len, uint64_t deadline)
 		return -EINVAL;
 	if (unlikely(len > ch->max_msg))
 		return -EMSGSIZE;
-	if (likely(ch->ops->send == kipc__ring_send))
+	if (likely(ch->ops->ring))
 		/* Ring backends (kmod, shm): the ring's fast path, inline. */
 		ret = kipc_ring_send_inline(&ch->ring, buf, len, deadline);
 	else
@@ -672,7 +672,7 @@ recv_buf(struct kipc_chan *ch, void *buf, size_t len, uint64_t deadline)
 		return -EBUSY;
 	if (unlikely(!len || !buf))
 		return -EINVAL;
-	if (likely(ch->ops->recv == kipc__ring_recv)) {
+	if (likely(ch->ops->ring)) {
 		/* Ring backends (kmod, shm): the ring's fast path, inline. */
 		ret = kipc_ring_recv_inline(&ch->ring, buf, len, deadline);
 	} else {

@@ -8,6 +8,8 @@
 #define KIPC_PRIVATE_H
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/uio.h>
 
@@ -42,6 +44,11 @@ struct kipc_chan;
  */
 struct kipc_backend_ops {
 	const char *name;
+	/*
+	 * The shared ring of ring.h (kmod, shm): the channel runs the ring's
+	 * inline fast paths on ch->ring instead of calling send/recv.
+	 */
+	bool ring;
 	uint32_t guarantees;		/* KIPC_F_* it can honour */
 	int (*available)(void);		/* 0, or -ENODEV etc. */
 	int (*pair)(struct kipc_chan *tx, struct kipc_chan *rx);
@@ -174,25 +181,48 @@ int kipc__valid_name(const char *name);
 /* Directory for names of the userspace backends ($KIPC_RUNDIR). */
 int kipc__path(char *buf, size_t size, const char *name, const char *suffix);
 
-/* ring_ops.c: the data path of the ring backends (kmod, shm). */
-int kipc__ring_sendv(struct kipc_chan *ch, const struct iovec *iov, int iovcnt,
-		     size_t len, uint64_t deadline);
-int kipc__ring_recv(struct kipc_chan *ch, struct kipc_msg *m, uint64_t deadline);
-int kipc__ring_send(struct kipc_chan *ch, const void *buf, size_t len,
-		    uint64_t deadline);
-int kipc__ring_send_batch(struct kipc_chan *ch, const struct kipc_msg *msgs,
-			  unsigned int n, uint64_t deadline);
-int kipc__ring_recv_batch(struct kipc_chan *ch, struct kipc_msg *msgs,
-			  unsigned int n, uint64_t deadline);
-int kipc__ring_reserve(struct kipc_chan *ch, void **buf, size_t len,
-		       uint64_t deadline);
-int kipc__ring_commit(struct kipc_chan *ch, size_t len);
-int kipc__ring_abort(struct kipc_chan *ch);
-int kipc__ring_peek(struct kipc_chan *ch, const void **buf, uint64_t deadline);
-int kipc__ring_release(struct kipc_chan *ch);
-int kipc__ring_poll_arm(struct kipc_chan *ch);
-uint64_t kipc__ring_depth(struct kipc_chan *ch);
-void kipc__ring_attach(struct kipc_chan *ch,
-		       const struct kipc_ring_sleep_ops *sops);
+/*
+ * ring.c: the channel operations of the ring backends (kmod, shm), on the
+ * ring of ch->ring; kipc_ring_attach() finishes a backend's setup.
+ */
+void kipc_ring_attach(struct kipc_chan *ch,
+		      const struct kipc_ring_sleep_ops *sops);
+int kipc_ring_sendv(struct kipc_chan *ch, const struct iovec *iov, int iovcnt,
+		    size_t len, uint64_t deadline);
+int kipc_ring_recv(struct kipc_chan *ch, struct kipc_msg *m, uint64_t deadline);
+int kipc_ring_send(struct kipc_chan *ch, const void *buf, size_t len,
+		   uint64_t deadline);
+int kipc_ring_send_batch(struct kipc_chan *ch, const struct kipc_msg *msgs,
+			 unsigned int n, uint64_t deadline);
+int kipc_ring_recv_batch(struct kipc_chan *ch, struct kipc_msg *msgs,
+			 unsigned int n, uint64_t deadline);
+int kipc_ring_reserve(struct kipc_chan *ch, void **buf, size_t len,
+		      uint64_t deadline);
+int kipc_ring_commit(struct kipc_chan *ch, size_t len);
+int kipc_ring_abort(struct kipc_chan *ch);
+int kipc_ring_peek(struct kipc_chan *ch, const void **buf, uint64_t deadline);
+int kipc_ring_release(struct kipc_chan *ch);
+int kipc_ring_poll_arm(struct kipc_chan *ch);
+uint64_t kipc_ring_depth(struct kipc_chan *ch);
+
+/* The data operations of a ring backend's struct kipc_backend_ops. */
+#define KIPC_RING_OPS				\
+	.ring = true,				\
+	.sendv = kipc_ring_sendv,		\
+	.recv = kipc_ring_recv,			\
+	.send = kipc_ring_send,			\
+	.send_batch = kipc_ring_send_batch,	\
+	.recv_batch = kipc_ring_recv_batch,	\
+	.reserve = kipc_ring_reserve,		\
+	.commit = kipc_ring_commit,		\
+	.abort = kipc_ring_abort,		\
+	.peek = kipc_ring_peek,			\
+	.release = kipc_ring_release,		\
+	.poll_arm = kipc_ring_poll_arm,		\
+	.depth = kipc_ring_depth
+
+/* The channel whose ring is @r (the ring backends' sleep_ops get the ring). */
+#define kipc_ring_chan(r) \
+	((struct kipc_chan *)((char *)(r) - offsetof(struct kipc_chan, ring)))
 
 #endif /* KIPC_PRIVATE_H */

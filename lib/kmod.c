@@ -64,7 +64,7 @@ static int kmod_available(void)
 
 static const struct kipc_ring_info *kmod_info(struct kipc_ring *r)
 {
-	struct kipc_chan *ch = r->owner;
+	struct kipc_chan *ch = kipc_ring_chan(r);
 
 	return ch->map_info;
 }
@@ -80,7 +80,7 @@ static int kmod_peer_gone(struct kipc_ring *r)
 static int kmod_wait(struct kipc_ring *r, int event, uint32_t seq,
 		     uint64_t deadline)
 {
-	struct kipc_chan *ch = r->owner;
+	struct kipc_chan *ch = kipc_ring_chan(r);
 	struct kipc_ring_wait w;
 
 	memset(&w, 0, sizeof(w));
@@ -92,7 +92,7 @@ static int kmod_wait(struct kipc_ring *r, int event, uint32_t seq,
 
 static void kmod_wake(struct kipc_ring *r, int event, uint32_t mask)
 {
-	struct kipc_chan *ch = r->owner;
+	struct kipc_chan *ch = kipc_ring_chan(r);
 	struct kipc_ring_wake w;
 
 	(void)mask;
@@ -156,7 +156,7 @@ static int kmod_map(struct kipc_chan *ch, int fd)
 	ret = kipc_ring_init(&ch->ring, info, len, ring, cons, consumer);
 	if (ret)
 		goto out_close;
-	kipc__ring_attach(ch, &kmod_sleep_ops);
+	kipc_ring_attach(ch, &kmod_sleep_ops);
 	errno = saved;
 	return 0;
 out_errno:
@@ -361,17 +361,6 @@ const struct kipc_backend_ops kipc__kmod_ops = {
 	.open = kmod_open,
 	.unlink = kmod_unlink,
 	.close = kmod_close,
-	.sendv = kipc__ring_sendv,
-	.recv = kipc__ring_recv,
-	.send = kipc__ring_send,
-	.send_batch = kipc__ring_send_batch,
-	.recv_batch = kipc__ring_recv_batch,
-	.reserve = kipc__ring_reserve,
-	.commit = kipc__ring_commit,
-	.abort = kipc__ring_abort,
-	.peek = kipc__ring_peek,
-	.release = kipc__ring_release,
-	.poll_arm = kipc__ring_poll_arm,
+	KIPC_RING_OPS,
 	.poll_events = kmod_poll_events,
-	.depth = kipc__ring_depth,
 };

@@ -11,9 +11,11 @@
  * local, checked, and only then used:
  *   - positions: head and tail multiples of KIPC_REC_ALIGN and
  *     0 <= tail - head <= size (so a tail that moves backwards or jumps
- *     ahead is caught), all in kipc_ring__positions_ok();
+ *     ahead is caught), all in ring_positions_ok();
  *   - records: len <= max_record, KIPC_REC_SPACE(len) <= tail - head,
- *     the tag is that of the record's position;
+ *     the tag is that of the record's position, all in ring_next() (in
+ *     ring.h, shared with the inline receive), which every path that
+ *     consumes records calls;
  *   - every address is data + (pos & mask) + at most size bytes, inside
  *     the double mapping whatever the position.
  * A violation makes the ring fail with -EBADMSG from then on.  The only
@@ -26,54 +28,14 @@
 #include <errno.h>
 #include <string.h>
 
-#include "kipc.h"
-#include "ring.h"
+#include "kipc_private.h"
 
 #define HDR_SIZE	sizeof(struct kipc_rec_hdr)
-/* What a record is, for the code below (KIPC_REC_PAD in its len). */
-#define RING_REC_DATA	0
-#define RING_REC_PAD	1
 #define CAS_LIMIT	(1U << 20)
 
-/*
- * Short names for the helpers of ring.h, which holds them (and the
- * need-wake check and the position publishing) for its inline fast
- * paths: one implementation, used here and inlined into channel.c.
- */
-static inline uint64_t load_acquire64(const __u64 *p)
+static inline struct kipc_stats *ring_stats(struct kipc_ring *r)
 {
-	return kipc_ring__acquire64(p);
-}
-
-static inline uint32_t load_acquire32(const uint32_t *p)
-{
-	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
-}
-
-static inline uint32_t read_once32(const uint32_t *p)
-{
-	return kipc_ring__read_once32(p);
-}
-
-static inline void smp_mb(void)
-{
-	kipc_ring__smp_mb();
-}
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield" ::: "memory");
-#else
-	__asm__ __volatile__("" ::: "memory");
-#endif
-}
-
-static inline struct kipc_rec_hdr *rec_at(struct kipc_ring *r, uint64_t pos)
-{
-	return kipc_ring__rec_at(r, pos);
+	return &kipc_ring_chan(r)->st;
 }
 
 static int ring_corrupt(struct kipc_ring *r)
@@ -122,9 +84,9 @@ int kipc_ring_init(struct kipc_ring *r, const struct kipc_ring_info *info,
 	r->lowat = i.lowat < KIPC_REC_SPACE(1) ? KIPC_REC_SPACE(1) : i.lowat;
 	if (r->lowat > r->size)
 		r->lowat = r->size;
-	r->head = load_acquire64(&r->cons->head);
-	r->tail = load_acquire64(&r->prod->tail);
-	if (!kipc_ring__positions_ok(r, r->head, r->tail))
+	r->head = ring_load_acquire64(&r->cons->head);
+	r->tail = ring_load_acquire64(&r->prod->tail);
+	if (!ring_positions_ok(r, r->head, r->tail))
 		return -EBADMSG;
 	r->head_seen = r->head;
 	r->tail_seen = consumer ? r->head : r->tail;
@@ -136,59 +98,18 @@ int kipc_ring_init(struct kipc_ring *r, const struct kipc_ring_info *info,
 /* ------------------------------------------------------------------ */
 
 /*
- * Look at the record at head.  Returns 1 with *len, *space, *type set,
- * 0 when there is none (yet), or -EBADMSG.
+ * ring_next() at the consumer's head, for the general paths: a failed
+ * check makes the ring fail from now on.
  */
-static inline int ring_next(struct kipc_ring *r, uint32_t *len,
-			    uint64_t *space, uint32_t *type)
+static int ring_head_next(struct kipc_ring *r, struct ring_rec *rec)
 {
-	uint64_t avail;
-	struct kipc_rec_hdr *h;
-	uint32_t l, n, t, tag;
-	uint64_t sp;
+	uint64_t avail = r->tail_seen - r->head;
+	int ret;
 
 	if (r->corrupt)
 		return r->corrupt;
-	/*
-	 * SPSC: records in [head, tail_seen) were published before the
-	 * acquire that read tail_seen; the shared tail is read again only
-	 * once they are used up.  MPSC reads it every time (the commit bit
-	 * is the real signal there).
-	 */
-	avail = r->tail_seen - r->head;
-	if (!avail || (r->flags & KIPC_RING_F_MPSC)) {
-		r->tail_seen = load_acquire64(&r->prod->tail);
-		avail = r->tail_seen - r->head;
-		if (!kipc_ring__positions_ok(r, r->head, r->tail_seen))
-			return ring_corrupt(r);
-		if (!avail)
-			return 0;
-	}
-	/*
-	 * A cached tail_seen needs no new check: 0 <= tail_seen - head <=
-	 * size held when it was loaded, and head has only moved since by
-	 * record spaces (multiples of KIPC_REC_ALIGN) each checked against
-	 * what was left (sp <= avail below), so it still holds.
-	 */
-	h = rec_at(r, r->head);
-	tag = KIPC_REC_TAG(r->head, r->salt);
-	if (r->flags & KIPC_RING_F_MPSC) {
-		/* Pairs with the producer's release store of the tag. */
-		if (load_acquire32(&h->tag) != tag)
-			return 0;	/* reserved, not committed yet */
-	} else if (read_once32(&h->tag) != tag) {
-		return ring_corrupt(r);	/* published, so it must be there */
-	}
-	l = read_once32(&h->len);	/* ordered by the acquire above */
-	t = (l & KIPC_REC_PAD) ? RING_REC_PAD : RING_REC_DATA;
-	n = l & KIPC_REC_LEN_MASK;
-	sp = KIPC_REC_SPACE(n);
-	if (n > r->max_record || sp > avail)
-		return ring_corrupt(r);
-	*len = n;
-	*space = sp;
-	*type = t;
-	return 1;
+	ret = ring_next(r, r->head, &avail, rec, r->flags & KIPC_RING_F_MPSC);
+	return ret < 0 ? ring_corrupt(r) : ret;
 }
 
 /* The event count of @event: in the waker's page. */
@@ -204,11 +125,11 @@ static inline uint32_t *ring_seq(struct kipc_ring *r, int event)
  * compare-and-swap moves it on.  A stale announcement (the count moved
  * on since) costs this one comparison.
  */
-void kipc_ring__wake_slow(struct kipc_ring *r, int event)
+void kipc_ring_wake_slow(struct kipc_ring *r, int event)
 {
 	uint32_t *seqp = ring_seq(r, event);
-	uint32_t a = read_once32(kipc_ring__announce(r, event));
-	uint32_t t = read_once32(seqp);
+	uint32_t a = ring_read_once32(ring_announce_word(r, event));
+	uint32_t t = ring_read_once32(seqp);
 
 	if (!(a & KIPC_ANNOUNCE_VALID) || ((a ^ t) & KIPC_ANNOUNCE_SEQ))
 		return;
@@ -216,8 +137,7 @@ void kipc_ring__wake_slow(struct kipc_ring *r, int event)
 					 __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
 		return;	/* another waker moved it, and wakes */
 	r->sops->wake(r, event, a & KIPC_ANNOUNCE_USER);
-	if (r->st_wakes)
-		(*r->st_wakes)++;
+	ring_stats(r)->wakes++;
 }
 
 /*
@@ -232,13 +152,13 @@ void kipc_ring__wake_slow(struct kipc_ring *r, int event)
 static void ring_announce(struct kipc_ring *r, int event, uint32_t s,
 			  uint32_t bits)
 {
-	uint32_t *ann = kipc_ring__announce(r, event);
+	uint32_t *ann = ring_announce_word(r, event);
 	uint32_t want = KIPC_ANNOUNCE(s) | bits, cur, d;
 
 	for (int i = 0; i < 16; i++) {
 		uint32_t new = want;
 
-		cur = read_once32(ann);
+		cur = ring_read_once32(ann);
 		if (cur & KIPC_ANNOUNCE_VALID) {
 			d = (cur - want) & KIPC_ANNOUNCE_SEQ;
 			if (d - 1 < KIPC_ANNOUNCE_SEQ / 2)
@@ -261,39 +181,24 @@ static void ring_announce(struct kipc_ring *r, int event, uint32_t s,
  */
 static void ring_unannounce(struct kipc_ring *r, int event, uint32_t s)
 {
-	uint32_t *ann = kipc_ring__announce(r, event);
-	uint32_t cur = read_once32(ann);
+	uint32_t *ann = ring_announce_word(r, event);
+	uint32_t cur = ring_read_once32(ann);
 
-	if (load_acquire32(ring_seq(r, event)) == s)
+	if (ring_load_acquire32(ring_seq(r, event)) == s)
 		return;
 	if ((cur & KIPC_ANNOUNCE_VALID) && !((cur ^ s) & KIPC_ANNOUNCE_SEQ))
 		__atomic_compare_exchange_n(ann, &cur, 0, false,
 					    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 }
 
-static inline void ring_wake(struct kipc_ring *r, int event)
-{
-	kipc_ring__wake(r, event);
-}
-
 /*
- * Account one record as used, privately: nothing is published yet.  The
- * record's bytes stay as they are (the consumer may not write the data
- * area): the tag tells a later lap's record from this one.
+ * Account one record as used and publish head.  The record's bytes stay
+ * as they are (the consumer may not write the data area): the tag tells
+ * a later lap's record from this one.
  */
-static inline void ring_take(struct kipc_ring *r, uint64_t space)
-{
-	r->head += space;
-}
-
-static inline void ring_publish_head(struct kipc_ring *r)
-{
-	kipc_ring__publish_head(r);
-}
-
 static inline void ring_consume(struct kipc_ring *r, uint64_t space)
 {
-	ring_take(r, space);
+	r->head += space;
 	ring_publish_head(r);
 }
 
@@ -307,14 +212,14 @@ static inline void ring_consume(struct kipc_ring *r, uint64_t space)
 static int ring_snapshot(struct kipc_ring *r, uint64_t *head, uint64_t *tail)
 {
 	for (int i = 0; i < 64; i++) {
-		uint64_t h = load_acquire64(&r->cons->head);
-		uint64_t t = load_acquire64(&r->prod->tail);
+		uint64_t h = ring_load_acquire64(&r->cons->head);
+		uint64_t t = ring_load_acquire64(&r->prod->tail);
 
-		if (load_acquire64(&r->cons->head) != h) {
-			cpu_relax();
+		if (ring_load_acquire64(&r->cons->head) != h) {
+			ring_cpu_relax();
 			continue;
 		}
-		if (!kipc_ring__positions_ok(r, h, t))
+		if (!ring_positions_ok(r, h, t))
 			return ring_corrupt(r);
 		*head = h;
 		*tail = t;
@@ -337,10 +242,10 @@ static int64_t ring_free(struct kipc_ring *r)
 			return ret;
 	} else {
 		/* Our own tail: the consumer's head can never pass it. */
-		head = load_acquire64(&r->cons->head);
+		head = ring_load_acquire64(&r->cons->head);
 		tail = r->tail;
 	}
-	if (!kipc_ring__positions_ok(r, head, tail))
+	if (!ring_positions_ok(r, head, tail))
 		return ring_corrupt(r);
 	used = tail - head;
 	r->head_seen = head;
@@ -350,12 +255,14 @@ static int64_t ring_free(struct kipc_ring *r)
 /* 1 when the side's wait condition holds, 0 if not, or -EBADMSG. */
 static int ring_ready(struct kipc_ring *r, int event, uint64_t space)
 {
-	uint32_t len, type;
-	uint64_t sp;
+	struct ring_rec rec;
 	int64_t f;
+	int ret;
 
-	if (event == KIPC_EV_READABLE)
-		return ring_next(r, &len, &sp, &type);
+	if (event == KIPC_EV_READABLE) {
+		ret = ring_head_next(r, &rec);
+		return ret > 0 ? 1 : ret;
+	}
 	f = ring_free(r);
 	if (f < 0)
 		return (int)f;
@@ -368,7 +275,7 @@ static int ring_arm(struct kipc_ring *r, uint64_t space);
  * Wait until ring_ready(); returns 0 to retry, 1 at end of stream
  * (consumer), or -EPIPE, -EAGAIN, -ETIMEDOUT, -EINTR, -EBADMSG.
  * This is the sleeper's half of the UAPI protocol:
- *   s = load_acquire(seq); check; announce(s | SLEEP); smp_mb() (A);
+ *   s = load_acquire(seq); check; announce(s | SLEEP); ring_mb() (A);
  *   check; WAIT(s).
  */
 static int ring_wait(struct kipc_ring *r, int event, uint64_t space,
@@ -379,11 +286,11 @@ static int ring_wait(struct kipc_ring *r, int event, uint64_t space,
 	int ret;
 
 	for (uint32_t i = 0; i < r->spin && deadline != KIPC_NOWAIT; i++) {
-		cpu_relax();
+		ring_cpu_relax();
 		ret = ring_ready(r, event, space);
 		if (ret) {
-			if (ret > 0 && r->st_spins)
-				(*r->st_spins)++;
+			if (ret > 0)
+				ring_stats(r)->spins++;
 			return ret < 0 ? ret : 0;
 		}
 	}
@@ -402,12 +309,12 @@ static int ring_wait(struct kipc_ring *r, int event, uint64_t space,
 	 */
 	if (deadline != KIPC_FOREVER && kipc_now() >= deadline)
 		return -ETIMEDOUT;
-	s = load_acquire32(seqp);
+	s = ring_load_acquire32(seqp);
 	ret = ring_ready(r, event, space);
 	if (ret)
 		return ret < 0 ? ret : 0;
 	ring_announce(r, event, s, KIPC_NEED_WAKE_SLEEP);
-	smp_mb();	/* (A) */
+	ring_mb();	/* (A) */
 	ret = ring_ready(r, event, space);
 	if (ret)
 		return ret < 0 ? ret : 0;
@@ -416,8 +323,7 @@ static int ring_wait(struct kipc_ring *r, int event, uint64_t space,
 	else
 		ret = r->sops->wait(r, event, s, deadline);
 	ring_unannounce(r, event, s);
-	if (r->st_sleeps)
-		(*r->st_sleeps)++;
+	ring_stats(r)->sleeps++;
 	if (ret == 0 || ret == -EINTR || ret == -EPIPE)
 		return ret;
 	/* HUP or timeout: whatever was published before still counts. */
@@ -428,29 +334,30 @@ static int ring_wait(struct kipc_ring *r, int event, uint64_t space,
 	return ret;
 }
 
-int kipc_ring_peek(struct kipc_ring *r, const void **buf, uint64_t deadline)
+int kipc_ring_peek(struct kipc_chan *ch, const void **buf, uint64_t deadline)
 {
-	uint32_t len = 0, type = 0, pads = 0;
-	uint64_t space = 0;
+	struct kipc_ring *r = &ch->ring;
+	struct ring_rec rec;
+	uint32_t pads = 0;
 	int ret;
 
 	for (;;) {
-		ret = ring_next(r, &len, &space, &type);
+		ret = ring_head_next(r, &rec);
 		if (ret < 0)
 			return ret;
-		if (ret > 0 && type == RING_REC_PAD) {
-			ring_consume(r, space);
+		if (ret == RING_REC_PAD) {
+			ring_consume(r, rec.space);
 			/* A peer producing only padding cannot hold us past the deadline. */
 			if (!(++pads & 4095) && deadline != KIPC_FOREVER &&
 			    (deadline == KIPC_NOWAIT || kipc_now() >= deadline))
 				return deadline == KIPC_NOWAIT ? -EAGAIN : -ETIMEDOUT;
 			continue;
 		}
-		if (ret > 0) {
+		if (ret == RING_REC_DATA) {
 			r->peek_pos = r->head;
-			r->peek_space = space;
-			*buf = r->data + (r->head & r->mask) + HDR_SIZE;
-			return (int)len;
+			r->peek_space = rec.space;
+			*buf = ring_rec_at(r, r->head) + 1;
+			return (int)rec.len;
 		}
 		ret = ring_wait(r, KIPC_EV_READABLE, 0, deadline);
 		if (ret < 0)
@@ -460,8 +367,10 @@ int kipc_ring_peek(struct kipc_ring *r, const void **buf, uint64_t deadline)
 	}
 }
 
-int kipc_ring_release(struct kipc_ring *r)
+int kipc_ring_release(struct kipc_chan *ch)
 {
+	struct kipc_ring *r = &ch->ring;
+
 	if (r->corrupt)
 		return r->corrupt;
 	if (!r->peek_space)
@@ -512,126 +421,17 @@ static int ring_claim(struct kipc_ring *r, uint64_t space, uint64_t *pos)
 			*pos = tail;
 			return 1;
 		}
-		cpu_relax();
+		ring_cpu_relax();
 	}
 	return ring_corrupt(r);	/* tail never settles: not an honest peer */
 }
 
-int kipc_ring_reserve(struct kipc_ring *r, void **buf, size_t len,
-		      uint64_t deadline)
-{
-	uint64_t space, pos = 0;
-	int ret;
-
-	if (r->corrupt)
-		return r->corrupt;
-	if (len > r->max_record)
-		return -EMSGSIZE;
-	space = KIPC_REC_SPACE(len);
-	for (;;) {
-		ret = ring_claim(r, space, &pos);
-		if (ret < 0)
-			return ret;
-		if (ret)
-			break;
-		ret = ring_wait(r, KIPC_EV_WRITABLE, space, deadline);
-		if (ret < 0)
-			return ret;
-	}
-	r->resv_pos = pos;
-	r->resv_space = space;
-	*buf = r->data + (pos & r->mask) + HDR_SIZE;
-	return 0;
-}
-
-static inline void ring_publish(struct kipc_ring *r, uint64_t pos, uint32_t len,
-			 uint32_t type, uint64_t space)
-{
-	struct kipc_rec_hdr *h = rec_at(r, pos);
-	uint32_t tag = KIPC_REC_TAG(pos, r->salt);
-
-	if (type == RING_REC_PAD)
-		len |= KIPC_REC_PAD;
-	__atomic_store_n(&h->len, len, __ATOMIC_RELAXED);
-	if (r->flags & KIPC_RING_F_MPSC) {
-		/* The commit: pairs with the consumer's acquire of the tag. */
-		__atomic_store_n(&h->tag, tag, __ATOMIC_RELEASE);
-	} else {
-		__atomic_store_n(&h->tag, tag, __ATOMIC_RELAXED);
-		r->tail = pos + space;
-		__atomic_store_n(&r->prod->tail, r->tail, __ATOMIC_RELEASE);
-	}
-}
-
-int kipc_ring_commit(struct kipc_ring *r, size_t len)
-{
-	uint64_t pos = r->resv_pos, space = r->resv_space, sp;
-
-	if (!space)
-		return -ENOENT;
-	if (KIPC_REC_SPACE(len) > space)
-		return -EINVAL;
-	r->resv_space = 0;
-	sp = KIPC_REC_SPACE(len);
-	if ((r->flags & KIPC_RING_F_MPSC) && sp < space) {
-		/* The claim is fixed: the unused rest becomes a PAD record. */
-		ring_publish(r, pos + sp, (uint32_t)(space - sp - HDR_SIZE),
-			     RING_REC_PAD, space - sp);
-		space = sp;
-	}
-	ring_publish(r, pos, (uint32_t)len, RING_REC_DATA, sp);
-	smp_mb();	/* (B): publish, then look at the announcement */
-	ring_wake(r, KIPC_EV_READABLE);
-	return r->corrupt;
-}
-
-int kipc_ring_abort(struct kipc_ring *r)
-{
-	uint64_t pos = r->resv_pos, space = r->resv_space;
-
-	if (!space)
-		return -ENOENT;
-	r->resv_space = 0;
-	if (!(r->flags & KIPC_RING_F_MPSC))
-		return 0;	/* nothing was published */
-	ring_publish(r, pos, (uint32_t)(space - HDR_SIZE), RING_REC_PAD, space);
-	smp_mb();
-	ring_wake(r, KIPC_EV_READABLE);
-	return 0;
-}
-
-/* ------------------------------------------------------------------ */
-/* Copying fast paths and batches                                       */
-/* ------------------------------------------------------------------ */
-
-/* SPSC: write a DATA record at the private tail; not published yet. */
-static inline void ring_put(struct kipc_ring *r, uint64_t pos, const void *buf,
-			    size_t len, uint64_t space)
-{
-	struct kipc_rec_hdr *h = rec_at(r, pos);
-
-	memcpy(h + 1, buf, len);
-	__atomic_store_n(&h->len, (uint32_t)len, __ATOMIC_RELAXED);
-	__atomic_store_n(&h->tag, KIPC_REC_TAG(pos, r->salt), __ATOMIC_RELAXED);
-	r->tail = pos + space;
-}
-
-static inline void ring_publish_tail(struct kipc_ring *r)
-{
-	kipc_ring__publish_tail(r);
-}
-
-/* SPSC: claim room for @space at the private tail, waiting if allowed. */
-static inline int ring_claim_wait(struct kipc_ring *r, uint64_t space,
-				  uint64_t *pos, uint64_t deadline)
+/* Claim room for @space, waiting (until @deadline) if allowed: 0 or -errno. */
+static int ring_claim_wait(struct kipc_ring *r, uint64_t space, uint64_t *pos,
+			   uint64_t deadline)
 {
 	int ret;
 
-	/* Room by the last head seen: no call, no shared read. */
-	if (r->size - (r->tail - r->head_seen) >= space) {
-		*pos = r->tail;
-		return 0;
-	}
 	for (;;) {
 		ret = ring_claim(r, space, pos);
 		if (ret)
@@ -642,23 +442,102 @@ static inline int ring_claim_wait(struct kipc_ring *r, uint64_t space,
 	}
 }
 
-/*
- * Copy one message in: kipc_ring_reserve() + memcpy + kipc_ring_commit().
- * The general case; kipc_ring_send() handles the common one inline.
- */
-int kipc_ring__send_slow(struct kipc_ring *r, const void *buf, size_t len,
-			 uint64_t deadline)
+int kipc_ring_reserve(struct kipc_chan *ch, void **buf, size_t len,
+		      uint64_t deadline)
 {
+	struct kipc_ring *r = &ch->ring;
+	uint64_t space, pos = 0;
+	int ret;
+
+	if (r->corrupt)
+		return r->corrupt;
+	if (len > r->max_record)
+		return -EMSGSIZE;
+	space = KIPC_REC_SPACE(len);
+	ret = ring_claim_wait(r, space, &pos, deadline);
+	if (ret)
+		return ret;
+	r->resv_pos = pos;
+	r->resv_space = space;
+	*buf = ring_rec_at(r, pos) + 1;
+	return 0;
+}
+
+/*
+ * Publish a reserved record: SPSC moves the private tail past it and
+ * publishes it (ring_publish_tail(): release store, barrier, wake);
+ * MPSC commits it by its tag (ring_put_hdr()), then the barrier and the
+ * look at the announcement.
+ */
+static void ring_commit_at(struct kipc_ring *r, uint64_t pos, uint32_t lenword,
+			   uint64_t space)
+{
+	if (!(r->flags & KIPC_RING_F_MPSC)) {
+		ring_put_hdr(r, pos, lenword, 0);
+		r->tail = pos + space;
+		ring_publish_tail(r);
+		return;
+	}
+	ring_put_hdr(r, pos, lenword, 1);
+	ring_mb();	/* (B): publish, then look at the announcement */
+	ring_wake(r, KIPC_EV_READABLE);
+}
+
+int kipc_ring_commit(struct kipc_chan *ch, size_t len)
+{
+	struct kipc_ring *r = &ch->ring;
+	uint64_t pos = r->resv_pos, space = r->resv_space, sp;
+
+	if (!space)
+		return -ENOENT;
+	if (KIPC_REC_SPACE(len) > space)
+		return -EINVAL;
+	r->resv_space = 0;
+	sp = KIPC_REC_SPACE(len);
+	if ((r->flags & KIPC_RING_F_MPSC) && sp < space)
+		/* The claim is fixed: the unused rest becomes a PAD record. */
+		ring_put_hdr(r, pos + sp,
+			     (uint32_t)(space - sp - HDR_SIZE) | KIPC_REC_PAD, 1);
+	ring_commit_at(r, pos, (uint32_t)len, sp);
+	return r->corrupt;
+}
+
+int kipc_ring_abort(struct kipc_chan *ch)
+{
+	struct kipc_ring *r = &ch->ring;
+	uint64_t pos = r->resv_pos, space = r->resv_space;
+
+	if (!space)
+		return -ENOENT;
+	r->resv_space = 0;
+	if (!(r->flags & KIPC_RING_F_MPSC))
+		return 0;	/* nothing was published */
+	ring_commit_at(r, pos, (uint32_t)(space - HDR_SIZE) | KIPC_REC_PAD, space);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Copying paths and batches                                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Copy one message in: reserve + memcpy + commit.  The general case of
+ * kipc_ring_send_inline().
+ */
+int kipc_ring_send_slow(struct kipc_ring *r, const void *buf, size_t len,
+			uint64_t deadline)
+{
+	struct kipc_chan *ch = kipc_ring_chan(r);
 	uint64_t space, pos = 0;
 	void *p;
 	int ret;
 
 	if (r->flags & KIPC_RING_F_MPSC) {
-		ret = kipc_ring_reserve(r, &p, len, deadline);
+		ret = kipc_ring_reserve(ch, &p, len, deadline);
 		if (ret)
 			return ret;
 		memcpy(p, buf, len);
-		ret = kipc_ring_commit(r, len);
+		ret = kipc_ring_commit(ch, len);
 		return ret ? ret : (int)len;
 	}
 	if (r->corrupt)
@@ -669,33 +548,50 @@ int kipc_ring__send_slow(struct kipc_ring *r, const void *buf, size_t len,
 	ret = ring_claim_wait(r, space, &pos, deadline);
 	if (ret)
 		return ret;
-	ring_put(r, pos, buf, len, space);
+	r->tail = pos + space;
+	ring_put(r, pos, buf, len);
 	ring_publish_tail(r);
 	return (int)len;
 }
 
-/* The common case inline (ring.h), the rest in kipc_ring__send_slow(). */
-int kipc_ring_send(struct kipc_ring *r, const void *buf, size_t len,
+int kipc_ring_send(struct kipc_chan *ch, const void *buf, size_t len,
 		   uint64_t deadline)
 {
-	if (unlikely(len > r->max_record))	/* -EMSGSIZE from there */
-		return kipc_ring__send_slow(r, buf, len, deadline);
-	return kipc_ring_send_inline(r, buf, len, deadline);
+	return kipc_ring_send_inline(&ch->ring, buf, len, deadline);
+}
+
+int kipc_ring_sendv(struct kipc_chan *ch, const struct iovec *iov, int iovcnt,
+		    size_t len, uint64_t deadline)
+{
+	void *p;
+	int ret;
+
+	if (iovcnt == 1)
+		return kipc_ring_send_inline(&ch->ring, iov[0].iov_base, len,
+					     deadline);
+	ret = kipc_ring_reserve(ch, &p, len, deadline);
+	if (ret)
+		return ret;
+	kipc__iov_copy_out(p, iov, iovcnt, len);
+	ret = kipc_ring_commit(ch, len);
+	return ret ? ret : (int)len;
 }
 
 /*
  * Send up to @n messages, waiting (until @deadline) only for room for the
  * first.  SPSC writes every record at the private tail and publishes
  * them with one release store, one barrier and one announcement check; it
- * never waits with records written but unpublished.  @max_len bounds
- * each message (the channel's max_msg).  Returns the count sent, or
- * -errno if none was.
+ * never waits with records written but unpublished.  Each message is
+ * bounded by the channel's max_msg.  Returns the count sent, or -errno
+ * if none was.
  */
-int kipc_ring_send_batch(struct kipc_ring *r, const struct kipc_msg *msgs,
-			 unsigned int n, size_t max_len, uint64_t deadline)
+int kipc_ring_send_batch(struct kipc_chan *ch, const struct kipc_msg *msgs,
+			 unsigned int n, uint64_t deadline)
 {
-	unsigned int i;
+	struct kipc_ring *r = &ch->ring;
+	size_t max_len = ch->max_msg;
 	uint64_t space, pos = 0, tail, room;
+	unsigned int i;
 	int ret = 0;
 
 	if (r->flags & KIPC_RING_F_MPSC) {
@@ -708,8 +604,8 @@ int kipc_ring_send_batch(struct kipc_ring *r, const struct kipc_msg *msgs,
 				ret = -EMSGSIZE;
 				break;
 			}
-			ret = kipc_ring_send(r, msgs[i].buf, msgs[i].len,
-					     i ? KIPC_NOWAIT : deadline);
+			ret = kipc_ring_send_slow(r, msgs[i].buf, msgs[i].len,
+						  i ? KIPC_NOWAIT : deadline);
 			if (ret < 0)
 				break;
 		}
@@ -729,7 +625,6 @@ int kipc_ring_send_batch(struct kipc_ring *r, const struct kipc_msg *msgs,
 	for (i = 0; i < n; i++) {
 		const void *src = msgs[i].buf;
 		size_t len = msgs[i].len;
-		struct kipc_rec_hdr *h;
 
 		if (unlikely(!src || !len)) {
 			ret = -EINVAL;
@@ -754,14 +649,10 @@ int kipc_ring_send_batch(struct kipc_ring *r, const struct kipc_msg *msgs,
 			/* pos == tail; ring_claim() saw room for space. */
 			room = r->size - (tail - r->head_seen);
 		}
-		h = rec_at(r, tail);
-		__atomic_store_n(&h->len, (uint32_t)len, __ATOMIC_RELAXED);
-		__atomic_store_n(&h->tag, KIPC_REC_TAG(tail, r->salt),
-				 __ATOMIC_RELAXED);
-		/* Unpublished until ring_publish_tail(): copy last. */
+		/* Unpublished until ring_publish_tail(). */
+		ring_put(r, tail, src, len);
 		tail += space;
 		room -= space;
-		memcpy(h + 1, src, len);
 	}
 	if (i) {
 		r->tail = tail;
@@ -771,166 +662,120 @@ int kipc_ring_send_batch(struct kipc_ring *r, const struct kipc_msg *msgs,
 }
 
 /*
- * Copy one message out: kipc_ring_peek() + memcpy + kipc_ring_release().
- * The general case; kipc_ring_recv() handles the common one inline.
+ * Copy one message out: peek + memcpy + release.  The general case of
+ * kipc_ring_recv_inline().
  */
-int kipc_ring__recv_slow(struct kipc_ring *r, void *buf, size_t cap,
-			 uint64_t deadline)
+int kipc_ring_recv_slow(struct kipc_ring *r, void *buf, size_t cap,
+			uint64_t deadline)
 {
-	uint32_t len = 0, type = 0;
-	uint64_t space = 0;
+	struct kipc_chan *ch = kipc_ring_chan(r);
+	struct ring_rec rec;
 	const void *p;
 	int ret;
 
-	ret = ring_next(r, &len, &space, &type);
-	if (ret <= 0 || type != RING_REC_DATA || !len) {
-		if (ret < 0)
-			return ret;
+	ret = ring_head_next(r, &rec);
+	if (ret < 0)
+		return ret;
+	if (ret != RING_REC_DATA || !rec.len) {
 		/* Empty, padding or odd: the general path handles it. */
-		ret = kipc_ring_peek(r, &p, deadline);
+		ret = kipc_ring_peek(ch, &p, deadline);
 		if (ret <= 0)
 			return ret;
 		if ((size_t)ret > cap)
 			return -EMSGSIZE;	/* stays queued */
 		memcpy(buf, p, (size_t)ret);
-		len = (uint32_t)ret;
-		ret = kipc_ring_release(r);
-		return ret ? ret : (int)len;
+		rec.len = (uint32_t)ret;
+		ret = kipc_ring_release(ch);
+		return ret ? ret : (int)rec.len;
 	}
-	if (len > cap)
+	if (rec.len > cap)
 		return -EMSGSIZE;		/* stays queued */
-	memcpy(buf, r->data + (r->head & r->mask) + HDR_SIZE, len);
-	ring_consume(r, space);
-	return (int)len;
+	memcpy(buf, ring_rec_at(r, r->head) + 1, rec.len);
+	ring_consume(r, rec.space);
+	return (int)rec.len;
 }
 
-/* The common case inline (ring.h), the rest in kipc_ring__recv_slow(). */
-int kipc_ring_recv(struct kipc_ring *r, void *buf, size_t cap,
-		   uint64_t deadline)
+int kipc_ring_recv(struct kipc_chan *ch, struct kipc_msg *m, uint64_t deadline)
 {
-	return kipc_ring_recv_inline(r, buf, cap, deadline);
+	return kipc_ring_recv_inline(&ch->ring, m->buf, m->len, deadline);
 }
 
 /*
- * The rest of an SPSC batch after its first message: ring_next() and
- * ring_take() with head and the validated range [head, head + avail) in
- * locals.  The checks are ring_next()'s: avail is range-checked when
- * tail is loaded, each record against max_record and avail.
+ * The rest of a batch after its first message: ring_next() and the
+ * accounting of each record with head and the validated range
+ * [head, head + avail) in locals, head published once at the end.
+ * Inlined once per kind of ring, so that the SPSC loop tests no MPSC
+ * case.  A failed check is made sticky: the next call reports it.
  */
-static int ring_recv_batch_spsc(struct kipc_ring *r, struct kipc_msg *msgs,
-				unsigned int n)
+static inline __attribute__((always_inline)) unsigned int
+ring_recv_batch_rest(struct kipc_ring *r, struct kipc_msg *msgs,
+		     unsigned int n, int mpsc)
 {
 	uint64_t head = r->head, avail = r->tail_seen - head;
 	unsigned int i, skipped = 0;
+	struct ring_rec rec;
+	int ret;
 
 	for (i = 1; i < n; i++) {
 		void *dst = msgs[i].buf;
 		size_t cap = msgs[i].len;
-		const struct kipc_rec_hdr *h;
-		uint32_t len, type;
-		uint64_t sp;
 
 		if (unlikely(!dst || !cap))
 			break;
-		if (!avail) {
-			/* Pairs with the producer's release store of tail. */
-			uint64_t tail = load_acquire64(&r->prod->tail);
-
-			avail = tail - head;
-			if (unlikely(!kipc_ring__positions_ok(r, head, tail))) {
-				/* Sticky: the next call reports it. */
+		ret = ring_next(r, head, &avail, &rec, mpsc);
+		if (unlikely(ret <= 0)) {
+			if (ret < 0)
 				ring_corrupt(r);
-				break;
-			}
-			r->tail_seen = tail;
-			if (!avail)
-				break;
+			break;	/* empty, or not committed yet */
 		}
-		h = rec_at(r, head);
-		/* Ordered after the records by the acquire of tail. */
-		len = read_once32(&h->len);
-		type = (len & KIPC_REC_PAD) ? RING_REC_PAD : RING_REC_DATA;
-		len &= KIPC_REC_LEN_MASK;
-		sp = KIPC_REC_SPACE(len);
-		if (unlikely(len > r->max_record || sp > avail ||
-			     read_once32(&h->tag) != KIPC_REC_TAG(head, r->salt))) {
-			ring_corrupt(r);
-			break;
-		}
-		if (unlikely(type == RING_REC_PAD)) {
+		if (unlikely(ret == RING_REC_PAD)) {
 			/* Bounded: a peer writing only padding cannot hold us. */
 			if (++skipped > n)
 				break;
-			head += sp;
-			avail -= sp;
+			head += rec.space;
+			avail -= rec.space;
 			i--;
 			continue;
 		}
-		if (unlikely(!len || len > cap))
+		if (unlikely(!rec.len || rec.len > cap))
 			break;	/* stays queued for a single receive */
 		/* Bookkeeping first: fewer values live across the copy. */
-		msgs[i].len = len;
+		msgs[i].len = rec.len;
 		msgs[i].flags = 0;
-		head += sp;
-		avail -= sp;
-		memcpy(dst, h + 1, len);
+		memcpy(dst, ring_rec_at(r, head) + 1, rec.len);
+		head += rec.space;
+		avail -= rec.space;
 	}
 	if (head != r->head) {
 		r->head = head;
 		ring_publish_head(r);
 	}
-	return (int)i;
+	return i;
 }
 
 /*
  * Receive up to @n messages, waiting (until @deadline) only for the
  * first.  Records are validated one by one as always; head is released
- * once for the whole batch (one release store, one barrier, one
+ * once for the rest of the batch (one release store, one barrier, one
  * announcement check).  Returns the count, 0 at end of stream, or -errno
  * if none was received.  A message longer than its buffer stays queued.
  */
-int kipc_ring_recv_batch(struct kipc_ring *r, struct kipc_msg *msgs,
+int kipc_ring_recv_batch(struct kipc_chan *ch, struct kipc_msg *msgs,
 			 unsigned int n, uint64_t deadline)
 {
-	uint64_t start, space = 0;
-	uint32_t len = 0, type = 0;
-	unsigned int i = 0, skipped = 0;
+	struct kipc_ring *r = &ch->ring;
 	int ret;
 
 	if (!msgs[0].buf || !msgs[0].len)
 		return -EINVAL;
-	ret = kipc_ring_recv(r, msgs[0].buf, msgs[0].len, deadline);
+	ret = kipc_ring_recv_inline(r, msgs[0].buf, msgs[0].len, deadline);
 	if (ret <= 0)
 		return ret;
 	msgs[0].len = (size_t)ret;
 	msgs[0].flags = 0;
-	if (likely(!r->nofast))
-		return ring_recv_batch_spsc(r, msgs, n);
-	start = r->head;
-	for (i = 1; i < n; i++) {
-		if (!msgs[i].buf || !msgs[i].len)
-			break;
-		ret = ring_next(r, &len, &space, &type);
-		if (ret <= 0)
-			break;	/* empty, or corrupt: sticky, the next call reports it */
-		if (type == RING_REC_PAD) {
-			/* Bounded: a peer writing only padding cannot hold us. */
-			if (++skipped > n)
-				break;
-			ring_take(r, space);
-			i--;
-			continue;
-		}
-		if (!len || len > msgs[i].len)
-			break;	/* stays queued for a single receive */
-		memcpy(msgs[i].buf, r->data + (r->head & r->mask) + HDR_SIZE, len);
-		msgs[i].len = len;
-		msgs[i].flags = 0;
-		ring_take(r, space);
-	}
-	if (r->head != start)
-		ring_publish_head(r);
-	return (int)i;
+	if (likely(!(r->flags & KIPC_RING_F_MPSC)))
+		return (int)ring_recv_batch_rest(r, msgs, n, 0);
+	return (int)ring_recv_batch_rest(r, msgs, n, 1);
 }
 
 /* ------------------------------------------------------------------ */
@@ -953,9 +798,9 @@ static int ring_arm(struct kipc_ring *r, uint64_t space)
 		return ret < 0 ? ret : 1;
 	if (r->sops->poll_reset)
 		r->sops->poll_reset(r);
-	s = load_acquire32(ring_seq(r, event));
+	s = ring_load_acquire32(ring_seq(r, event));
 	ring_announce(r, event, s, KIPC_NEED_WAKE_POLL);
-	smp_mb();	/* (A) */
+	ring_mb();	/* (A) */
 	ret = ring_ready(r, event, space);
 	if (ret)
 		return ret < 0 ? ret : 1;
@@ -965,18 +810,37 @@ static int ring_arm(struct kipc_ring *r, uint64_t space)
 }
 
 /* A producer polls for lowat bytes of room, as the kernel's EPOLLOUT does. */
-int kipc_ring_poll_arm(struct kipc_ring *r)
+int kipc_ring_poll_arm(struct kipc_chan *ch)
 {
-	int ret = ring_arm(r, r->lowat);
+	int ret = ring_arm(&ch->ring, ch->ring.lowat);
 
 	return ret > 0 ? 1 : ret;
 }
 
-uint64_t kipc_ring_depth(struct kipc_ring *r)
+/* Bytes between head and tail, clamped to the size. */
+uint64_t kipc_ring_depth(struct kipc_chan *ch)
 {
-	uint64_t tail = load_acquire64(&r->prod->tail);
-	uint64_t head = r->consumer ? r->head : load_acquire64(&r->cons->head);
+	struct kipc_ring *r = &ch->ring;
+	uint64_t tail = ring_load_acquire64(&r->prod->tail);
+	uint64_t head = r->consumer ? r->head : ring_load_acquire64(&r->cons->head);
 	uint64_t d = tail - head;
 
 	return d > r->size ? r->size : d;
+}
+
+/*
+ * Finish a ring backend's setup of @ch, whose ring kipc_ring_init() set
+ * up: how it sleeps, its spin count, and the channel's limits.
+ */
+void kipc_ring_attach(struct kipc_chan *ch,
+		      const struct kipc_ring_sleep_ops *sops)
+{
+	struct kipc_ring *r = &ch->ring;
+
+	r->spin = ch->spin;
+	r->sops = sops;
+	/* kipc_ring_send_inline() relies on it. */
+	if (ch->max_msg > r->max_record)
+		ch->max_msg = (uint32_t)r->max_record;
+	ch->capacity = r->size;
 }

@@ -94,9 +94,7 @@ struct kipc_ring {
 	uint32_t nofast;
 
 	uint32_t spin;
-	uint64_t *st_spins, *st_sleeps, *st_wakes;
 	const struct kipc_ring_sleep_ops *sops;
-	void *owner;			/* struct kipc_chan */
 };
 
 /*
@@ -108,62 +106,53 @@ struct kipc_ring {
 int kipc_ring_init(struct kipc_ring *r, const struct kipc_ring_info *info,
 		   uint64_t map_size, void *ring_map, void *cons, int consumer);
 
-/* Producer. */
-int kipc_ring_reserve(struct kipc_ring *r, void **buf, size_t len,
-		      uint64_t deadline);
-int kipc_ring_commit(struct kipc_ring *r, size_t len);
-int kipc_ring_abort(struct kipc_ring *r);
-
-/* Consumer: peek returns the length, 0 at end of stream. */
-int kipc_ring_peek(struct kipc_ring *r, const void **buf, uint64_t deadline);
-int kipc_ring_release(struct kipc_ring *r);
-
 /*
- * Copying forms (the channel's send/recv and batches).  Each returns the
- * length or count, 0 at end of stream (consumer), or -errno.
+ * The channel operations of the ring backends (the kipc_backend_ops of
+ * kmod.c and shm.c, see KIPC_RING_OPS in kipc_private.h) are declared
+ * there: they take the channel.  What follows is the ring itself.
  */
-struct kipc_msg;
-int kipc_ring_send(struct kipc_ring *r, const void *buf, size_t len,
-		   uint64_t deadline);
-int kipc_ring_send_batch(struct kipc_ring *r, const struct kipc_msg *msgs,
-			 unsigned int n, size_t max_len, uint64_t deadline);
-int kipc_ring_recv(struct kipc_ring *r, void *buf, size_t cap,
-		   uint64_t deadline);
-int kipc_ring_recv_batch(struct kipc_ring *r, struct kipc_msg *msgs,
-			 unsigned int n, uint64_t deadline);
 
 /* ------------------------------------------------------------------ */
-/* Inline fast paths                                                    */
+/* The one copy of each primitive                                       */
 /* ------------------------------------------------------------------ */
 
 /*
- * The common case of a one-message send and receive, inline here so
- * that the channel (lib/channel.c) runs it without a call into the ring
- * code; kipc_ring_send() and kipc_ring_recv() are the same thing out of
- * line.  Whatever they do not handle goes to the general code of ring.c,
- * which looks again from the start.  The trust rules of ring.c apply:
- * every value read from the shared pages is read once and checked.
+ * Everything below is used by the inline fast paths (inlined into
+ * lib/channel.c) and by the general code of ring.c alike: one reader of
+ * records, one writer, one publication of each position.  The trust
+ * rules of ring.c apply: every value read from the shared pages is read
+ * once and checked.
  */
-int kipc_ring__send_slow(struct kipc_ring *r, const void *buf, size_t len,
-			 uint64_t deadline);
-int kipc_ring__recv_slow(struct kipc_ring *r, void *buf, size_t cap,
-			 uint64_t deadline);
-/* Bump the count of @event if it is announced, and deliver the wake-up. */
-void kipc_ring__wake_slow(struct kipc_ring *r, int event);
 
-static inline uint64_t kipc_ring__acquire64(const __u64 *p)
+static inline uint64_t ring_load_acquire64(const __u64 *p)
 {
 	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
 }
 
-static inline uint32_t kipc_ring__read_once32(const uint32_t *p)
+static inline uint32_t ring_load_acquire32(const uint32_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static inline uint32_t ring_read_once32(const uint32_t *p)
 {
 	return __atomic_load_n(p, __ATOMIC_RELAXED);
 }
 
-static inline void kipc_ring__smp_mb(void)
+static inline void ring_mb(void)
 {
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+static inline void ring_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#else
+	__asm__ __volatile__("" ::: "memory");
+#endif
 }
 
 /*
@@ -172,20 +161,23 @@ static inline void kipc_ring__smp_mb(void)
  * atomically there), and 0 <= tail - head <= size.  Every path that
  * takes a position from shared memory passes it through here.
  */
-static inline int kipc_ring__positions_ok(const struct kipc_ring *r,
-					  uint64_t head, uint64_t tail)
+static inline int ring_positions_ok(const struct kipc_ring *r, uint64_t head,
+				    uint64_t tail)
 {
 	return !((head | tail) & (KIPC_REC_ALIGN - 1)) && tail - head <= r->size;
 }
 
-static inline struct kipc_rec_hdr *kipc_ring__rec_at(struct kipc_ring *r,
-						     uint64_t pos)
+static inline struct kipc_rec_hdr *ring_rec_at(const struct kipc_ring *r,
+					       uint64_t pos)
 {
 	return (struct kipc_rec_hdr *)(r->data + (pos & r->mask));
 }
 
+/* Bump the count of @event if it is announced, and deliver the wake-up. */
+void kipc_ring_wake_slow(struct kipc_ring *r, int event);
+
 /* The sleepers' announcement of @event: in the sleeper's page. */
-static inline uint32_t *kipc_ring__announce(struct kipc_ring *r, int event)
+static inline uint32_t *ring_announce_word(struct kipc_ring *r, int event)
 {
 	return event == KIPC_EV_READABLE ? &r->cons->read_announce :
 					   &r->prod->write_announce;
@@ -196,10 +188,10 @@ static inline uint32_t *kipc_ring__announce(struct kipc_ring *r, int event)
  * position and issued a full barrier: with nobody waiting this is one
  * load of the other side's announcement.
  */
-static inline void kipc_ring__wake(struct kipc_ring *r, int event)
+static inline void ring_wake(struct kipc_ring *r, int event)
 {
-	if (unlikely(kipc_ring__read_once32(kipc_ring__announce(r, event))))
-		kipc_ring__wake_slow(r, event);
+	if (unlikely(ring_read_once32(ring_announce_word(r, event))))
+		kipc_ring_wake_slow(r, event);
 }
 
 /*
@@ -207,44 +199,168 @@ static inline void kipc_ring__wake(struct kipc_ring *r, int event)
  * (The pages in locals: the barrier would make the compiler load them
  * again.)
  */
-static inline void kipc_ring__publish_tail(struct kipc_ring *r)
+static inline void ring_publish_tail(struct kipc_ring *r)
 {
 	struct kipc_ring_cons *c = r->cons;
 
 	/* Pairs with the consumer's acquire of tail: the records come first. */
 	__atomic_store_n(&r->prod->tail, r->tail, __ATOMIC_RELEASE);
-	kipc_ring__smp_mb();	/* (B): publish, then look at the announcement */
-	if (unlikely(kipc_ring__read_once32(&c->read_announce)))
-		kipc_ring__wake_slow(r, KIPC_EV_READABLE);
+	ring_mb();	/* (B): publish, then look at the announcement */
+	if (unlikely(ring_read_once32(&c->read_announce)))
+		kipc_ring_wake_slow(r, KIPC_EV_READABLE);
 }
 
 /* Publish the consumer's head (one release store) and wake the producer. */
-static inline void kipc_ring__publish_head(struct kipc_ring *r)
+static inline void ring_publish_head(struct kipc_ring *r)
 {
 	struct kipc_ring_prod *p = r->prod;
 
 	/* Pairs with the producer's acquire of head: copies out come first. */
 	__atomic_store_n(&r->cons->head, r->head, __ATOMIC_RELEASE);
 	/* (B): pairs with the producer's barrier before it sleeps. */
-	kipc_ring__smp_mb();
-	if (unlikely(kipc_ring__read_once32(&p->write_announce)))
-		kipc_ring__wake_slow(r, KIPC_EV_WRITABLE);
+	ring_mb();
+	if (unlikely(ring_read_once32(&p->write_announce)))
+		kipc_ring_wake_slow(r, KIPC_EV_WRITABLE);
 }
+
+/*
+ * The one writer of a record header: @lenword (the length, | KIPC_REC_PAD
+ * for padding) and the tag of @pos.  @commit (MPSC): the tag is the
+ * commit, a release store that pairs with the consumer's acquire of it
+ * in ring_next().  SPSC: both relaxed, made visible by the release store
+ * of tail (ring_publish_tail()).
+ */
+static inline __attribute__((always_inline)) void
+ring_put_hdr(struct kipc_ring *r, uint64_t pos, uint32_t lenword, int commit)
+{
+	struct kipc_rec_hdr *h = ring_rec_at(r, pos);
+	uint32_t tag = KIPC_REC_TAG(pos, r->salt);
+
+	__atomic_store_n(&h->len, lenword, __ATOMIC_RELAXED);
+	if (commit)
+		__atomic_store_n(&h->tag, tag, __ATOMIC_RELEASE);
+	else
+		__atomic_store_n(&h->tag, tag, __ATOMIC_RELAXED);
+}
+
+/*
+ * SPSC: write a DATA record of @len bytes (1..max_record, the caller's to
+ * check) at @pos, a position the caller claimed; published later by
+ * ring_publish_tail().  The header first, so that only the copy's
+ * arguments are live across it.
+ */
+static inline __attribute__((always_inline)) void
+ring_put(struct kipc_ring *r, uint64_t pos, const void *buf, size_t len)
+{
+	ring_put_hdr(r, pos, (uint32_t)len, 0);
+	memcpy(ring_rec_at(r, pos) + 1, buf, len);
+}
+
+/* What ring_next() found at a position. */
+#define RING_REC_DATA	1
+#define RING_REC_PAD	2
+
+struct ring_rec {
+	uint32_t len;		/* payload bytes, KIPC_REC_PAD masked off */
+	uint64_t space;		/* KIPC_REC_SPACE(len) */
+};
+
+/*
+ * The one reader: every path that consumes records (the inline receive,
+ * the slow path and peek, both batch loops) looks at a record through
+ * here.  @head is the consumer's position and *@avail the bytes known
+ * published after it: 0 makes it load tail (SPSC: only then; @mpsc:
+ * every time, the tag being the real signal there), checked with
+ * ring_positions_ok() and remembered in tail_seen.  A cached *@avail
+ * needs no new check: 0 <= tail_seen - head <= size held when tail was
+ * loaded, and head has only moved since by record spaces (multiples of
+ * KIPC_REC_ALIGN) checked against what was left (space <= avail), so it
+ * still holds.
+ *
+ * The record: its tag must be that of @head (SPSC: it was published, so
+ * a wrong tag is corruption; MPSC: the tag is the commit, and a wrong
+ * one means not committed yet), its length at most max_record and its
+ * space within *@avail.  Returns RING_REC_DATA or RING_REC_PAD with
+ * *@rec set, 0 when there is none yet, or -EBADMSG (the caller makes it
+ * sticky, or hands over to a path that does).  Nothing is consumed.
+ */
+static inline __attribute__((always_inline)) int
+ring_next(struct kipc_ring *r, uint64_t head, uint64_t *avail,
+	  struct ring_rec *rec, int mpsc)
+{
+	const struct kipc_rec_hdr *h;
+	uint32_t tag, l;
+	int type;
+
+	if (!*avail || mpsc) {
+		/* Pairs with the producer's release store of tail. */
+		uint64_t tail = ring_load_acquire64(&r->prod->tail);
+
+		if (unlikely(!ring_positions_ok(r, head, tail)))
+			return -EBADMSG;
+		r->tail_seen = tail;
+		*avail = tail - head;
+		if (!*avail)
+			return 0;
+	}
+	h = ring_rec_at(r, head);
+	tag = KIPC_REC_TAG(head, r->salt);
+	if (mpsc) {
+		/* Pairs with the producer's release store of the tag. */
+		if (ring_load_acquire32(&h->tag) != tag)
+			return 0;	/* reserved, not committed yet */
+		l = ring_read_once32(&h->len);
+	} else {
+		/* Both ordered after the records by the acquire of tail. */
+		l = ring_read_once32(&h->len);
+		if (unlikely(ring_read_once32(&h->tag) != tag))
+			return -EBADMSG;	/* published: it must be there */
+	}
+	/* KIPC_REC_PAD makes l > max_record: one test for the common case. */
+	if (likely(l <= r->max_record)) {
+		type = RING_REC_DATA;
+	} else if ((l & KIPC_REC_PAD) &&
+		   (l & KIPC_REC_LEN_MASK) <= r->max_record) {
+		l &= KIPC_REC_LEN_MASK;
+		type = RING_REC_PAD;
+	} else {
+		return -EBADMSG;
+	}
+	rec->len = l;
+	rec->space = KIPC_REC_SPACE(l);
+	if (unlikely(rec->space > *avail))
+		return -EBADMSG;
+	return type;
+}
+
+/* ------------------------------------------------------------------ */
+/* Inline fast paths                                                    */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The common case of a one-message send and receive, inline here so
+ * that the channel (lib/channel.c) runs it without a call into the ring
+ * code.  Whatever they do not handle goes to the general code of ring.c,
+ * which looks again from the start.
+ */
+int kipc_ring_send_slow(struct kipc_ring *r, const void *buf, size_t len,
+			uint64_t deadline);
+int kipc_ring_recv_slow(struct kipc_ring *r, void *buf, size_t cap,
+			uint64_t deadline);
 
 /*
  * Send: SPSC, not corrupt, and room by the last head seen (no shared
  * read: see ring_claim()).  @len must be 1..max_record, the caller's to
- * check: kipc_ring_send() does, and the channel checks it against its
- * max_msg, which kipc__ring_attach() clamps to max_record.  (Nothing
- * read from the shared pages is involved, and the room check bounds the
- * copy whatever len is, short of KIPC_REC_SPACE() overflowing.)
+ * check: the channel checks it against its max_msg, which
+ * kipc_ring_attach() clamps to max_record.  (Nothing read from the
+ * shared pages is involved, and the room check bounds the copy whatever
+ * len is, short of KIPC_REC_SPACE() overflowing.)
  */
 static inline __attribute__((always_inline)) int
 kipc_ring_send_inline(struct kipc_ring *r, const void *buf, size_t len,
 		      uint64_t deadline)
 {
 	uint64_t pos = r->tail, space = KIPC_REC_SPACE(len);
-	struct kipc_rec_hdr *h;
 
 	/*
 	 * tail - head_seen <= size holds: head_seen was checked against
@@ -252,70 +368,36 @@ kipc_ring_send_inline(struct kipc_ring *r, const void *buf, size_t len,
 	 */
 	if (unlikely(r->nofast) ||
 	    unlikely(r->size - (pos - r->head_seen) < space))
-		return kipc_ring__send_slow(r, buf, len, deadline);
-	h = kipc_ring__rec_at(r, pos);
-	/*
-	 * The header and the private tail first, so that only r and len are
-	 * live across the copy: nothing is visible to the consumer before
-	 * the release store of prod->tail in kipc_ring__publish_tail().
-	 */
-	__atomic_store_n(&h->len, (uint32_t)len, __ATOMIC_RELAXED);
-	__atomic_store_n(&h->tag, KIPC_REC_TAG(pos, r->salt), __ATOMIC_RELAXED);
+		return kipc_ring_send_slow(r, buf, len, deadline);
+	/* Private until ring_publish_tail(). */
 	r->tail = pos + space;
-	memcpy(h + 1, buf, len);
-	kipc_ring__publish_tail(r);
+	ring_put(r, pos, buf, len);
+	ring_publish_tail(r);
 	return (int)len;
 }
 
 /*
- * Receive: SPSC, not corrupt, a DATA record of 1..cap bytes at head.
- * The checks are those of ring_next() in ring.c; anything else (empty,
- * padding, a record that does not fit, corruption) goes to the slow
- * path, which looks again and reports it.
+ * Receive: SPSC, not corrupt, a DATA record of 1..cap bytes at head by
+ * ring_next(); anything else (empty, padding, a record that does not
+ * fit, corruption) goes to the slow path, which looks again and reports
+ * it.
  */
 static inline __attribute__((always_inline)) int
 kipc_ring_recv_inline(struct kipc_ring *r, void *buf, size_t cap,
 		      uint64_t deadline)
 {
-	uint64_t head = r->head, avail = r->tail_seen - head, sp;
-	const struct kipc_rec_hdr *h;
-	uint32_t n;
+	uint64_t head = r->head, avail = r->tail_seen - head;
+	struct ring_rec rec;
 
-	if (unlikely(r->nofast))
-		return kipc_ring__recv_slow(r, buf, cap, deadline);
-	if (!avail) {
-		/* Pairs with the producer's release store of tail. */
-		uint64_t tail = kipc_ring__acquire64(&r->prod->tail);
-
-		avail = tail - head;
-		if (unlikely(!avail || !kipc_ring__positions_ok(r, head, tail)))
-			return kipc_ring__recv_slow(r, buf, cap, deadline);
-		r->tail_seen = tail;
-	}
-	/*
-	 * A cached tail_seen needs no new check: 0 <= tail_seen - head <=
-	 * size held when it was loaded, and head has only moved since by
-	 * record spaces (multiples of KIPC_REC_ALIGN) checked against what
-	 * was left (sp <= avail), so it still holds.
-	 */
-	h = kipc_ring__rec_at(r, head);
-	/* Ordered after the records by the acquire of tail. */
-	n = kipc_ring__read_once32(&h->len);	/* KIPC_REC_PAD: > max_record */
-	sp = KIPC_REC_SPACE(n & KIPC_REC_LEN_MASK);
-	if (unlikely(!n || n > r->max_record || sp > avail || n > cap ||
-		     kipc_ring__read_once32(&h->tag) != KIPC_REC_TAG(head, r->salt)))
-		return kipc_ring__recv_slow(r, buf, cap, deadline);
-	/* Private until kipc_ring__publish_head(): the copy comes first. */
-	r->head = head + sp;
-	memcpy(buf, h + 1, n);
-	kipc_ring__publish_head(r);
-	return (int)n;
+	if (unlikely(r->nofast) ||
+	    unlikely(ring_next(r, head, &avail, &rec, 0) != RING_REC_DATA) ||
+	    unlikely(!rec.len || rec.len > cap))
+		return kipc_ring_recv_slow(r, buf, cap, deadline);
+	/* Private until ring_publish_head(): the copy comes first. */
+	r->head = head + rec.space;
+	memcpy(buf, ring_rec_at(r, head) + 1, rec.len);
+	ring_publish_head(r);
+	return (int)rec.len;
 }
-
-/* 1 when ready (data / room), 0 when armed, or -errno. */
-int kipc_ring_poll_arm(struct kipc_ring *r);
-
-/* Bytes between head and tail, clamped to the size. */
-uint64_t kipc_ring_depth(struct kipc_ring *r);
 
 #endif /* KIPC_RING_H */

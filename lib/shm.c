@@ -103,7 +103,7 @@ static uint64_t pow2_at_least(uint64_t v)
 
 static int shm_peer_gone(struct kipc_ring *r)
 {
-	struct kipc_chan *ch = r->owner;
+	struct kipc_chan *ch = kipc_ring_chan(r);
 	struct pollfd p = { .fd = ch->notify_rd, .events = POLLIN };
 	int saved = errno, ret;
 
@@ -137,7 +137,7 @@ static uint32_t *shm_seq(struct kipc_ring *r, int event)
 /* Before a sleep: poll only when a peer has closed since we last did. */
 static int shm_peer_gone_hint(struct kipc_ring *r)
 {
-	struct kipc_chan *ch = r->owner;
+	struct kipc_chan *ch = kipc_ring_chan(r);
 	uint32_t c = __atomic_load_n(shm_closes(r, !r->consumer), __ATOMIC_SEQ_CST);
 
 	if (c == ch->closes_seen)
@@ -180,7 +180,7 @@ static int shm_wait(struct kipc_ring *r, int event, uint32_t seq,
 
 static void shm_wake(struct kipc_ring *r, int event, uint32_t mask)
 {
-	struct kipc_chan *ch = r->owner;
+	struct kipc_chan *ch = kipc_ring_chan(r);
 	uint32_t *addr = shm_seq(r, event);
 	/* Neither bit: not announced by libkipc, so deliver both. */
 	bool unknown = !(mask & (KIPC_NEED_WAKE_SLEEP | KIPC_NEED_WAKE_POLL));
@@ -199,7 +199,7 @@ static void shm_wake(struct kipc_ring *r, int event, uint32_t mask)
 
 static void shm_poll_reset(struct kipc_ring *r)
 {
-	struct kipc_chan *ch = r->owner;
+	struct kipc_chan *ch = kipc_ring_chan(r);
 	char buf[64];
 	int saved = errno;
 
@@ -325,7 +325,7 @@ static int shm_map(struct kipc_chan *ch, int fd, const struct kipc_ring_info *in
 	ch->map_ring_len = len;
 	ch->map_cons = cons;
 	ch->map_cons_len = page;
-	kipc__ring_attach(ch, &shm_sleep_ops);
+	kipc_ring_attach(ch, &shm_sleep_ops);
 	return 0;
 out_errno:
 	ret = -errno;
@@ -592,17 +592,6 @@ const struct kipc_backend_ops kipc__shm_ops = {
 	.open = shm_open_named,
 	.unlink = shm_unlink_named,
 	.close = shm_close,
-	.sendv = kipc__ring_sendv,
-	.recv = kipc__ring_recv,
-	.send = kipc__ring_send,
-	.send_batch = kipc__ring_send_batch,
-	.recv_batch = kipc__ring_recv_batch,
-	.reserve = kipc__ring_reserve,
-	.commit = kipc__ring_commit,
-	.abort = kipc__ring_abort,
-	.peek = kipc__ring_peek,
-	.release = kipc__ring_release,
-	.poll_arm = kipc__ring_poll_arm,
+	KIPC_RING_OPS,
 	.poll_events = shm_poll_events,
-	.depth = kipc__ring_depth,
 };
