@@ -68,13 +68,6 @@ static struct kipc_chan *chan_alloc(void)
 			return NULL;
 	}
 	memset(ch, 0, sizeof(*ch));
-	ch->ring_fd = -1;
-	ch->notify_rd = -1;
-	ch->notify_wr = -1;
-	ch->fd = -1;
-	ch->epfd = -1;
-	ch->lfd = -1;
-	ch->lock_fd = -1;
 	return ch;
 }
 
@@ -617,7 +610,7 @@ send_one(struct kipc_chan *ch, const void *buf, size_t len, uint64_t deadline)
 		return -EMSGSIZE;
 	if (likely(ch->ops->ring))
 		/* Ring backends (kmod, shm): the ring's fast path, inline. */
-		ret = kipc_ring_send_inline(&ch->ring, buf, len, deadline);
+		ret = kipc_ring_send_inline(&ch->be.ring.ring, buf, len, deadline);
 	else
 		ret = ch->ops->send(ch, buf, len, deadline);
 	if (likely(ret > 0))
@@ -674,7 +667,7 @@ recv_buf(struct kipc_chan *ch, void *buf, size_t len, uint64_t deadline)
 		return -EINVAL;
 	if (likely(ch->ops->ring)) {
 		/* Ring backends (kmod, shm): the ring's fast path, inline. */
-		ret = kipc_ring_recv_inline(&ch->ring, buf, len, deadline);
+		ret = kipc_ring_recv_inline(&ch->be.ring.ring, buf, len, deadline);
 	} else {
 		m = (struct kipc_msg){ .buf = buf, .len = len };
 		ret = ch->ops->recv(ch, &m, deadline);
@@ -871,11 +864,7 @@ int kipc_fd(kipc_chan *ch)
 
 	if (ret)
 		return ret;
-	if (ch->notify_rd >= 0)
-		return ch->notify_rd;
-	if (ch->epfd >= 0)
-		return ch->epfd;
-	return ch->ring_fd >= 0 ? ch->ring_fd : ch->fd;
+	return ch->ops->fd(ch);
 }
 
 int kipc_poll_events(kipc_chan *ch)
@@ -936,7 +925,6 @@ int kipc_set_spin(kipc_chan *ch, uint32_t spin)
 	if (ret)
 		return ret;
 	ch->spin = spin == KIPC_SPIN_DEFAULT ? KIPC_DEFAULT_SPIN : spin;
-	ch->ring.spin = ch->spin;
 	return 0;
 }
 
@@ -945,19 +933,19 @@ int kipc__copy_reserve(struct kipc_chan *ch, void **buf, size_t len,
 {
 	int ret;
 
-	if (len > ch->buf_cap)
+	if (len > ch->be.copy.buf_cap)
 		return -EMSGSIZE;
 	/* Wait for room now, so that commit rarely has to. */
-	ret = kipc__wait_fd(ch->fd, POLLOUT, deadline);
+	ret = kipc__wait_fd(ch->be.copy.fd, POLLOUT, deadline);
 	if (ret < 0)
 		return ret;
-	*buf = ch->buf;
+	*buf = ch->be.copy.buf;
 	return 0;
 }
 
 int kipc__copy_commit(struct kipc_chan *ch, size_t len)
 {
-	struct iovec iov = { .iov_base = ch->buf, .iov_len = len };
+	struct iovec iov = { .iov_base = ch->be.copy.buf, .iov_len = len };
 	int ret = ch->ops->sendv(ch, &iov, 1, len, KIPC_FOREVER);
 
 	return ret < 0 ? ret : 0;
@@ -978,7 +966,7 @@ int kipc__copy_poll_arm(struct kipc_chan *ch, int fd)
 {
 	int ret;
 
-	if (ch->msg_ready)
+	if (ch->be.copy.msg_ready)
 		return 1;
 	ret = kipc__wait_fd(fd, (short)kipc__copy_poll_events(ch), KIPC_NOWAIT);
 	if (ret == -EAGAIN)

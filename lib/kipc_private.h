@@ -40,7 +40,9 @@ struct kipc_chan;
 /*
  * One backend.  Every operation returns 0 / a count / -errno.  Wait-free
  * forms take a deadline (KIPC_NOWAIT, KIPC_FOREVER, or absolute ns).
- * setup functions fill @ch (role, flags and options are set already).
+ * setup functions fill @ch (role, flags and options are set already) and
+ * start by initialising their own member of ch->be: a backend tried
+ * before may have left its state there.
  */
 struct kipc_backend_ops {
 	const char *name;
@@ -56,6 +58,8 @@ struct kipc_backend_ops {
 	int (*open)(struct kipc_chan *ch, const char *name);
 	int (*unlink)(const char *name);
 	void (*close)(struct kipc_chan *ch);
+	/* The fd kipc_fd() returns. */
+	int (*fd)(struct kipc_chan *ch);
 	int (*sendv)(struct kipc_chan *ch, const struct iovec *iov, int iovcnt,
 		     size_t len, uint64_t deadline);
 	int (*recv)(struct kipc_chan *ch, struct kipc_msg *m, uint64_t deadline);
@@ -95,6 +99,58 @@ int kipc__kmodq_pair(struct kipc_chan *tx, struct kipc_chan *rx);
 int kipc__kmodq_create(struct kipc_chan *ch, const char *name);
 int kipc__kmodq_open(struct kipc_chan *ch, int fd);
 
+/* Ring backends (kmod, shm): the ring and what maps and wakes it. */
+struct kipc_ring_be {
+	struct kipc_ring ring;
+	int fd;				/* kmod: ring fd; shm: memfd/shm fd */
+	int notify_rd;			/* shm: my notify pipe/FIFO (read) */
+	int notify_wr;			/* shm: the peer's notify (write) */
+	uint32_t closes_seen;		/* shm: closes count at the last check */
+	void *map_info;			/* mappings to undo at close */
+	size_t map_info_len;
+	void *map_ring;
+	size_t map_ring_len;
+	void *map_cons;			/* the CONS page, page_size bytes */
+	size_t map_cons_len;
+};
+
+/*
+ * The copying backends (unix, pipe, kmod queue) start with this, the
+ * part channel.c's zero-copy emulation (kipc__copy_*()) uses.
+ */
+struct kipc_copy_be {
+	int fd;				/* socket, pipe end, FIFO or queue fd */
+	uint8_t *buf;			/* one message buffer */
+	size_t buf_cap;
+	size_t msg_ready;		/* consumer: a message held in buf */
+};
+
+struct kipc_kq_be {
+	struct kipc_copy_be c;
+	struct kipc_msg msg_cred;	/* consumer: msg_ready's credentials */
+};
+
+struct kipc_sock_be {
+	struct kipc_copy_be c;
+	struct kipc_msg msg_cred;	/* consumer: msg_ready's credentials */
+	int epfd;			/* named consumer: epoll set */
+	int lfd;			/* named consumer: listener */
+	int nconn;			/* named consumer: connections */
+	int ever_connected;
+	int *conns;
+	int conn_cap;
+	int conn_next;
+	void *rx_batch;			/* consumer: recvmmsg staging */
+};
+
+struct kipc_pipe_be {
+	struct kipc_copy_be c;
+	size_t buf_off;			/* consumer: first unparsed byte */
+	size_t buf_fill;		/* consumer: end of buffered bytes */
+	int eof;
+	int lock_fd;			/* multi-producer: POSIX lock */
+};
+
 #define KIPC_CHAN_MAGIC		0x6b636861U	/* "kcha" */
 #define KIPC_CHAN_DEAD		0x64656164U	/* "dead" */
 
@@ -122,37 +178,15 @@ struct kipc_chan {
 
 	struct kipc_stats st;
 
-	/* Ring backends (kmod, shm). */
-	struct kipc_ring ring;
-	int ring_fd;			/* kmod: ring fd; shm: memfd/shm fd */
-	int notify_rd;			/* shm: my notify pipe/FIFO (read) */
-	int notify_wr;			/* shm: the peer's notify (write) */
-	uint32_t closes_seen;		/* shm: closes count at the last check */
-	void *map_info;			/* mappings to undo at close */
-	size_t map_info_len;
-	void *map_ring;
-	size_t map_ring_len;
-	void *map_cons;			/* the CONS page, page_size bytes */
-	size_t map_cons_len;
-
-	/* Socket and pipe backends. */
-	int fd;				/* socket, pipe end, or FIFO */
-	int epfd;			/* unix named consumer: epoll set */
-	int lfd;			/* unix named consumer: listener */
-	int nconn;			/* unix named consumer: connections */
-	int ever_connected;
-	int *conns;
-	int conn_cap;
-	int conn_next;
-	uint8_t *buf;			/* pipe/unix: one message buffer */
-	size_t buf_cap;
-	size_t buf_off;			/* pipe consumer: first unparsed byte */
-	size_t buf_fill;		/* pipe consumer: end of buffered bytes */
-	size_t msg_ready;		/* unix consumer: message in buf */
-	struct kipc_msg msg_cred;	/* unix consumer: its credentials */
-	void *rx_batch;			/* unix consumer: recvmmsg staging */
-	int eof;
-	int lock_fd;			/* pipe multi-producer: POSIX lock */
+	/* One backend's own state: each backend file uses only its member. */
+	union {
+		struct kipc_ring_be ring;	/* kmod, shm */
+		/* The first member of kq, sock and pipe: kipc__copy_*(). */
+		struct kipc_copy_be copy;
+		struct kipc_kq_be kq;		/* kmod queue */
+		struct kipc_sock_be sock;	/* unix */
+		struct kipc_pipe_be pipe;	/* pipe */
+	} be;
 };
 
 /* channel.c helpers used by the backends. */
@@ -163,8 +197,8 @@ int kipc__wait_fd(int fd, short events, uint64_t deadline);
 
 /*
  * Zero-copy emulation for the copying backends (unix, pipe): reserve
- * hands out ch->buf once ch->fd can take data, commit sends it with
- * ch->ops->sendv (one copy), abort drops it.
+ * hands out ch->be.copy.buf once ch->be.copy.fd can take data, commit
+ * sends it with ch->ops->sendv (one copy), abort drops it.
  */
 int kipc__copy_reserve(struct kipc_chan *ch, void **buf, size_t len,
 		       uint64_t deadline);
@@ -223,6 +257,6 @@ uint64_t kipc_ring_depth(struct kipc_chan *ch);
 
 /* The channel whose ring is @r (the ring backends' sleep_ops get the ring). */
 #define kipc_ring_chan(r) \
-	((struct kipc_chan *)((char *)(r) - offsetof(struct kipc_chan, ring)))
+	((struct kipc_chan *)((char *)(r) - offsetof(struct kipc_chan, be.ring.ring)))
 
 #endif /* KIPC_PRIVATE_H */

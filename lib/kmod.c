@@ -66,7 +66,7 @@ static const struct kipc_ring_info *kmod_info(struct kipc_ring *r)
 {
 	struct kipc_chan *ch = kipc_ring_chan(r);
 
-	return ch->map_info;
+	return ch->be.ring.map_info;
 }
 
 static int kmod_peer_gone(struct kipc_ring *r)
@@ -87,7 +87,7 @@ static int kmod_wait(struct kipc_ring *r, int event, uint32_t seq,
 	w.event = (uint32_t)event;
 	w.seq = seq;
 	w.timeout = deadline == KIPC_FOREVER ? 0 : deadline;
-	return kipc__ioctl(ch->ring_fd, KIPC_RING_IOC_WAIT, &w);
+	return kipc__ioctl(ch->be.ring.fd, KIPC_RING_IOC_WAIT, &w);
 }
 
 static void kmod_wake(struct kipc_ring *r, int event, uint32_t mask)
@@ -98,7 +98,7 @@ static void kmod_wake(struct kipc_ring *r, int event, uint32_t mask)
 	(void)mask;
 	memset(&w, 0, sizeof(w));
 	w.event = (uint32_t)event;
-	kipc__ioctl(ch->ring_fd, KIPC_RING_IOC_WAKE, &w);
+	kipc__ioctl(ch->be.ring.fd, KIPC_RING_IOC_WAKE, &w);
 }
 
 static const struct kipc_ring_sleep_ops kmod_sleep_ops = {
@@ -109,15 +109,20 @@ static const struct kipc_ring_sleep_ops kmod_sleep_ops = {
 
 static void kmod_close(struct kipc_chan *ch)
 {
-	if (ch->map_ring)
-		munmap(ch->map_ring, ch->map_ring_len);
-	if (ch->map_cons)
-		munmap(ch->map_cons, ch->map_cons_len);
-	if (ch->map_info)
-		munmap(ch->map_info, ch->map_info_len);
-	ch->map_ring = ch->map_cons = ch->map_info = NULL;
-	kipc__close_fd(ch->ring_fd);
-	ch->ring_fd = -1;
+	if (ch->be.ring.map_ring)
+		munmap(ch->be.ring.map_ring, ch->be.ring.map_ring_len);
+	if (ch->be.ring.map_cons)
+		munmap(ch->be.ring.map_cons, ch->be.ring.map_cons_len);
+	if (ch->be.ring.map_info)
+		munmap(ch->be.ring.map_info, ch->be.ring.map_info_len);
+	ch->be.ring.map_ring = ch->be.ring.map_cons = ch->be.ring.map_info = NULL;
+	kipc__close_fd(ch->be.ring.fd);
+	ch->be.ring.fd = -1;
+}
+
+static int kmod_fd(struct kipc_chan *ch)
+{
+	return ch->be.ring.fd;
 }
 
 /* Map a ring fd into @ch and take ownership of @fd. */
@@ -130,12 +135,14 @@ static int kmod_map(struct kipc_chan *ch, int fd)
 	uint64_t len;
 	void *ring, *cons;
 
-	ch->ring_fd = fd;
+	memset(&ch->be.ring, 0, sizeof(ch->be.ring));
+	ch->be.ring.notify_rd = ch->be.ring.notify_wr = -1;	/* not used */
+	ch->be.ring.fd = fd;
 	info = mmap(NULL, page, PROT_READ, MAP_SHARED, fd, KIPC_RING_OFF_INFO);
 	if (info == MAP_FAILED)
 		goto out_errno;
-	ch->map_info = (void *)info;
-	ch->map_info_len = page;
+	ch->be.ring.map_info = (void *)info;
+	ch->be.ring.map_info_len = page;
 	len = __atomic_load_n(&info->map_size, __ATOMIC_RELAXED);
 	if (len < 3 * page || len > (1ULL << 41)) {
 		ret = -EBADMSG;
@@ -145,15 +152,15 @@ static int kmod_map(struct kipc_chan *ch, int fd)
 		    MAP_SHARED, fd, KIPC_RING_OFF_RING);
 	if (ring == MAP_FAILED)
 		goto out_errno;
-	ch->map_ring = ring;
-	ch->map_ring_len = len;
+	ch->be.ring.map_ring = ring;
+	ch->be.ring.map_ring_len = len;
 	cons = mmap(NULL, page, consumer ? PROT_READ | PROT_WRITE : PROT_READ,
 		    MAP_SHARED, fd, KIPC_RING_OFF_CONS);
 	if (cons == MAP_FAILED)
 		goto out_errno;
-	ch->map_cons = cons;
-	ch->map_cons_len = page;
-	ret = kipc_ring_init(&ch->ring, info, len, ring, cons, consumer);
+	ch->be.ring.map_cons = cons;
+	ch->be.ring.map_cons_len = page;
+	ret = kipc_ring_init(&ch->be.ring.ring, info, len, ring, cons, consumer);
 	if (ret)
 		goto out_close;
 	kipc_ring_attach(ch, &kmod_sleep_ops);
@@ -327,7 +334,7 @@ static int kmod_open(struct kipc_chan *ch, const char *name)
 		if (fd >= 0) {
 			ret = kmod_map(ch, fd);
 			if (!ret && (ch->flags & KIPC_F_MULTI_PRODUCER) &&
-			    !(ch->ring.flags & KIPC_RING_F_MPSC)) {
+			    !(ch->be.ring.ring.flags & KIPC_RING_F_MPSC)) {
 				kmod_close(ch);
 				return -EOPNOTSUPP;	/* created single-producer */
 			}
@@ -361,6 +368,7 @@ const struct kipc_backend_ops kipc__kmod_ops = {
 	.open = kmod_open,
 	.unlink = kmod_unlink,
 	.close = kmod_close,
+	.fd = kmod_fd,
 	KIPC_RING_OPS,
 	.poll_events = kmod_poll_events,
 };

@@ -35,13 +35,18 @@
 /* Messages moved by one SENDV / RECVV (bounded by KIPC_QUEUE_VEC_MAX). */
 #define KMODQ_BATCH	64
 
+static int kmodq_fd(struct kipc_chan *ch)
+{
+	return ch->be.kq.c.fd;
+}
+
 static void kmodq_close(struct kipc_chan *ch)
 {
-	kipc__close_fd(ch->fd);
-	ch->fd = -1;
-	free(ch->buf);
-	ch->buf = NULL;
-	ch->buf_cap = 0;
+	kipc__close_fd(ch->be.kq.c.fd);
+	ch->be.kq.c.fd = -1;
+	free(ch->be.kq.c.buf);
+	ch->be.kq.c.buf = NULL;
+	ch->be.kq.c.buf_cap = 0;
 }
 
 /*
@@ -82,12 +87,13 @@ static int kmodq_fdinfo(int fd, const char *key, uint64_t *val)
 /* Take ownership of queue fd @fd and set @ch up around it. */
 static int kmodq_attach(struct kipc_chan *ch, int fd, uint32_t max_msg)
 {
+	memset(&ch->be.kq, 0, sizeof(ch->be.kq));
 	ch->ops = &kipc__kmodq_ops;
-	ch->fd = fd;
+	ch->be.kq.c.fd = fd;
 	ch->max_msg = max_msg;
-	ch->buf_cap = max_msg;
-	ch->buf = malloc(ch->buf_cap);
-	if (!ch->buf) {
+	ch->be.kq.c.buf_cap = max_msg;
+	ch->be.kq.c.buf = malloc(ch->be.kq.c.buf_cap);
+	if (!ch->be.kq.c.buf) {
 		kmodq_close(ch);
 		return -ENOMEM;
 	}
@@ -188,7 +194,7 @@ static int kmodq_xfer(struct kipc_chan *ch, unsigned long cmd,
 		      struct kipc_queue_xfer *x, uint64_t deadline)
 {
 	kmodq_deadline(deadline, &x->flags, &x->timeout);
-	return kipc__ioctl(ch->fd, cmd, x);
+	return kipc__ioctl(ch->be.kq.c.fd, cmd, x);
 }
 
 static int kmodq_send(struct kipc_chan *ch, const void *buf, size_t len,
@@ -206,7 +212,7 @@ static int kmodq_send(struct kipc_chan *ch, const void *buf, size_t len,
 		int saved = errno;
 		ssize_t n;
 
-		n = write(ch->fd, buf, len);
+		n = write(ch->be.kq.c.fd, buf, len);
 		ret = n < 0 ? -errno : (int)n;
 		errno = saved;
 		return ret;
@@ -224,8 +230,8 @@ static int kmodq_sendv(struct kipc_chan *ch, const struct iovec *iov,
 	if (iovcnt == 1)
 		return kmodq_send(ch, iov[0].iov_base, len, deadline);
 	/* A message is one buffer to the kernel: gather it first. */
-	kipc__iov_copy_out(ch->buf, iov, iovcnt, len);
-	return kmodq_send(ch, ch->buf, len, deadline);
+	kipc__iov_copy_out(ch->be.kq.c.buf, iov, iovcnt, len);
+	return kmodq_send(ch, ch->be.kq.c.buf, len, deadline);
 }
 
 static void kmodq_cred(struct kipc_msg *m, const struct kipc_queue_msg *qm)
@@ -239,16 +245,16 @@ static void kmodq_cred(struct kipc_msg *m, const struct kipc_queue_msg *qm)
 /* A message taken by an unreleased peek comes first (see kmodq_peek). */
 static int kmodq_take_held(struct kipc_chan *ch, struct kipc_msg *m)
 {
-	int ret = (int)ch->msg_ready;
+	int ret = (int)ch->be.kq.c.msg_ready;
 
-	if (ch->msg_ready > m->len)
+	if (ch->be.kq.c.msg_ready > m->len)
 		return -EMSGSIZE;	/* stays held */
-	memcpy(m->buf, ch->buf, ch->msg_ready);
+	memcpy(m->buf, ch->be.kq.c.buf, ch->be.kq.c.msg_ready);
 	m->flags = KIPC_MSG_CRED;
-	m->pid = ch->msg_cred.pid;
-	m->uid = ch->msg_cred.uid;
-	m->gid = ch->msg_cred.gid;
-	ch->msg_ready = 0;
+	m->pid = ch->be.kq.msg_cred.pid;
+	m->uid = ch->be.kq.msg_cred.uid;
+	m->gid = ch->be.kq.msg_cred.gid;
+	ch->be.kq.c.msg_ready = 0;
 	return ret;
 }
 
@@ -257,7 +263,7 @@ static int kmodq_recv(struct kipc_chan *ch, struct kipc_msg *m, uint64_t deadlin
 	struct kipc_queue_xfer x;
 	int ret;
 
-	if (ch->msg_ready)
+	if (ch->be.kq.c.msg_ready)
 		return kmodq_take_held(ch, m);
 	if (deadline == KIPC_FOREVER) {
 		/*
@@ -268,7 +274,7 @@ static int kmodq_recv(struct kipc_chan *ch, struct kipc_msg *m, uint64_t deadlin
 		int saved = errno;
 		ssize_t n;
 
-		n = read(ch->fd, m->buf, m->len);
+		n = read(ch->be.kq.c.fd, m->buf, m->len);
 		ret = n < 0 ? -errno : (int)n;
 		errno = saved;
 		return ret;
@@ -308,7 +314,7 @@ static int kmodq_send_batch(struct kipc_chan *ch, const struct kipc_msg *msgs,
 	mx.msgs = (uint64_t)(uintptr_t)qm;
 	mx.count = i;
 	mx.flags = KIPC_QUEUE_NONBLOCK;
-	ret = kipc__ioctl(ch->fd, KIPC_QUEUE_IOC_SENDV, &mx);
+	ret = kipc__ioctl(ch->be.kq.c.fd, KIPC_QUEUE_IOC_SENDV, &mx);
 	if (ret != -EAGAIN || deadline == KIPC_NOWAIT)
 		return ret;
 	ret = kmodq_send(ch, msgs[0].buf, msgs[0].len, deadline);
@@ -316,7 +322,7 @@ static int kmodq_send_batch(struct kipc_chan *ch, const struct kipc_msg *msgs,
 		return ret < 0 ? ret : 1;
 	mx.msgs = (uint64_t)(uintptr_t)&qm[1];
 	mx.count = i - 1;
-	ret = kipc__ioctl(ch->fd, KIPC_QUEUE_IOC_SENDV, &mx);
+	ret = kipc__ioctl(ch->be.kq.c.fd, KIPC_QUEUE_IOC_SENDV, &mx);
 	return 1 + (ret > 0 ? ret : 0);
 }
 
@@ -328,7 +334,7 @@ static int kmodq_recv_batch(struct kipc_chan *ch, struct kipc_msg *msgs,
 	unsigned int i, cnt = n < KMODQ_BATCH ? n : KMODQ_BATCH;
 	int ret;
 
-	if (ch->msg_ready) {
+	if (ch->be.kq.c.msg_ready) {
 		if (!msgs[0].buf || !msgs[0].len)
 			return -EINVAL;
 		ret = kmodq_take_held(ch, &msgs[0]);
@@ -350,7 +356,7 @@ static int kmodq_recv_batch(struct kipc_chan *ch, struct kipc_msg *msgs,
 	mx.msgs = (uint64_t)(uintptr_t)qm;
 	mx.count = i;
 	kmodq_deadline(deadline, &mx.flags, &mx.timeout);
-	ret = kipc__ioctl(ch->fd, KIPC_QUEUE_IOC_RECVV, &mx);
+	ret = kipc__ioctl(ch->be.kq.c.fd, KIPC_QUEUE_IOC_RECVV, &mx);
 	for (int k = 0; k < ret; k++) {
 		msgs[k].len = qm[k].len;
 		kmodq_cred(&msgs[k], &qm[k]);
@@ -358,44 +364,44 @@ static int kmodq_recv_batch(struct kipc_chan *ch, struct kipc_msg *msgs,
 	return ret;
 }
 
-/* Take the next message into ch->buf and hold it until release. */
+/* Take the next message into ch->be.kq.c.buf and hold it until release. */
 static int kmodq_peek(struct kipc_chan *ch, const void **buf, uint64_t deadline)
 {
 	struct kipc_queue_xfer x;
 	int ret;
 
-	if (!ch->msg_ready) {
+	if (!ch->be.kq.c.msg_ready) {
 		memset(&x, 0, sizeof(x));
-		x.msg.buf = (uint64_t)(uintptr_t)ch->buf;
-		x.msg.len = (uint32_t)ch->buf_cap;
+		x.msg.buf = (uint64_t)(uintptr_t)ch->be.kq.c.buf;
+		x.msg.len = (uint32_t)ch->be.kq.c.buf_cap;
 		ret = kmodq_xfer(ch, KIPC_QUEUE_IOC_RECV, &x, deadline);
 		if (ret <= 0)
 			return ret;
-		ch->msg_ready = (size_t)ret;
-		ch->msg_cred.pid = x.msg.pid;
-		ch->msg_cred.uid = x.msg.uid;
-		ch->msg_cred.gid = x.msg.gid;
+		ch->be.kq.c.msg_ready = (size_t)ret;
+		ch->be.kq.msg_cred.pid = x.msg.pid;
+		ch->be.kq.msg_cred.uid = x.msg.uid;
+		ch->be.kq.msg_cred.gid = x.msg.gid;
 	}
-	*buf = ch->buf;
-	return (int)ch->msg_ready;
+	*buf = ch->be.kq.c.buf;
+	return (int)ch->be.kq.c.msg_ready;
 }
 
 static int kmodq_release(struct kipc_chan *ch)
 {
-	ch->msg_ready = 0;
+	ch->be.kq.c.msg_ready = 0;
 	return 0;
 }
 
 static int kmodq_poll_arm(struct kipc_chan *ch)
 {
-	return kipc__copy_poll_arm(ch, ch->fd);
+	return kipc__copy_poll_arm(ch, ch->be.kq.c.fd);
 }
 
 static uint64_t kmodq_depth(struct kipc_chan *ch)
 {
 	uint64_t bytes = 0;
 
-	kmodq_fdinfo(ch->fd, "bytes", &bytes);
+	kmodq_fdinfo(ch->be.kq.c.fd, "bytes", &bytes);
 	return bytes;
 }
 
@@ -411,6 +417,7 @@ const struct kipc_backend_ops kipc__kmodq_ops = {
 		      KIPC_F_CREDENTIALS,
 	.available = kmodq_no_setup,
 	.close = kmodq_close,
+	.fd = kmodq_fd,
 	.sendv = kmodq_sendv,
 	.recv = kmodq_recv,
 	.send = kmodq_send,

@@ -65,46 +65,60 @@ static int pipe_available(void)
 	return 0;
 }
 
+/* Every setup starts here: no fd, no buffer. */
+static void pipe_init(struct kipc_chan *ch)
+{
+	memset(&ch->be.pipe, 0, sizeof(ch->be.pipe));
+	ch->be.pipe.c.fd = ch->be.pipe.lock_fd = -1;
+}
+
+static int pipe_fd(struct kipc_chan *ch)
+{
+	return ch->be.pipe.c.fd;
+}
+
 static void pipe_close(struct kipc_chan *ch)
 {
-	kipc__close_fd(ch->fd);
-	kipc__close_fd(ch->lock_fd);
-	ch->fd = ch->lock_fd = -1;
-	free(ch->buf);
-	ch->buf = NULL;
+	kipc__close_fd(ch->be.pipe.c.fd);
+	kipc__close_fd(ch->be.pipe.lock_fd);
+	ch->be.pipe.c.fd = ch->be.pipe.lock_fd = -1;
+	free(ch->be.pipe.c.buf);
+	ch->be.pipe.c.buf = NULL;
 }
 
 static int pipe_alloc_rx(struct kipc_chan *ch)
 {
 	int saved = errno;
 
-	ch->buf_cap = sizeof(struct pipe_hdr) + ch->max_msg + PIPE_CHUNK;
-	ch->buf = malloc(ch->buf_cap);
+	ch->be.pipe.c.buf_cap = sizeof(struct pipe_hdr) + ch->max_msg + PIPE_CHUNK;
+	ch->be.pipe.c.buf = malloc(ch->be.pipe.c.buf_cap);
 	errno = saved;
-	return ch->buf ? 0 : -ENOMEM;
+	return ch->be.pipe.c.buf ? 0 : -ENOMEM;
 }
 
 static int pipe_alloc_tx(struct kipc_chan *ch)
 {
 	int saved = errno;
 
-	ch->buf_cap = ch->max_msg;
-	ch->buf = malloc(ch->buf_cap);
+	ch->be.pipe.c.buf_cap = ch->max_msg;
+	ch->be.pipe.c.buf = malloc(ch->be.pipe.c.buf_cap);
 	errno = saved;
-	return ch->buf ? 0 : -ENOMEM;
+	return ch->be.pipe.c.buf ? 0 : -ENOMEM;
 }
 
 static int pipe_pair(struct kipc_chan *tx, struct kipc_chan *rx)
 {
 	int p[2], saved = errno, ret;
 
+	pipe_init(tx);
+	pipe_init(rx);
 	if (pipe2(p, O_CLOEXEC | O_NONBLOCK))
 		goto out_errno;
-	tx->fd = p[1];
-	rx->fd = p[0];
+	tx->be.pipe.c.fd = p[1];
+	rx->be.pipe.c.fd = p[0];
 	if (tx->flags & KIPC_F_MULTI_PRODUCER) {
-		tx->lock_fd = memfd_create("kipc-pipe-lock", MFD_CLOEXEC);
-		if (tx->lock_fd < 0 || ftruncate(tx->lock_fd, 1))
+		tx->be.pipe.lock_fd = memfd_create("kipc-pipe-lock", MFD_CLOEXEC);
+		if (tx->be.pipe.lock_fd < 0 || ftruncate(tx->be.pipe.lock_fd, 1))
 			goto out_close;
 	}
 	/* A bigger pipe for big messages; best effort. */
@@ -144,6 +158,7 @@ static int pipe_create(struct kipc_chan *ch, const char *name)
 	char fifo[PATH_LEN], lock[PATH_LEN], tmp[PATH_LEN + 32];
 	int saved = errno, ret, lfd;
 
+	pipe_init(ch);
 	if (ch->role != KIPC_CONSUMER)
 		return -EOPNOTSUPP;	/* the one consumer creates the name */
 	ret = pipe_paths(name, fifo, lock);
@@ -164,8 +179,8 @@ static int pipe_create(struct kipc_chan *ch, const char *name)
 	lfd = -1;
 	if (mkfifo(tmp, 0600) || chmod(tmp, ch->mode))
 		goto out_errno;
-	ch->fd = open(tmp, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (ch->fd < 0 || link(tmp, fifo))
+	ch->be.pipe.c.fd = open(tmp, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (ch->be.pipe.c.fd < 0 || link(tmp, fifo))
 		goto out_errno;
 	unlink(tmp);
 	errno = saved;
@@ -184,6 +199,7 @@ static int pipe_open(struct kipc_chan *ch, const char *name)
 	char fifo[PATH_LEN], lock[PATH_LEN];
 	int saved = errno, ret;
 
+	pipe_init(ch);
 	ret = pipe_paths(name, fifo, lock);
 	if (ret)
 		return ret;
@@ -196,14 +212,14 @@ static int pipe_open(struct kipc_chan *ch, const char *name)
 	ret = pipe_alloc_tx(ch);
 	if (ret)
 		return ret;
-	ch->fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-	if (ch->fd < 0) {
+	ch->be.pipe.c.fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (ch->be.pipe.c.fd < 0) {
 		ret = errno == ENXIO ? -ECONNREFUSED : -errno;	/* no consumer */
 		goto out;
 	}
 	if (ch->flags & KIPC_F_MULTI_PRODUCER) {
-		ch->lock_fd = open(lock, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-		if (ch->lock_fd < 0) {
+		ch->be.pipe.lock_fd = open(lock, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (ch->be.pipe.lock_fd < 0) {
 			ret = -errno;
 			goto out;
 		}
@@ -239,10 +255,10 @@ static int tx_lock(struct kipc_chan *ch)
 {
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_len = 1 };
 
-	if (ch->lock_fd < 0)
+	if (ch->be.pipe.lock_fd < 0)
 		return 0;
 	pthread_mutex_lock(&pipe_tx_lock);
-	while (fcntl(ch->lock_fd, F_SETLKW, &fl)) {
+	while (fcntl(ch->be.pipe.lock_fd, F_SETLKW, &fl)) {
 		if (errno != EINTR) {
 			int ret = -errno;
 
@@ -257,9 +273,9 @@ static void tx_unlock(struct kipc_chan *ch)
 {
 	struct flock fl = { .l_type = F_UNLCK, .l_whence = SEEK_SET, .l_len = 1 };
 
-	if (ch->lock_fd < 0)
+	if (ch->be.pipe.lock_fd < 0)
 		return;
-	fcntl(ch->lock_fd, F_SETLK, &fl);
+	fcntl(ch->be.pipe.lock_fd, F_SETLK, &fl);
 	pthread_mutex_unlock(&pipe_tx_lock);
 }
 
@@ -323,7 +339,7 @@ static int pipe_sendv(struct kipc_chan *ch, const struct iovec *iov, int iovcnt,
 	 * finished whatever it takes.
 	 */
 	if (len + sizeof(h) > PIPE_BUF) {
-		ret = kipc__wait_fd(ch->fd, POLLOUT, deadline);
+		ret = kipc__wait_fd(ch->be.pipe.c.fd, POLLOUT, deadline);
 		if (ret < 0)
 			goto out;
 	}
@@ -334,7 +350,7 @@ static int pipe_sendv(struct kipc_chan *ch, const struct iovec *iov, int iovcnt,
 	pending = sigismember(&pend, SIGPIPE);
 	ret = tx_lock(ch);
 	if (!ret) {
-		ret = write_all(ch->fd, v, iovcnt + 1, deadline, false);
+		ret = write_all(ch->be.pipe.c.fd, v, iovcnt + 1, deadline, false);
 		tx_unlock(ch);
 	}
 	if (ret == -EPIPE && !pending)
@@ -356,12 +372,12 @@ out:
 /* 1 with a whole frame at buf_off, 0 if none, -EBADMSG. */
 static int frame_ready(struct kipc_chan *ch, uint32_t *len)
 {
-	size_t have = ch->buf_fill - ch->buf_off;
+	size_t have = ch->be.pipe.buf_fill - ch->be.pipe.buf_off;
 	struct pipe_hdr h;
 
 	if (have < sizeof(h))
 		return 0;
-	memcpy(&h, ch->buf + ch->buf_off, sizeof(h));
+	memcpy(&h, ch->be.pipe.c.buf + ch->be.pipe.buf_off, sizeof(h));
 	if (h.magic != PIPE_MAGIC || h.len == 0 || h.len > ch->max_msg)
 		return -EBADMSG;
 	if (have < sizeof(h) + h.len)
@@ -376,22 +392,22 @@ static int pipe_fill(struct kipc_chan *ch, uint64_t deadline)
 	int saved = errno, ret;
 	ssize_t n;
 
-	if (ch->buf_off && ch->buf_cap - ch->buf_fill < PIPE_CHUNK) {
-		memmove(ch->buf, ch->buf + ch->buf_off, ch->buf_fill - ch->buf_off);
-		ch->buf_fill -= ch->buf_off;
-		ch->buf_off = 0;
+	if (ch->be.pipe.buf_off && ch->be.pipe.c.buf_cap - ch->be.pipe.buf_fill < PIPE_CHUNK) {
+		memmove(ch->be.pipe.c.buf, ch->be.pipe.c.buf + ch->be.pipe.buf_off, ch->be.pipe.buf_fill - ch->be.pipe.buf_off);
+		ch->be.pipe.buf_fill -= ch->be.pipe.buf_off;
+		ch->be.pipe.buf_off = 0;
 	}
 	for (;;) {
 		/*
 		 * Poll before reading: a FIFO that never had a writer reads
 		 * as end of file but does not report POLLHUP.
 		 */
-		ret = kipc__wait_fd(ch->fd, POLLIN, deadline);
+		ret = kipc__wait_fd(ch->be.pipe.c.fd, POLLIN, deadline);
 		if (ret < 0)
 			break;
-		n = read(ch->fd, ch->buf + ch->buf_fill, ch->buf_cap - ch->buf_fill);
+		n = read(ch->be.pipe.c.fd, ch->be.pipe.c.buf + ch->be.pipe.buf_fill, ch->be.pipe.c.buf_cap - ch->be.pipe.buf_fill);
 		if (n > 0) {
-			ch->buf_fill += (size_t)n;
+			ch->be.pipe.buf_fill += (size_t)n;
 			ret = 1;
 			break;
 		}
@@ -412,7 +428,7 @@ static int pipe_fetch(struct kipc_chan *ch, uint64_t deadline, uint32_t *len)
 {
 	int ret;
 
-	if (ch->eof)
+	if (ch->be.pipe.eof)
 		return 0;
 	for (;;) {
 		ret = frame_ready(ch, len);
@@ -423,7 +439,7 @@ static int pipe_fetch(struct kipc_chan *ch, uint64_t deadline, uint32_t *len)
 			return ret;
 		if (ret == 0) {
 			/* A torn frame of a producer that died is dropped. */
-			ch->eof = 1;
+			ch->be.pipe.eof = 1;
 			return 0;
 		}
 	}
@@ -436,7 +452,7 @@ static int pipe_peek(struct kipc_chan *ch, const void **buf, uint64_t deadline)
 
 	if (ret <= 0)
 		return ret;
-	*buf = ch->buf + ch->buf_off + sizeof(struct pipe_hdr);
+	*buf = ch->be.pipe.c.buf + ch->be.pipe.buf_off + sizeof(struct pipe_hdr);
 	return (int)len;
 }
 
@@ -446,9 +462,9 @@ static int pipe_release(struct kipc_chan *ch)
 
 	if (frame_ready(ch, &len) <= 0)
 		return -EINVAL;
-	ch->buf_off += sizeof(struct pipe_hdr) + len;
-	if (ch->buf_off == ch->buf_fill)
-		ch->buf_off = ch->buf_fill = 0;
+	ch->be.pipe.buf_off += sizeof(struct pipe_hdr) + len;
+	if (ch->be.pipe.buf_off == ch->be.pipe.buf_fill)
+		ch->be.pipe.buf_off = ch->be.pipe.buf_fill = 0;
 	return 0;
 }
 
@@ -475,9 +491,9 @@ static int pipe_poll_arm(struct kipc_chan *ch)
 	uint32_t len;
 	int ret;
 
-	if (ch->role == KIPC_CONSUMER && (ch->eof || frame_ready(ch, &len)))
+	if (ch->role == KIPC_CONSUMER && (ch->be.pipe.eof || frame_ready(ch, &len)))
 		return 1;
-	ret = kipc__wait_fd(ch->fd, (short)kipc__copy_poll_events(ch), KIPC_NOWAIT);
+	ret = kipc__wait_fd(ch->be.pipe.c.fd, (short)kipc__copy_poll_events(ch), KIPC_NOWAIT);
 	if (ret == -EAGAIN)
 		return 0;
 	return ret < 0 ? ret : 1;
@@ -492,6 +508,7 @@ const struct kipc_backend_ops kipc__pipe_ops = {
 	.open = pipe_open,
 	.unlink = pipe_unlink,
 	.close = pipe_close,
+	.fd = pipe_fd,
 	.sendv = pipe_sendv,
 	.recv = pipe_recv,
 	.reserve = kipc__copy_reserve,

@@ -70,7 +70,7 @@ int kipc_ring_init(struct kipc_ring *r, const struct kipc_ring_info *info,
 	    KIPC_REC_SPACE(i.max_record) > i.data_size)
 		return -EBADMSG;
 
-	memset(r, 0, offsetof(struct kipc_ring, spin));
+	memset(r, 0, sizeof(*r));
 	r->prod = ring_map;
 	r->cons = cons;
 	r->salt = i.rec_salt;
@@ -285,7 +285,8 @@ static int ring_wait(struct kipc_ring *r, int event, uint64_t space,
 	uint32_t s;
 	int ret;
 
-	for (uint32_t i = 0; i < r->spin && deadline != KIPC_NOWAIT; i++) {
+	for (uint32_t i = 0; i < kipc_ring_chan(r)->spin && deadline != KIPC_NOWAIT;
+	     i++) {
 		ring_cpu_relax();
 		ret = ring_ready(r, event, space);
 		if (ret) {
@@ -336,7 +337,7 @@ static int ring_wait(struct kipc_ring *r, int event, uint64_t space,
 
 int kipc_ring_peek(struct kipc_chan *ch, const void **buf, uint64_t deadline)
 {
-	struct kipc_ring *r = &ch->ring;
+	struct kipc_ring *r = &ch->be.ring.ring;
 	struct ring_rec rec;
 	uint32_t pads = 0;
 	int ret;
@@ -369,7 +370,7 @@ int kipc_ring_peek(struct kipc_chan *ch, const void **buf, uint64_t deadline)
 
 int kipc_ring_release(struct kipc_chan *ch)
 {
-	struct kipc_ring *r = &ch->ring;
+	struct kipc_ring *r = &ch->be.ring.ring;
 
 	if (r->corrupt)
 		return r->corrupt;
@@ -445,7 +446,7 @@ static int ring_claim_wait(struct kipc_ring *r, uint64_t space, uint64_t *pos,
 int kipc_ring_reserve(struct kipc_chan *ch, void **buf, size_t len,
 		      uint64_t deadline)
 {
-	struct kipc_ring *r = &ch->ring;
+	struct kipc_ring *r = &ch->be.ring.ring;
 	uint64_t space, pos = 0;
 	int ret;
 
@@ -485,7 +486,7 @@ static void ring_commit_at(struct kipc_ring *r, uint64_t pos, uint32_t lenword,
 
 int kipc_ring_commit(struct kipc_chan *ch, size_t len)
 {
-	struct kipc_ring *r = &ch->ring;
+	struct kipc_ring *r = &ch->be.ring.ring;
 	uint64_t pos = r->resv_pos, space = r->resv_space, sp;
 
 	if (!space)
@@ -504,7 +505,7 @@ int kipc_ring_commit(struct kipc_chan *ch, size_t len)
 
 int kipc_ring_abort(struct kipc_chan *ch)
 {
-	struct kipc_ring *r = &ch->ring;
+	struct kipc_ring *r = &ch->be.ring.ring;
 	uint64_t pos = r->resv_pos, space = r->resv_space;
 
 	if (!space)
@@ -557,7 +558,7 @@ int kipc_ring_send_slow(struct kipc_ring *r, const void *buf, size_t len,
 int kipc_ring_send(struct kipc_chan *ch, const void *buf, size_t len,
 		   uint64_t deadline)
 {
-	return kipc_ring_send_inline(&ch->ring, buf, len, deadline);
+	return kipc_ring_send_inline(&ch->be.ring.ring, buf, len, deadline);
 }
 
 int kipc_ring_sendv(struct kipc_chan *ch, const struct iovec *iov, int iovcnt,
@@ -567,7 +568,7 @@ int kipc_ring_sendv(struct kipc_chan *ch, const struct iovec *iov, int iovcnt,
 	int ret;
 
 	if (iovcnt == 1)
-		return kipc_ring_send_inline(&ch->ring, iov[0].iov_base, len,
+		return kipc_ring_send_inline(&ch->be.ring.ring, iov[0].iov_base, len,
 					     deadline);
 	ret = kipc_ring_reserve(ch, &p, len, deadline);
 	if (ret)
@@ -588,7 +589,7 @@ int kipc_ring_sendv(struct kipc_chan *ch, const struct iovec *iov, int iovcnt,
 int kipc_ring_send_batch(struct kipc_chan *ch, const struct kipc_msg *msgs,
 			 unsigned int n, uint64_t deadline)
 {
-	struct kipc_ring *r = &ch->ring;
+	struct kipc_ring *r = &ch->be.ring.ring;
 	size_t max_len = ch->max_msg;
 	uint64_t space, pos = 0, tail, room;
 	unsigned int i;
@@ -697,7 +698,7 @@ int kipc_ring_recv_slow(struct kipc_ring *r, void *buf, size_t cap,
 
 int kipc_ring_recv(struct kipc_chan *ch, struct kipc_msg *m, uint64_t deadline)
 {
-	return kipc_ring_recv_inline(&ch->ring, m->buf, m->len, deadline);
+	return kipc_ring_recv_inline(&ch->be.ring.ring, m->buf, m->len, deadline);
 }
 
 /*
@@ -763,7 +764,7 @@ ring_recv_batch_rest(struct kipc_ring *r, struct kipc_msg *msgs,
 int kipc_ring_recv_batch(struct kipc_chan *ch, struct kipc_msg *msgs,
 			 unsigned int n, uint64_t deadline)
 {
-	struct kipc_ring *r = &ch->ring;
+	struct kipc_ring *r = &ch->be.ring.ring;
 	int ret;
 
 	if (!msgs[0].buf || !msgs[0].len)
@@ -812,7 +813,7 @@ static int ring_arm(struct kipc_ring *r, uint64_t space)
 /* A producer polls for lowat bytes of room, as the kernel's EPOLLOUT does. */
 int kipc_ring_poll_arm(struct kipc_chan *ch)
 {
-	int ret = ring_arm(&ch->ring, ch->ring.lowat);
+	int ret = ring_arm(&ch->be.ring.ring, ch->be.ring.ring.lowat);
 
 	return ret > 0 ? 1 : ret;
 }
@@ -820,7 +821,7 @@ int kipc_ring_poll_arm(struct kipc_chan *ch)
 /* Bytes between head and tail, clamped to the size. */
 uint64_t kipc_ring_depth(struct kipc_chan *ch)
 {
-	struct kipc_ring *r = &ch->ring;
+	struct kipc_ring *r = &ch->be.ring.ring;
 	uint64_t tail = ring_load_acquire64(&r->prod->tail);
 	uint64_t head = r->consumer ? r->head : ring_load_acquire64(&r->cons->head);
 	uint64_t d = tail - head;
@@ -830,14 +831,13 @@ uint64_t kipc_ring_depth(struct kipc_chan *ch)
 
 /*
  * Finish a ring backend's setup of @ch, whose ring kipc_ring_init() set
- * up: how it sleeps, its spin count, and the channel's limits.
+ * up: how it sleeps, and the channel's limits.
  */
 void kipc_ring_attach(struct kipc_chan *ch,
 		      const struct kipc_ring_sleep_ops *sops)
 {
-	struct kipc_ring *r = &ch->ring;
+	struct kipc_ring *r = &ch->be.ring.ring;
 
-	r->spin = ch->spin;
 	r->sops = sops;
 	/* kipc_ring_send_inline() relies on it. */
 	if (ch->max_msg > r->max_record)

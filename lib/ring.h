@@ -93,7 +93,6 @@ struct kipc_ring {
 	 */
 	uint32_t nofast;
 
-	uint32_t spin;
 	const struct kipc_ring_sleep_ops *sops;
 };
 

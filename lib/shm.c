@@ -104,7 +104,7 @@ static uint64_t pow2_at_least(uint64_t v)
 static int shm_peer_gone(struct kipc_ring *r)
 {
 	struct kipc_chan *ch = kipc_ring_chan(r);
-	struct pollfd p = { .fd = ch->notify_rd, .events = POLLIN };
+	struct pollfd p = { .fd = ch->be.ring.notify_rd, .events = POLLIN };
 	int saved = errno, ret;
 
 	ret = poll(&p, 1, 0);
@@ -140,9 +140,9 @@ static int shm_peer_gone_hint(struct kipc_ring *r)
 	struct kipc_chan *ch = kipc_ring_chan(r);
 	uint32_t c = __atomic_load_n(shm_closes(r, !r->consumer), __ATOMIC_SEQ_CST);
 
-	if (c == ch->closes_seen)
+	if (c == ch->be.ring.closes_seen)
 		return 0;
-	ch->closes_seen = c;
+	ch->be.ring.closes_seen = c;
 	return shm_peer_gone(r);
 }
 
@@ -190,7 +190,7 @@ static void shm_wake(struct kipc_ring *r, int event, uint32_t mask)
 		syscall(SYS_futex, addr, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 	if ((mask & KIPC_NEED_WAKE_POLL) || unknown) {
 		char c = 1;
-		ssize_t n = write(ch->notify_wr, &c, 1);
+		ssize_t n = write(ch->be.ring.notify_wr, &c, 1);
 
 		(void)n;	/* a full pipe is readable already */
 	}
@@ -203,7 +203,7 @@ static void shm_poll_reset(struct kipc_ring *r)
 	char buf[64];
 	int saved = errno;
 
-	while (read(ch->notify_rd, buf, sizeof(buf)) > 0)
+	while (read(ch->be.ring.notify_rd, buf, sizeof(buf)) > 0)
 		;
 	errno = saved;
 }
@@ -315,16 +315,16 @@ static int shm_map(struct kipc_chan *ch, int fd, const struct kipc_ring_info *in
 		errno = saved;
 		return ret;
 	}
-	ret = kipc_ring_init(&ch->ring, &i, len, base, cons, consumer);
+	ret = kipc_ring_init(&ch->be.ring.ring, &i, len, base, cons, consumer);
 	if (ret) {
 		munmap(cons, page);
 		munmap(base, len);
 		return ret;
 	}
-	ch->map_ring = base;
-	ch->map_ring_len = len;
-	ch->map_cons = cons;
-	ch->map_cons_len = page;
+	ch->be.ring.map_ring = base;
+	ch->be.ring.map_ring_len = len;
+	ch->be.ring.map_cons = cons;
+	ch->be.ring.map_cons_len = page;
 	kipc_ring_attach(ch, &shm_sleep_ops);
 	return 0;
 out_errno:
@@ -333,16 +333,28 @@ out_errno:
 	return ret;
 }
 
+/* Every setup starts here: nothing mapped, no fd. */
+static void shm_init(struct kipc_chan *ch)
+{
+	memset(&ch->be.ring, 0, sizeof(ch->be.ring));
+	ch->be.ring.fd = ch->be.ring.notify_rd = ch->be.ring.notify_wr = -1;
+}
+
+static int shm_fd(struct kipc_chan *ch)
+{
+	return ch->be.ring.notify_rd;
+}
+
 static void shm_close(struct kipc_chan *ch)
 {
-	struct kipc_ring *r = &ch->ring;
+	struct kipc_ring *r = &ch->be.ring.ring;
 	int saved = errno;
 
-	kipc__close_fd(ch->ring_fd);
-	kipc__close_fd(ch->notify_rd);
-	kipc__close_fd(ch->notify_wr);
-	ch->ring_fd = ch->notify_rd = ch->notify_wr = -1;
-	if (ch->map_ring) {
+	kipc__close_fd(ch->be.ring.fd);
+	kipc__close_fd(ch->be.ring.notify_rd);
+	kipc__close_fd(ch->be.ring.notify_wr);
+	ch->be.ring.fd = ch->be.ring.notify_rd = ch->be.ring.notify_wr = -1;
+	if (ch->be.ring.map_ring) {
 		/*
 		 * Tell a sleeper of the other side to check (see the top):
 		 * our closes word in our page, and a wake-up on the count
@@ -353,10 +365,10 @@ static void shm_close(struct kipc_chan *ch)
 
 		__atomic_fetch_add(shm_closes(r, r->consumer), 1, __ATOMIC_SEQ_CST);
 		syscall(SYS_futex, seq, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
-		munmap(ch->map_ring, ch->map_ring_len);
-		munmap(ch->map_cons, ch->map_cons_len);
+		munmap(ch->be.ring.map_ring, ch->be.ring.map_ring_len);
+		munmap(ch->be.ring.map_cons, ch->be.ring.map_cons_len);
 	}
-	ch->map_ring = ch->map_cons = NULL;
+	ch->be.ring.map_ring = ch->be.ring.map_cons = NULL;
 	errno = saved;
 }
 
@@ -366,6 +378,8 @@ static int shm_pair(struct kipc_chan *tx, struct kipc_chan *rx)
 	int d[2] = { -1, -1 }, w[2] = { -1, -1 };
 	int saved = errno, fd, fd2 = -1, ret;
 
+	shm_init(tx);
+	shm_init(rx);
 	shm_geometry(tx, &info);
 	fd = memfd_create("kipc-ring", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
@@ -385,25 +399,25 @@ static int shm_pair(struct kipc_chan *tx, struct kipc_chan *rx)
 	ret = shm_map(rx, fd2, &info, 1);
 	if (ret)
 		goto out_close;
-	tx->ring_fd = fd;
-	rx->ring_fd = fd2;
-	rx->notify_rd = d[0];	/* data notifications; HUP: no producer */
-	tx->notify_wr = d[1];
-	tx->notify_rd = w[0];	/* room notifications; HUP: no consumer */
-	rx->notify_wr = w[1];
+	tx->be.ring.fd = fd;
+	rx->be.ring.fd = fd2;
+	rx->be.ring.notify_rd = d[0];	/* data notifications; HUP: no producer */
+	tx->be.ring.notify_wr = d[1];
+	tx->be.ring.notify_rd = w[0];	/* room notifications; HUP: no consumer */
+	rx->be.ring.notify_wr = w[1];
 	return 0;
 out_errno:
 	ret = -errno;
 out_close:
-	if (tx->map_ring) {
-		munmap(tx->map_ring, tx->map_ring_len);
-		munmap(tx->map_cons, tx->map_cons_len);
+	if (tx->be.ring.map_ring) {
+		munmap(tx->be.ring.map_ring, tx->be.ring.map_ring_len);
+		munmap(tx->be.ring.map_cons, tx->be.ring.map_cons_len);
 	}
-	if (rx->map_ring) {
-		munmap(rx->map_ring, rx->map_ring_len);
-		munmap(rx->map_cons, rx->map_cons_len);
+	if (rx->be.ring.map_ring) {
+		munmap(rx->be.ring.map_ring, rx->be.ring.map_ring_len);
+		munmap(rx->be.ring.map_cons, rx->be.ring.map_cons_len);
 	}
-	tx->map_ring = rx->map_ring = tx->map_cons = rx->map_cons = NULL;
+	tx->be.ring.map_ring = rx->be.ring.map_ring = tx->be.ring.map_cons = rx->be.ring.map_cons = NULL;
 	kipc__close_fd(fd);
 	kipc__close_fd(fd2);
 	for (int i = 0; i < 2; i++) {
@@ -454,18 +468,18 @@ static int shm_attach_named(struct kipc_chan *ch, int fd, const char *rd,
 	 * Our own notify FIFO read-only; the peer's O_RDWR, which never
 	 * blocks nor fails with ENXIO, and still counts us as a writer.
 	 */
-	ch->notify_rd = open(consumer ? rd : wr, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (ch->notify_rd < 0)
+	ch->be.ring.notify_rd = open(consumer ? rd : wr, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (ch->be.ring.notify_rd < 0)
 		goto out_errno;
-	ch->notify_wr = open(consumer ? wr : rd, O_RDWR | O_NONBLOCK | O_CLOEXEC);
-	if (ch->notify_wr < 0)
+	ch->be.ring.notify_wr = open(consumer ? wr : rd, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (ch->be.ring.notify_wr < 0)
 		goto out_errno;
-	ch->ring_fd = fd;
+	ch->be.ring.fd = fd;
 	return 0;
 out_errno:
 	ret = -errno;
-	kipc__close_fd(ch->notify_rd);
-	ch->notify_rd = -1;
+	kipc__close_fd(ch->be.ring.notify_rd);
+	ch->be.ring.notify_rd = -1;
 	errno = saved;
 	return ret == -ENOENT ? -EBADMSG : ret;
 }
@@ -476,6 +490,7 @@ static int shm_open_named(struct kipc_chan *ch, const char *name)
 	struct kipc_ring_info info;
 	int saved = errno, fd, ret;
 
+	shm_init(ch);
 	ret = shm_paths(name, obj, rd, wr);
 	if (ret)
 		return ret;
@@ -498,9 +513,9 @@ static int shm_open_named(struct kipc_chan *ch, const char *name)
 		goto out_close;
 	ret = shm_attach_named(ch, fd, rd, wr, &info);
 	if (ret) {
-		munmap(ch->map_ring, ch->map_ring_len);
-		munmap(ch->map_cons, ch->map_cons_len);
-		ch->map_ring = ch->map_cons = NULL;
+		munmap(ch->be.ring.map_ring, ch->be.ring.map_ring_len);
+		munmap(ch->be.ring.map_cons, ch->be.ring.map_cons_len);
+		ch->be.ring.map_ring = ch->be.ring.map_cons = NULL;
 		goto out_close;
 	}
 	errno = saved;
@@ -592,6 +607,7 @@ const struct kipc_backend_ops kipc__shm_ops = {
 	.open = shm_open_named,
 	.unlink = shm_unlink_named,
 	.close = shm_close,
+	.fd = shm_fd,
 	KIPC_RING_OPS,
 	.poll_events = shm_poll_events,
 };

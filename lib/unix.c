@@ -53,7 +53,7 @@
 #define UNIX_CBUF		(CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(16 * sizeof(int)))
 
 /*
- * The consumer's recvmmsg() state (ch->rx_batch), made at its first batch.
+ * The consumer's recvmmsg() state (ch->be.sock.rx_batch), made at its first batch.
  * Entry i of a batch whose buffer is shorter than max_msg is received
  * into that buffer and, past its end, into slot i of @data (max_msg
  * bytes; untouched unless a message is longer than the buffer).
@@ -92,10 +92,10 @@ static int unix_alloc_buf(struct kipc_chan *ch)
 {
 	int saved = errno;
 
-	ch->buf_cap = ch->max_msg;
-	ch->buf = malloc(ch->buf_cap);
+	ch->be.sock.c.buf_cap = ch->max_msg;
+	ch->be.sock.c.buf = malloc(ch->be.sock.c.buf_cap);
 	errno = saved;
-	return ch->buf ? 0 : -ENOMEM;
+	return ch->be.sock.c.buf ? 0 : -ENOMEM;
 }
 
 static void unix_tune(struct kipc_chan *ch, int fd)
@@ -110,23 +110,36 @@ static void unix_tune(struct kipc_chan *ch, int fd)
 		setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
 }
 
+/* Every setup starts here: no fd, no buffer. */
+static void unix_init(struct kipc_chan *ch)
+{
+	memset(&ch->be.sock, 0, sizeof(ch->be.sock));
+	ch->be.sock.c.fd = ch->be.sock.lfd = ch->be.sock.epfd = -1;
+}
+
+/* A named consumer polls its epoll set of connections. */
+static int unix_fd(struct kipc_chan *ch)
+{
+	return ch->be.sock.epfd >= 0 ? ch->be.sock.epfd : ch->be.sock.c.fd;
+}
+
 static void unix_close(struct kipc_chan *ch)
 {
-	for (int i = 0; i < ch->nconn; i++)
-		kipc__close_fd(ch->conns[i]);
-	free(ch->conns);
-	ch->conns = NULL;
-	ch->nconn = 0;
-	kipc__close_fd(ch->fd);
-	kipc__close_fd(ch->lfd);
-	kipc__close_fd(ch->epfd);
-	ch->fd = ch->lfd = ch->epfd = -1;
-	free(ch->buf);
-	ch->buf = NULL;
-	if (ch->rx_batch) {
-		free(((struct unix_batch *)ch->rx_batch)->data);
-		free(ch->rx_batch);
-		ch->rx_batch = NULL;
+	for (int i = 0; i < ch->be.sock.nconn; i++)
+		kipc__close_fd(ch->be.sock.conns[i]);
+	free(ch->be.sock.conns);
+	ch->be.sock.conns = NULL;
+	ch->be.sock.nconn = 0;
+	kipc__close_fd(ch->be.sock.c.fd);
+	kipc__close_fd(ch->be.sock.lfd);
+	kipc__close_fd(ch->be.sock.epfd);
+	ch->be.sock.c.fd = ch->be.sock.lfd = ch->be.sock.epfd = -1;
+	free(ch->be.sock.c.buf);
+	ch->be.sock.c.buf = NULL;
+	if (ch->be.sock.rx_batch) {
+		free(((struct unix_batch *)ch->be.sock.rx_batch)->data);
+		free(ch->be.sock.rx_batch);
+		ch->be.sock.rx_batch = NULL;
 	}
 }
 
@@ -134,13 +147,15 @@ static int unix_pair(struct kipc_chan *tx, struct kipc_chan *rx)
 {
 	int sv[2], saved = errno, ret;
 
+	unix_init(tx);
+	unix_init(rx);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv)) {
 		ret = -errno;
 		errno = saved;
 		return ret;
 	}
-	tx->fd = sv[0];
-	rx->fd = sv[1];
+	tx->be.sock.c.fd = sv[0];
+	rx->be.sock.c.fd = sv[1];
 	unix_tune(tx, sv[0]);
 	unix_tune(rx, sv[1]);
 	errno = saved;
@@ -167,6 +182,7 @@ static int unix_create(struct kipc_chan *ch, const char *name)
 	struct epoll_event ev = { .events = EPOLLIN };
 	int saved = errno, ret;
 
+	unix_init(ch);
 	if (ch->role != KIPC_CONSUMER || (ch->flags & KIPC_F_MULTI_CONSUMER))
 		return -EOPNOTSUPP;	/* the one consumer creates the name */
 	ret = unix_addr(name, &a, ".sock");
@@ -182,20 +198,20 @@ static int unix_create(struct kipc_chan *ch, const char *name)
 	ret = unix_alloc_buf(ch);
 	if (ret)
 		return ret;
-	ch->lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (ch->lfd < 0)
+	ch->be.sock.lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (ch->be.sock.lfd < 0)
 		goto out_errno;
-	unix_tune(ch, ch->lfd);
+	unix_tune(ch, ch->be.sock.lfd);
 	unlink(t.sun_path);
 	/* Bind under a temporary name, set the mode, then rename into place. */
-	if (bind(ch->lfd, (struct sockaddr *)&t, sizeof(t)) ||
-	    chmod(t.sun_path, ch->mode) || listen(ch->lfd, 128))
+	if (bind(ch->be.sock.lfd, (struct sockaddr *)&t, sizeof(t)) ||
+	    chmod(t.sun_path, ch->mode) || listen(ch->be.sock.lfd, 128))
 		goto out_unlink;
 	if (link(t.sun_path, a.sun_path))
 		goto out_unlink;
 	unlink(t.sun_path);
-	ch->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (ch->epfd < 0 || epoll_ctl(ch->epfd, EPOLL_CTL_ADD, ch->lfd, &ev)) {
+	ch->be.sock.epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (ch->be.sock.epfd < 0 || epoll_ctl(ch->be.sock.epfd, EPOLL_CTL_ADD, ch->be.sock.lfd, &ev)) {
 		ret = -errno;
 		unlink(a.sun_path);
 		goto out_close;
@@ -219,6 +235,7 @@ static int unix_open(struct kipc_chan *ch, const char *name)
 	struct sockaddr_un a;
 	int saved = errno, ret;
 
+	unix_init(ch);
 	ret = unix_addr(name, &a, ".sock");
 	if (ret)
 		return ret;
@@ -231,13 +248,13 @@ static int unix_open(struct kipc_chan *ch, const char *name)
 	ret = unix_alloc_buf(ch);
 	if (ret)
 		return ret;
-	ch->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (ch->fd < 0)
+	ch->be.sock.c.fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (ch->be.sock.c.fd < 0)
 		goto out_errno;
-	unix_tune(ch, ch->fd);
-	if (connect(ch->fd, (struct sockaddr *)&a, sizeof(a)))
+	unix_tune(ch, ch->be.sock.c.fd);
+	if (connect(ch->be.sock.c.fd, (struct sockaddr *)&a, sizeof(a)))
 		goto out_errno;
-	if (fcntl(ch->fd, F_SETFL, O_NONBLOCK))
+	if (fcntl(ch->be.sock.c.fd, F_SETFL, O_NONBLOCK))
 		goto out_errno;
 	errno = saved;
 	return 0;
@@ -271,7 +288,7 @@ static int unix_sendv(struct kipc_chan *ch, const struct iovec *iov, int iovcnt,
 	ssize_t n;
 
 	for (;;) {
-		n = sendmsg(ch->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+		n = sendmsg(ch->be.sock.c.fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n >= 0) {
 			ret = (int)len;
 			break;
@@ -279,7 +296,7 @@ static int unix_sendv(struct kipc_chan *ch, const struct iovec *iov, int iovcnt,
 		ret = sock_err();
 		if (ret != -EAGAIN && ret != -EINTR)
 			break;
-		ret = kipc__wait_fd(ch->fd, POLLOUT, deadline);
+		ret = kipc__wait_fd(ch->be.sock.c.fd, POLLOUT, deadline);
 		if (ret < 0)
 			break;
 	}
@@ -350,9 +367,9 @@ static int unix_recv_fd(int fd, void *buf, size_t cap, struct kipc_msg *cred)
 
 static void unix_drop_conn(struct kipc_chan *ch, int i)
 {
-	epoll_ctl(ch->epfd, EPOLL_CTL_DEL, ch->conns[i], NULL);
-	kipc__close_fd(ch->conns[i]);
-	ch->conns[i] = ch->conns[--ch->nconn];
+	epoll_ctl(ch->be.sock.epfd, EPOLL_CTL_DEL, ch->be.sock.conns[i], NULL);
+	kipc__close_fd(ch->be.sock.conns[i]);
+	ch->be.sock.conns[i] = ch->be.sock.conns[--ch->be.sock.nconn];
 }
 
 static void unix_accept(struct kipc_chan *ch)
@@ -360,51 +377,51 @@ static void unix_accept(struct kipc_chan *ch)
 	struct epoll_event ev = { .events = EPOLLIN };
 	int fd, one = 1;
 
-	while ((fd = accept4(ch->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
-		if (ch->nconn == ch->conn_cap) {
-			int cap = ch->conn_cap ? 2 * ch->conn_cap : 8;
-			int *n = realloc(ch->conns, (size_t)cap * sizeof(int));
+	while ((fd = accept4(ch->be.sock.lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
+		if (ch->be.sock.nconn == ch->be.sock.conn_cap) {
+			int cap = ch->be.sock.conn_cap ? 2 * ch->be.sock.conn_cap : 8;
+			int *n = realloc(ch->be.sock.conns, (size_t)cap * sizeof(int));
 
 			if (!n) {
 				kipc__close_fd(fd);
 				return;
 			}
-			ch->conns = n;
-			ch->conn_cap = cap;
+			ch->be.sock.conns = n;
+			ch->be.sock.conn_cap = cap;
 		}
 		if (ch->flags & KIPC_F_CREDENTIALS)
 			setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
 		ev.data.fd = fd;
-		epoll_ctl(ch->epfd, EPOLL_CTL_ADD, fd, &ev);
-		ch->conns[ch->nconn++] = fd;
-		ch->ever_connected = 1;
+		epoll_ctl(ch->be.sock.epfd, EPOLL_CTL_ADD, fd, &ev);
+		ch->be.sock.conns[ch->be.sock.nconn++] = fd;
+		ch->be.sock.ever_connected = 1;
 	}
 }
 
 /*
- * Fetch the next message into ch->buf (ch->msg_ready = its length).
+ * Fetch the next message into ch->be.sock.c.buf (ch->be.sock.c.msg_ready = its length).
  * Returns 1, 0 at end of stream, or -errno.
  */
 static int unix_fetch(struct kipc_chan *ch, uint64_t deadline)
 {
-	struct unix_batch *b = ch->rx_batch;
+	struct unix_batch *b = ch->be.sock.rx_batch;
 	int saved = errno, ret;
 
-	if (ch->msg_ready)
+	if (ch->be.sock.c.msg_ready)
 		return 1;
 	if (b && b->head < b->end) {
 		/* Received by a batch, not handed out yet. */
-		memcpy(ch->buf, b->data + (size_t)b->head * ch->max_msg, b->len[b->head]);
-		ch->msg_ready = b->len[b->head];
-		ch->msg_cred = b->cred[b->head];
+		memcpy(ch->be.sock.c.buf, b->data + (size_t)b->head * ch->max_msg, b->len[b->head]);
+		ch->be.sock.c.msg_ready = b->len[b->head];
+		ch->be.sock.msg_cred = b->cred[b->head];
 		b->head++;
 		return 1;
 	}
 	for (;;) {
-		if (ch->lfd < 0) {
-			ret = unix_recv_fd(ch->fd, ch->buf, ch->buf_cap, &ch->msg_cred);
+		if (ch->be.sock.lfd < 0) {
+			ret = unix_recv_fd(ch->be.sock.c.fd, ch->be.sock.c.buf, ch->be.sock.c.buf_cap, &ch->be.sock.msg_cred);
 			if (ret == -EAGAIN || ret == -EINTR) {
-				ret = kipc__wait_fd(ch->fd, POLLIN, deadline);
+				ret = kipc__wait_fd(ch->be.sock.c.fd, POLLIN, deadline);
 				if (ret < 0)
 					break;
 				continue;
@@ -412,32 +429,32 @@ static int unix_fetch(struct kipc_chan *ch, uint64_t deadline)
 		} else {
 			unix_accept(ch);
 			ret = -EAGAIN;
-			for (int k = 0; k < ch->nconn && ret == -EAGAIN; k++) {
-				int i = (ch->conn_next + k) % ch->nconn;
+			for (int k = 0; k < ch->be.sock.nconn && ret == -EAGAIN; k++) {
+				int i = (ch->be.sock.conn_next + k) % ch->be.sock.nconn;
 
-				ret = unix_recv_fd(ch->conns[i], ch->buf, ch->buf_cap,
-						   &ch->msg_cred);
+				ret = unix_recv_fd(ch->be.sock.conns[i], ch->be.sock.c.buf, ch->be.sock.c.buf_cap,
+						   &ch->be.sock.msg_cred);
 				if (ret == 0 || ret == -EPIPE) {
 					unix_drop_conn(ch, i);
 					ret = -EAGAIN;
 					k = -1;		/* rescan from conn_next */
-					if (!ch->nconn)
+					if (!ch->be.sock.nconn)
 						break;
 				} else if (ret > 0) {
-					ch->conn_next = (i + 1) % ch->nconn;
+					ch->be.sock.conn_next = (i + 1) % ch->be.sock.nconn;
 				}
 			}
-			if (ret == -EAGAIN && !ch->nconn && ch->ever_connected)
+			if (ret == -EAGAIN && !ch->be.sock.nconn && ch->be.sock.ever_connected)
 				ret = 0;	/* every producer has gone */
 			if (ret == -EAGAIN || ret == -EINTR) {
-				ret = kipc__wait_fd(ch->epfd, POLLIN, deadline);
+				ret = kipc__wait_fd(ch->be.sock.epfd, POLLIN, deadline);
 				if (ret < 0)
 					break;
 				continue;
 			}
 		}
 		if (ret > 0)
-			ch->msg_ready = (size_t)ret;
+			ch->be.sock.c.msg_ready = (size_t)ret;
 		break;
 	}
 	errno = saved;
@@ -449,14 +466,14 @@ static int unix_recv(struct kipc_chan *ch, struct kipc_msg *m, uint64_t deadline
 	int ret;
 
 	/* Fast path: straight into the caller's buffer when it is big enough. */
-	if (!ch->msg_ready && ch->lfd < 0 && m->len >= ch->max_msg &&
-	    !(ch->rx_batch && ((struct unix_batch *)ch->rx_batch)->head <
-	      ((struct unix_batch *)ch->rx_batch)->end)) {
+	if (!ch->be.sock.c.msg_ready && ch->be.sock.lfd < 0 && m->len >= ch->max_msg &&
+	    !(ch->be.sock.rx_batch && ((struct unix_batch *)ch->be.sock.rx_batch)->head <
+	      ((struct unix_batch *)ch->be.sock.rx_batch)->end)) {
 		for (;;) {
-			ret = unix_recv_fd(ch->fd, m->buf, m->len, m);
+			ret = unix_recv_fd(ch->be.sock.c.fd, m->buf, m->len, m);
 			if (ret != -EAGAIN && ret != -EINTR)
 				return ret;
-			ret = kipc__wait_fd(ch->fd, POLLIN, deadline);
+			ret = kipc__wait_fd(ch->be.sock.c.fd, POLLIN, deadline);
 			if (ret < 0)
 				return ret;
 		}
@@ -464,15 +481,15 @@ static int unix_recv(struct kipc_chan *ch, struct kipc_msg *m, uint64_t deadline
 	ret = unix_fetch(ch, deadline);
 	if (ret <= 0)
 		return ret;
-	if (ch->msg_ready > m->len)
+	if (ch->be.sock.c.msg_ready > m->len)
 		return -EMSGSIZE;	/* stays buffered */
-	memcpy(m->buf, ch->buf, ch->msg_ready);
-	m->flags = ch->msg_cred.flags;
-	m->pid = ch->msg_cred.pid;
-	m->uid = ch->msg_cred.uid;
-	m->gid = ch->msg_cred.gid;
-	ret = (int)ch->msg_ready;
-	ch->msg_ready = 0;
+	memcpy(m->buf, ch->be.sock.c.buf, ch->be.sock.c.msg_ready);
+	m->flags = ch->be.sock.msg_cred.flags;
+	m->pid = ch->be.sock.msg_cred.pid;
+	m->uid = ch->be.sock.msg_cred.uid;
+	m->gid = ch->be.sock.msg_cred.gid;
+	ret = (int)ch->be.sock.c.msg_ready;
+	ch->be.sock.c.msg_ready = 0;
 	return ret;
 }
 
@@ -515,12 +532,12 @@ static int unix_send_batch(struct kipc_chan *ch, const struct kipc_msg *msgs,
 		}
 		if (!k)
 			break;		/* ret: the invalid entry's error */
-		r = sendmmsg(ch->fd, mm, k, MSG_NOSIGNAL | MSG_DONTWAIT);
+		r = sendmmsg(ch->be.sock.c.fd, mm, k, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (r < 0) {
 			ret = sock_err();
 			if (done || (ret != -EAGAIN && ret != -EINTR))
 				break;
-			ret = kipc__wait_fd(ch->fd, POLLOUT, deadline);
+			ret = kipc__wait_fd(ch->be.sock.c.fd, POLLOUT, deadline);
 			if (ret < 0)
 				break;
 			continue;
@@ -535,7 +552,7 @@ static int unix_send_batch(struct kipc_chan *ch, const struct kipc_msg *msgs,
 
 static struct unix_batch *unix_batch_state(struct kipc_chan *ch)
 {
-	struct unix_batch *b = ch->rx_batch;
+	struct unix_batch *b = ch->be.sock.rx_batch;
 	unsigned int nslots;
 	int saved = errno;
 
@@ -553,7 +570,7 @@ static struct unix_batch *unix_batch_state(struct kipc_chan *ch)
 	errno = saved;
 	if (b) {
 		b->nslots = nslots;
-		ch->rx_batch = b;
+		ch->be.sock.rx_batch = b;
 	}
 	return b;
 }
@@ -600,7 +617,7 @@ static int unix_recv_batch(struct kipc_chan *ch, struct kipc_msg *msgs,
 	unsigned int k, i, got = 0, from, keep;
 	int saved = errno, ret = 0, r, again = 1;
 
-	if (ch->lfd >= 0 || ch->msg_ready)
+	if (ch->be.sock.lfd >= 0 || ch->be.sock.c.msg_ready)
 		return unix_recv_each(ch, msgs, n, deadline);
 	b = unix_batch_state(ch);
 	if (!b || b->head < b->end)
@@ -624,7 +641,7 @@ static int unix_recv_batch(struct kipc_chan *ch, struct kipc_msg *msgs,
 	if (!k)
 		return -EINVAL;
 	for (;;) {
-		r = recvmmsg(ch->fd, b->mm, k, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC,
+		r = recvmmsg(ch->be.sock.c.fd, b->mm, k, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC,
 			     NULL);
 		if (r > 0)
 			break;
@@ -633,7 +650,7 @@ static int unix_recv_batch(struct kipc_chan *ch, struct kipc_msg *msgs,
 			continue;	/* a second look at end of stream: see unix_recv_fd() */
 		if (ret != -EAGAIN && ret != -EINTR)
 			goto out;
-		ret = kipc__wait_fd(ch->fd, POLLIN, deadline);
+		ret = kipc__wait_fd(ch->be.sock.c.fd, POLLIN, deadline);
 		if (ret < 0)
 			goto out;
 	}
@@ -707,13 +724,13 @@ static int unix_peek(struct kipc_chan *ch, const void **buf, uint64_t deadline)
 
 	if (ret <= 0)
 		return ret;
-	*buf = ch->buf;
-	return (int)ch->msg_ready;
+	*buf = ch->be.sock.c.buf;
+	return (int)ch->be.sock.c.msg_ready;
 }
 
 static int unix_release(struct kipc_chan *ch)
 {
-	ch->msg_ready = 0;
+	ch->be.sock.c.msg_ready = 0;
 	return 0;
 }
 
@@ -723,11 +740,11 @@ static int unix_release(struct kipc_chan *ch)
 
 static int unix_poll_arm(struct kipc_chan *ch)
 {
-	struct unix_batch *b = ch->rx_batch;
+	struct unix_batch *b = ch->be.sock.rx_batch;
 
 	if (b && b->head < b->end)
 		return 1;
-	return kipc__copy_poll_arm(ch, ch->epfd >= 0 ? ch->epfd : ch->fd);
+	return kipc__copy_poll_arm(ch, ch->be.sock.epfd >= 0 ? ch->be.sock.epfd : ch->be.sock.c.fd);
 }
 
 const struct kipc_backend_ops kipc__unix_ops = {
@@ -740,6 +757,7 @@ const struct kipc_backend_ops kipc__unix_ops = {
 	.open = unix_open,
 	.unlink = unix_unlink,
 	.close = unix_close,
+	.fd = unix_fd,
 	.sendv = unix_sendv,
 	.recv = unix_recv,
 	.send_batch = unix_send_batch,
