@@ -68,8 +68,10 @@ static int pipe_available(void)
 /* Every setup starts here: no fd, no buffer. */
 static void pipe_init(struct kipc_chan *ch)
 {
-	memset(&ch->be.pipe, 0, sizeof(ch->be.pipe));
-	ch->be.pipe.c.fd = ch->be.pipe.lock_fd = -1;
+	struct kipc_pipe_be *pe = &ch->be.pipe;
+
+	memset(pe, 0, sizeof(*pe));
+	pe->c.fd = pe->lock_fd = -1;
 }
 
 static int pipe_fd(struct kipc_chan *ch)
@@ -79,31 +81,35 @@ static int pipe_fd(struct kipc_chan *ch)
 
 static void pipe_close(struct kipc_chan *ch)
 {
-	kipc__close_fd(ch->be.pipe.c.fd);
-	kipc__close_fd(ch->be.pipe.lock_fd);
-	ch->be.pipe.c.fd = ch->be.pipe.lock_fd = -1;
-	free(ch->be.pipe.c.buf);
-	ch->be.pipe.c.buf = NULL;
+	struct kipc_pipe_be *pe = &ch->be.pipe;
+
+	kipc__close_fd(pe->c.fd);
+	kipc__close_fd(pe->lock_fd);
+	pe->c.fd = pe->lock_fd = -1;
+	free(pe->c.buf);
+	pe->c.buf = NULL;
 }
 
 static int pipe_alloc_rx(struct kipc_chan *ch)
 {
+	struct kipc_pipe_be *pe = &ch->be.pipe;
 	int saved = errno;
 
-	ch->be.pipe.c.buf_cap = sizeof(struct pipe_hdr) + ch->max_msg + PIPE_CHUNK;
-	ch->be.pipe.c.buf = malloc(ch->be.pipe.c.buf_cap);
+	pe->c.buf_cap = sizeof(struct pipe_hdr) + ch->max_msg + PIPE_CHUNK;
+	pe->c.buf = malloc(pe->c.buf_cap);
 	errno = saved;
-	return ch->be.pipe.c.buf ? 0 : -ENOMEM;
+	return pe->c.buf ? 0 : -ENOMEM;
 }
 
 static int pipe_alloc_tx(struct kipc_chan *ch)
 {
+	struct kipc_pipe_be *pe = &ch->be.pipe;
 	int saved = errno;
 
-	ch->be.pipe.c.buf_cap = ch->max_msg;
-	ch->be.pipe.c.buf = malloc(ch->be.pipe.c.buf_cap);
+	pe->c.buf_cap = ch->max_msg;
+	pe->c.buf = malloc(pe->c.buf_cap);
 	errno = saved;
-	return ch->be.pipe.c.buf ? 0 : -ENOMEM;
+	return pe->c.buf ? 0 : -ENOMEM;
 }
 
 static int pipe_pair(struct kipc_chan *tx, struct kipc_chan *rx)
@@ -155,6 +161,7 @@ static int pipe_paths(const char *name, char fifo[PATH_LEN], char lock[PATH_LEN]
 
 static int pipe_create(struct kipc_chan *ch, const char *name)
 {
+	struct kipc_pipe_be *pe = &ch->be.pipe;
 	char fifo[PATH_LEN], lock[PATH_LEN], tmp[PATH_LEN + 32];
 	int saved = errno, ret, lfd;
 
@@ -179,8 +186,8 @@ static int pipe_create(struct kipc_chan *ch, const char *name)
 	lfd = -1;
 	if (mkfifo(tmp, 0600) || chmod(tmp, ch->mode))
 		goto out_errno;
-	ch->be.pipe.c.fd = open(tmp, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (ch->be.pipe.c.fd < 0 || link(tmp, fifo))
+	pe->c.fd = open(tmp, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (pe->c.fd < 0 || link(tmp, fifo))
 		goto out_errno;
 	unlink(tmp);
 	errno = saved;
@@ -196,6 +203,7 @@ out_errno:
 
 static int pipe_open(struct kipc_chan *ch, const char *name)
 {
+	struct kipc_pipe_be *pe = &ch->be.pipe;
 	char fifo[PATH_LEN], lock[PATH_LEN];
 	int saved = errno, ret;
 
@@ -212,14 +220,14 @@ static int pipe_open(struct kipc_chan *ch, const char *name)
 	ret = pipe_alloc_tx(ch);
 	if (ret)
 		return ret;
-	ch->be.pipe.c.fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-	if (ch->be.pipe.c.fd < 0) {
+	pe->c.fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (pe->c.fd < 0) {
 		ret = errno == ENXIO ? -ECONNREFUSED : -errno;	/* no consumer */
 		goto out;
 	}
 	if (ch->flags & KIPC_F_MULTI_PRODUCER) {
-		ch->be.pipe.lock_fd = open(lock, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-		if (ch->be.pipe.lock_fd < 0) {
+		pe->lock_fd = open(lock, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (pe->lock_fd < 0) {
 			ret = -errno;
 			goto out;
 		}
@@ -253,12 +261,13 @@ static int pipe_unlink(const char *name)
 
 static int tx_lock(struct kipc_chan *ch)
 {
+	struct kipc_pipe_be *pe = &ch->be.pipe;
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_len = 1 };
 
-	if (ch->be.pipe.lock_fd < 0)
+	if (pe->lock_fd < 0)
 		return 0;
 	pthread_mutex_lock(&pipe_tx_lock);
-	while (fcntl(ch->be.pipe.lock_fd, F_SETLKW, &fl)) {
+	while (fcntl(pe->lock_fd, F_SETLKW, &fl)) {
 		if (errno != EINTR) {
 			int ret = -errno;
 
@@ -271,11 +280,12 @@ static int tx_lock(struct kipc_chan *ch)
 
 static void tx_unlock(struct kipc_chan *ch)
 {
+	struct kipc_pipe_be *pe = &ch->be.pipe;
 	struct flock fl = { .l_type = F_UNLCK, .l_whence = SEEK_SET, .l_len = 1 };
 
-	if (ch->be.pipe.lock_fd < 0)
+	if (pe->lock_fd < 0)
 		return;
-	fcntl(ch->be.pipe.lock_fd, F_SETLK, &fl);
+	fcntl(pe->lock_fd, F_SETLK, &fl);
 	pthread_mutex_unlock(&pipe_tx_lock);
 }
 
@@ -314,6 +324,7 @@ static int write_all(int fd, struct iovec *iov, int iovcnt, uint64_t deadline,
 static int pipe_sendv(struct kipc_chan *ch, const struct iovec *iov, int iovcnt,
 		      size_t len, uint64_t deadline)
 {
+	struct kipc_pipe_be *pe = &ch->be.pipe;
 	struct pipe_hdr h = { .len = (uint32_t)len, .magic = PIPE_MAGIC };
 	struct iovec *v, vs[9];
 	sigset_t pipe_set, old, pend;
@@ -339,7 +350,7 @@ static int pipe_sendv(struct kipc_chan *ch, const struct iovec *iov, int iovcnt,
 	 * finished whatever it takes.
 	 */
 	if (len + sizeof(h) > PIPE_BUF) {
-		ret = kipc__wait_fd(ch->be.pipe.c.fd, POLLOUT, deadline);
+		ret = kipc__wait_fd(pe->c.fd, POLLOUT, deadline);
 		if (ret < 0)
 			goto out;
 	}
@@ -350,7 +361,7 @@ static int pipe_sendv(struct kipc_chan *ch, const struct iovec *iov, int iovcnt,
 	pending = sigismember(&pend, SIGPIPE);
 	ret = tx_lock(ch);
 	if (!ret) {
-		ret = write_all(ch->be.pipe.c.fd, v, iovcnt + 1, deadline, false);
+		ret = write_all(pe->c.fd, v, iovcnt + 1, deadline, false);
 		tx_unlock(ch);
 	}
 	if (ret == -EPIPE && !pending)
@@ -372,12 +383,13 @@ out:
 /* 1 with a whole frame at buf_off, 0 if none, -EBADMSG. */
 static int frame_ready(struct kipc_chan *ch, uint32_t *len)
 {
-	size_t have = ch->be.pipe.buf_fill - ch->be.pipe.buf_off;
+	struct kipc_pipe_be *pe = &ch->be.pipe;
+	size_t have = pe->buf_fill - pe->buf_off;
 	struct pipe_hdr h;
 
 	if (have < sizeof(h))
 		return 0;
-	memcpy(&h, ch->be.pipe.c.buf + ch->be.pipe.buf_off, sizeof(h));
+	memcpy(&h, pe->c.buf + pe->buf_off, sizeof(h));
 	if (h.magic != PIPE_MAGIC || h.len == 0 || h.len > ch->max_msg)
 		return -EBADMSG;
 	if (have < sizeof(h) + h.len)
@@ -389,25 +401,27 @@ static int frame_ready(struct kipc_chan *ch, uint32_t *len)
 /* Read more bytes; 1 if some came, 0 at end of stream, or -errno. */
 static int pipe_fill(struct kipc_chan *ch, uint64_t deadline)
 {
+	struct kipc_pipe_be *pe = &ch->be.pipe;
 	int saved = errno, ret;
 	ssize_t n;
 
-	if (ch->be.pipe.buf_off && ch->be.pipe.c.buf_cap - ch->be.pipe.buf_fill < PIPE_CHUNK) {
-		memmove(ch->be.pipe.c.buf, ch->be.pipe.c.buf + ch->be.pipe.buf_off, ch->be.pipe.buf_fill - ch->be.pipe.buf_off);
-		ch->be.pipe.buf_fill -= ch->be.pipe.buf_off;
-		ch->be.pipe.buf_off = 0;
+	if (pe->buf_off && pe->c.buf_cap - pe->buf_fill < PIPE_CHUNK) {
+		memmove(pe->c.buf, pe->c.buf + pe->buf_off, pe->buf_fill - pe->buf_off);
+		pe->buf_fill -= pe->buf_off;
+		pe->buf_off = 0;
 	}
 	for (;;) {
 		/*
 		 * Poll before reading: a FIFO that never had a writer reads
 		 * as end of file but does not report POLLHUP.
 		 */
-		ret = kipc__wait_fd(ch->be.pipe.c.fd, POLLIN, deadline);
+		ret = kipc__wait_fd(pe->c.fd, POLLIN, deadline);
 		if (ret < 0)
 			break;
-		n = read(ch->be.pipe.c.fd, ch->be.pipe.c.buf + ch->be.pipe.buf_fill, ch->be.pipe.c.buf_cap - ch->be.pipe.buf_fill);
+		n = read(pe->c.fd, pe->c.buf + pe->buf_fill,
+			 pe->c.buf_cap - pe->buf_fill);
 		if (n > 0) {
-			ch->be.pipe.buf_fill += (size_t)n;
+			pe->buf_fill += (size_t)n;
 			ret = 1;
 			break;
 		}
@@ -426,9 +440,10 @@ static int pipe_fill(struct kipc_chan *ch, uint64_t deadline)
 
 static int pipe_fetch(struct kipc_chan *ch, uint64_t deadline, uint32_t *len)
 {
+	struct kipc_pipe_be *pe = &ch->be.pipe;
 	int ret;
 
-	if (ch->be.pipe.eof)
+	if (pe->eof)
 		return 0;
 	for (;;) {
 		ret = frame_ready(ch, len);
@@ -439,7 +454,7 @@ static int pipe_fetch(struct kipc_chan *ch, uint64_t deadline, uint32_t *len)
 			return ret;
 		if (ret == 0) {
 			/* A torn frame of a producer that died is dropped. */
-			ch->be.pipe.eof = 1;
+			pe->eof = 1;
 			return 0;
 		}
 	}
@@ -447,24 +462,26 @@ static int pipe_fetch(struct kipc_chan *ch, uint64_t deadline, uint32_t *len)
 
 static int pipe_peek(struct kipc_chan *ch, const void **buf, uint64_t deadline)
 {
+	struct kipc_pipe_be *pe = &ch->be.pipe;
 	uint32_t len;
 	int ret = pipe_fetch(ch, deadline, &len);
 
 	if (ret <= 0)
 		return ret;
-	*buf = ch->be.pipe.c.buf + ch->be.pipe.buf_off + sizeof(struct pipe_hdr);
+	*buf = pe->c.buf + pe->buf_off + sizeof(struct pipe_hdr);
 	return (int)len;
 }
 
 static int pipe_release(struct kipc_chan *ch)
 {
+	struct kipc_pipe_be *pe = &ch->be.pipe;
 	uint32_t len;
 
 	if (frame_ready(ch, &len) <= 0)
 		return -EINVAL;
-	ch->be.pipe.buf_off += sizeof(struct pipe_hdr) + len;
-	if (ch->be.pipe.buf_off == ch->be.pipe.buf_fill)
-		ch->be.pipe.buf_off = ch->be.pipe.buf_fill = 0;
+	pe->buf_off += sizeof(struct pipe_hdr) + len;
+	if (pe->buf_off == pe->buf_fill)
+		pe->buf_off = pe->buf_fill = 0;
 	return 0;
 }
 
@@ -488,12 +505,13 @@ static int pipe_recv(struct kipc_chan *ch, struct kipc_msg *m, uint64_t deadline
 
 static int pipe_poll_arm(struct kipc_chan *ch)
 {
+	struct kipc_pipe_be *pe = &ch->be.pipe;
 	uint32_t len;
 	int ret;
 
-	if (ch->role == KIPC_CONSUMER && (ch->be.pipe.eof || frame_ready(ch, &len)))
+	if (ch->role == KIPC_CONSUMER && (pe->eof || frame_ready(ch, &len)))
 		return 1;
-	ret = kipc__wait_fd(ch->be.pipe.c.fd, (short)kipc__copy_poll_events(ch), KIPC_NOWAIT);
+	ret = kipc__wait_fd(pe->c.fd, (short)kipc__copy_poll_events(ch), KIPC_NOWAIT);
 	if (ret == -EAGAIN)
 		return 0;
 	return ret < 0 ? ret : 1;

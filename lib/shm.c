@@ -417,7 +417,8 @@ out_close:
 		munmap(rx->be.ring.map_ring, rx->be.ring.map_ring_len);
 		munmap(rx->be.ring.map_cons, rx->be.ring.map_cons_len);
 	}
-	tx->be.ring.map_ring = rx->be.ring.map_ring = tx->be.ring.map_cons = rx->be.ring.map_cons = NULL;
+	tx->be.ring.map_ring = rx->be.ring.map_ring = NULL;
+	tx->be.ring.map_cons = rx->be.ring.map_cons = NULL;
 	kipc__close_fd(fd);
 	kipc__close_fd(fd2);
 	for (int i = 0; i < 2; i++) {
@@ -468,7 +469,8 @@ static int shm_attach_named(struct kipc_chan *ch, int fd, const char *rd,
 	 * Our own notify FIFO read-only; the peer's O_RDWR, which never
 	 * blocks nor fails with ENXIO, and still counts us as a writer.
 	 */
-	ch->be.ring.notify_rd = open(consumer ? rd : wr, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	ch->be.ring.notify_rd = open(consumer ? rd : wr,
+				     O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (ch->be.ring.notify_rd < 0)
 		goto out_errno;
 	ch->be.ring.notify_wr = open(consumer ? wr : rd, O_RDWR | O_NONBLOCK | O_CLOEXEC);

@@ -90,12 +90,13 @@ static int sock_err(void)
 
 static int unix_alloc_buf(struct kipc_chan *ch)
 {
+	struct kipc_sock_be *sk = &ch->be.sock;
 	int saved = errno;
 
-	ch->be.sock.c.buf_cap = ch->max_msg;
-	ch->be.sock.c.buf = malloc(ch->be.sock.c.buf_cap);
+	sk->c.buf_cap = ch->max_msg;
+	sk->c.buf = malloc(sk->c.buf_cap);
 	errno = saved;
-	return ch->be.sock.c.buf ? 0 : -ENOMEM;
+	return sk->c.buf ? 0 : -ENOMEM;
 }
 
 static void unix_tune(struct kipc_chan *ch, int fd)
@@ -113,33 +114,39 @@ static void unix_tune(struct kipc_chan *ch, int fd)
 /* Every setup starts here: no fd, no buffer. */
 static void unix_init(struct kipc_chan *ch)
 {
-	memset(&ch->be.sock, 0, sizeof(ch->be.sock));
-	ch->be.sock.c.fd = ch->be.sock.lfd = ch->be.sock.epfd = -1;
+	struct kipc_sock_be *sk = &ch->be.sock;
+
+	memset(sk, 0, sizeof(*sk));
+	sk->c.fd = sk->lfd = sk->epfd = -1;
 }
 
 /* A named consumer polls its epoll set of connections. */
 static int unix_fd(struct kipc_chan *ch)
 {
-	return ch->be.sock.epfd >= 0 ? ch->be.sock.epfd : ch->be.sock.c.fd;
+	struct kipc_sock_be *sk = &ch->be.sock;
+
+	return sk->epfd >= 0 ? sk->epfd : sk->c.fd;
 }
 
 static void unix_close(struct kipc_chan *ch)
 {
-	for (int i = 0; i < ch->be.sock.nconn; i++)
-		kipc__close_fd(ch->be.sock.conns[i]);
-	free(ch->be.sock.conns);
-	ch->be.sock.conns = NULL;
-	ch->be.sock.nconn = 0;
-	kipc__close_fd(ch->be.sock.c.fd);
-	kipc__close_fd(ch->be.sock.lfd);
-	kipc__close_fd(ch->be.sock.epfd);
-	ch->be.sock.c.fd = ch->be.sock.lfd = ch->be.sock.epfd = -1;
-	free(ch->be.sock.c.buf);
-	ch->be.sock.c.buf = NULL;
-	if (ch->be.sock.rx_batch) {
-		free(((struct unix_batch *)ch->be.sock.rx_batch)->data);
-		free(ch->be.sock.rx_batch);
-		ch->be.sock.rx_batch = NULL;
+	struct kipc_sock_be *sk = &ch->be.sock;
+
+	for (int i = 0; i < sk->nconn; i++)
+		kipc__close_fd(sk->conns[i]);
+	free(sk->conns);
+	sk->conns = NULL;
+	sk->nconn = 0;
+	kipc__close_fd(sk->c.fd);
+	kipc__close_fd(sk->lfd);
+	kipc__close_fd(sk->epfd);
+	sk->c.fd = sk->lfd = sk->epfd = -1;
+	free(sk->c.buf);
+	sk->c.buf = NULL;
+	if (sk->rx_batch) {
+		free(((struct unix_batch *)sk->rx_batch)->data);
+		free(sk->rx_batch);
+		sk->rx_batch = NULL;
 	}
 }
 
@@ -178,6 +185,7 @@ static int unix_addr(const char *name, struct sockaddr_un *a, const char *suffix
 
 static int unix_create(struct kipc_chan *ch, const char *name)
 {
+	struct kipc_sock_be *sk = &ch->be.sock;
 	struct sockaddr_un a, t;
 	struct epoll_event ev = { .events = EPOLLIN };
 	int saved = errno, ret;
@@ -198,20 +206,20 @@ static int unix_create(struct kipc_chan *ch, const char *name)
 	ret = unix_alloc_buf(ch);
 	if (ret)
 		return ret;
-	ch->be.sock.lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (ch->be.sock.lfd < 0)
+	sk->lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (sk->lfd < 0)
 		goto out_errno;
-	unix_tune(ch, ch->be.sock.lfd);
+	unix_tune(ch, sk->lfd);
 	unlink(t.sun_path);
 	/* Bind under a temporary name, set the mode, then rename into place. */
-	if (bind(ch->be.sock.lfd, (struct sockaddr *)&t, sizeof(t)) ||
-	    chmod(t.sun_path, ch->mode) || listen(ch->be.sock.lfd, 128))
+	if (bind(sk->lfd, (struct sockaddr *)&t, sizeof(t)) ||
+	    chmod(t.sun_path, ch->mode) || listen(sk->lfd, 128))
 		goto out_unlink;
 	if (link(t.sun_path, a.sun_path))
 		goto out_unlink;
 	unlink(t.sun_path);
-	ch->be.sock.epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (ch->be.sock.epfd < 0 || epoll_ctl(ch->be.sock.epfd, EPOLL_CTL_ADD, ch->be.sock.lfd, &ev)) {
+	sk->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (sk->epfd < 0 || epoll_ctl(sk->epfd, EPOLL_CTL_ADD, sk->lfd, &ev)) {
 		ret = -errno;
 		unlink(a.sun_path);
 		goto out_close;
@@ -232,6 +240,7 @@ out_close:
 
 static int unix_open(struct kipc_chan *ch, const char *name)
 {
+	struct kipc_sock_be *sk = &ch->be.sock;
 	struct sockaddr_un a;
 	int saved = errno, ret;
 
@@ -248,13 +257,13 @@ static int unix_open(struct kipc_chan *ch, const char *name)
 	ret = unix_alloc_buf(ch);
 	if (ret)
 		return ret;
-	ch->be.sock.c.fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (ch->be.sock.c.fd < 0)
+	sk->c.fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (sk->c.fd < 0)
 		goto out_errno;
-	unix_tune(ch, ch->be.sock.c.fd);
-	if (connect(ch->be.sock.c.fd, (struct sockaddr *)&a, sizeof(a)))
+	unix_tune(ch, sk->c.fd);
+	if (connect(sk->c.fd, (struct sockaddr *)&a, sizeof(a)))
 		goto out_errno;
-	if (fcntl(ch->be.sock.c.fd, F_SETFL, O_NONBLOCK))
+	if (fcntl(sk->c.fd, F_SETFL, O_NONBLOCK))
 		goto out_errno;
 	errno = saved;
 	return 0;
@@ -283,12 +292,13 @@ static int unix_unlink(const char *name)
 static int unix_sendv(struct kipc_chan *ch, const struct iovec *iov, int iovcnt,
 		      size_t len, uint64_t deadline)
 {
+	struct kipc_sock_be *sk = &ch->be.sock;
 	struct msghdr mh = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt };
 	int saved = errno, ret;
 	ssize_t n;
 
 	for (;;) {
-		n = sendmsg(ch->be.sock.c.fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+		n = sendmsg(sk->c.fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n >= 0) {
 			ret = (int)len;
 			break;
@@ -296,7 +306,7 @@ static int unix_sendv(struct kipc_chan *ch, const struct iovec *iov, int iovcnt,
 		ret = sock_err();
 		if (ret != -EAGAIN && ret != -EINTR)
 			break;
-		ret = kipc__wait_fd(ch->be.sock.c.fd, POLLOUT, deadline);
+		ret = kipc__wait_fd(sk->c.fd, POLLOUT, deadline);
 		if (ret < 0)
 			break;
 	}
@@ -367,34 +377,37 @@ static int unix_recv_fd(int fd, void *buf, size_t cap, struct kipc_msg *cred)
 
 static void unix_drop_conn(struct kipc_chan *ch, int i)
 {
-	epoll_ctl(ch->be.sock.epfd, EPOLL_CTL_DEL, ch->be.sock.conns[i], NULL);
-	kipc__close_fd(ch->be.sock.conns[i]);
-	ch->be.sock.conns[i] = ch->be.sock.conns[--ch->be.sock.nconn];
+	struct kipc_sock_be *sk = &ch->be.sock;
+
+	epoll_ctl(sk->epfd, EPOLL_CTL_DEL, sk->conns[i], NULL);
+	kipc__close_fd(sk->conns[i]);
+	sk->conns[i] = sk->conns[--sk->nconn];
 }
 
 static void unix_accept(struct kipc_chan *ch)
 {
+	struct kipc_sock_be *sk = &ch->be.sock;
 	struct epoll_event ev = { .events = EPOLLIN };
 	int fd, one = 1;
 
-	while ((fd = accept4(ch->be.sock.lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
-		if (ch->be.sock.nconn == ch->be.sock.conn_cap) {
-			int cap = ch->be.sock.conn_cap ? 2 * ch->be.sock.conn_cap : 8;
-			int *n = realloc(ch->be.sock.conns, (size_t)cap * sizeof(int));
+	while ((fd = accept4(sk->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
+		if (sk->nconn == sk->conn_cap) {
+			int cap = sk->conn_cap ? 2 * sk->conn_cap : 8;
+			int *n = realloc(sk->conns, (size_t)cap * sizeof(int));
 
 			if (!n) {
 				kipc__close_fd(fd);
 				return;
 			}
-			ch->be.sock.conns = n;
-			ch->be.sock.conn_cap = cap;
+			sk->conns = n;
+			sk->conn_cap = cap;
 		}
 		if (ch->flags & KIPC_F_CREDENTIALS)
 			setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
 		ev.data.fd = fd;
-		epoll_ctl(ch->be.sock.epfd, EPOLL_CTL_ADD, fd, &ev);
-		ch->be.sock.conns[ch->be.sock.nconn++] = fd;
-		ch->be.sock.ever_connected = 1;
+		epoll_ctl(sk->epfd, EPOLL_CTL_ADD, fd, &ev);
+		sk->conns[sk->nconn++] = fd;
+		sk->ever_connected = 1;
 	}
 }
 
@@ -404,24 +417,26 @@ static void unix_accept(struct kipc_chan *ch)
  */
 static int unix_fetch(struct kipc_chan *ch, uint64_t deadline)
 {
-	struct unix_batch *b = ch->be.sock.rx_batch;
+	struct kipc_sock_be *sk = &ch->be.sock;
+	struct unix_batch *b = sk->rx_batch;
 	int saved = errno, ret;
 
-	if (ch->be.sock.c.msg_ready)
+	if (sk->c.msg_ready)
 		return 1;
 	if (b && b->head < b->end) {
 		/* Received by a batch, not handed out yet. */
-		memcpy(ch->be.sock.c.buf, b->data + (size_t)b->head * ch->max_msg, b->len[b->head]);
-		ch->be.sock.c.msg_ready = b->len[b->head];
-		ch->be.sock.msg_cred = b->cred[b->head];
+		memcpy(sk->c.buf, b->data + (size_t)b->head * ch->max_msg, b->len[b->head]);
+		sk->c.msg_ready = b->len[b->head];
+		sk->msg_cred = b->cred[b->head];
 		b->head++;
 		return 1;
 	}
 	for (;;) {
-		if (ch->be.sock.lfd < 0) {
-			ret = unix_recv_fd(ch->be.sock.c.fd, ch->be.sock.c.buf, ch->be.sock.c.buf_cap, &ch->be.sock.msg_cred);
+		if (sk->lfd < 0) {
+			ret = unix_recv_fd(sk->c.fd, sk->c.buf, sk->c.buf_cap,
+					   &sk->msg_cred);
 			if (ret == -EAGAIN || ret == -EINTR) {
-				ret = kipc__wait_fd(ch->be.sock.c.fd, POLLIN, deadline);
+				ret = kipc__wait_fd(sk->c.fd, POLLIN, deadline);
 				if (ret < 0)
 					break;
 				continue;
@@ -429,32 +444,32 @@ static int unix_fetch(struct kipc_chan *ch, uint64_t deadline)
 		} else {
 			unix_accept(ch);
 			ret = -EAGAIN;
-			for (int k = 0; k < ch->be.sock.nconn && ret == -EAGAIN; k++) {
-				int i = (ch->be.sock.conn_next + k) % ch->be.sock.nconn;
+			for (int k = 0; k < sk->nconn && ret == -EAGAIN; k++) {
+				int i = (sk->conn_next + k) % sk->nconn;
 
-				ret = unix_recv_fd(ch->be.sock.conns[i], ch->be.sock.c.buf, ch->be.sock.c.buf_cap,
-						   &ch->be.sock.msg_cred);
+				ret = unix_recv_fd(sk->conns[i], sk->c.buf, sk->c.buf_cap,
+						   &sk->msg_cred);
 				if (ret == 0 || ret == -EPIPE) {
 					unix_drop_conn(ch, i);
 					ret = -EAGAIN;
 					k = -1;		/* rescan from conn_next */
-					if (!ch->be.sock.nconn)
+					if (!sk->nconn)
 						break;
 				} else if (ret > 0) {
-					ch->be.sock.conn_next = (i + 1) % ch->be.sock.nconn;
+					sk->conn_next = (i + 1) % sk->nconn;
 				}
 			}
-			if (ret == -EAGAIN && !ch->be.sock.nconn && ch->be.sock.ever_connected)
+			if (ret == -EAGAIN && !sk->nconn && sk->ever_connected)
 				ret = 0;	/* every producer has gone */
 			if (ret == -EAGAIN || ret == -EINTR) {
-				ret = kipc__wait_fd(ch->be.sock.epfd, POLLIN, deadline);
+				ret = kipc__wait_fd(sk->epfd, POLLIN, deadline);
 				if (ret < 0)
 					break;
 				continue;
 			}
 		}
 		if (ret > 0)
-			ch->be.sock.c.msg_ready = (size_t)ret;
+			sk->c.msg_ready = (size_t)ret;
 		break;
 	}
 	errno = saved;
@@ -463,17 +478,18 @@ static int unix_fetch(struct kipc_chan *ch, uint64_t deadline)
 
 static int unix_recv(struct kipc_chan *ch, struct kipc_msg *m, uint64_t deadline)
 {
+	struct kipc_sock_be *sk = &ch->be.sock;
 	int ret;
 
 	/* Fast path: straight into the caller's buffer when it is big enough. */
-	if (!ch->be.sock.c.msg_ready && ch->be.sock.lfd < 0 && m->len >= ch->max_msg &&
-	    !(ch->be.sock.rx_batch && ((struct unix_batch *)ch->be.sock.rx_batch)->head <
-	      ((struct unix_batch *)ch->be.sock.rx_batch)->end)) {
+	if (!sk->c.msg_ready && sk->lfd < 0 && m->len >= ch->max_msg &&
+	    !(sk->rx_batch && ((struct unix_batch *)sk->rx_batch)->head <
+	      ((struct unix_batch *)sk->rx_batch)->end)) {
 		for (;;) {
-			ret = unix_recv_fd(ch->be.sock.c.fd, m->buf, m->len, m);
+			ret = unix_recv_fd(sk->c.fd, m->buf, m->len, m);
 			if (ret != -EAGAIN && ret != -EINTR)
 				return ret;
-			ret = kipc__wait_fd(ch->be.sock.c.fd, POLLIN, deadline);
+			ret = kipc__wait_fd(sk->c.fd, POLLIN, deadline);
 			if (ret < 0)
 				return ret;
 		}
@@ -481,15 +497,15 @@ static int unix_recv(struct kipc_chan *ch, struct kipc_msg *m, uint64_t deadline
 	ret = unix_fetch(ch, deadline);
 	if (ret <= 0)
 		return ret;
-	if (ch->be.sock.c.msg_ready > m->len)
+	if (sk->c.msg_ready > m->len)
 		return -EMSGSIZE;	/* stays buffered */
-	memcpy(m->buf, ch->be.sock.c.buf, ch->be.sock.c.msg_ready);
-	m->flags = ch->be.sock.msg_cred.flags;
-	m->pid = ch->be.sock.msg_cred.pid;
-	m->uid = ch->be.sock.msg_cred.uid;
-	m->gid = ch->be.sock.msg_cred.gid;
-	ret = (int)ch->be.sock.c.msg_ready;
-	ch->be.sock.c.msg_ready = 0;
+	memcpy(m->buf, sk->c.buf, sk->c.msg_ready);
+	m->flags = sk->msg_cred.flags;
+	m->pid = sk->msg_cred.pid;
+	m->uid = sk->msg_cred.uid;
+	m->gid = sk->msg_cred.gid;
+	ret = (int)sk->c.msg_ready;
+	sk->c.msg_ready = 0;
 	return ret;
 }
 
@@ -506,6 +522,7 @@ static int unix_recv(struct kipc_chan *ch, struct kipc_msg *m, uint64_t deadline
 static int unix_send_batch(struct kipc_chan *ch, const struct kipc_msg *msgs,
 			   unsigned int n, uint64_t deadline)
 {
+	struct kipc_sock_be *sk = &ch->be.sock;
 	struct mmsghdr mm[UNIX_BATCH];
 	struct iovec iov[UNIX_BATCH];
 	unsigned int done = 0;
@@ -532,12 +549,12 @@ static int unix_send_batch(struct kipc_chan *ch, const struct kipc_msg *msgs,
 		}
 		if (!k)
 			break;		/* ret: the invalid entry's error */
-		r = sendmmsg(ch->be.sock.c.fd, mm, k, MSG_NOSIGNAL | MSG_DONTWAIT);
+		r = sendmmsg(sk->c.fd, mm, k, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (r < 0) {
 			ret = sock_err();
 			if (done || (ret != -EAGAIN && ret != -EINTR))
 				break;
-			ret = kipc__wait_fd(ch->be.sock.c.fd, POLLOUT, deadline);
+			ret = kipc__wait_fd(sk->c.fd, POLLOUT, deadline);
 			if (ret < 0)
 				break;
 			continue;
@@ -552,7 +569,8 @@ static int unix_send_batch(struct kipc_chan *ch, const struct kipc_msg *msgs,
 
 static struct unix_batch *unix_batch_state(struct kipc_chan *ch)
 {
-	struct unix_batch *b = ch->be.sock.rx_batch;
+	struct kipc_sock_be *sk = &ch->be.sock;
+	struct unix_batch *b = sk->rx_batch;
 	unsigned int nslots;
 	int saved = errno;
 
@@ -570,7 +588,7 @@ static struct unix_batch *unix_batch_state(struct kipc_chan *ch)
 	errno = saved;
 	if (b) {
 		b->nslots = nslots;
-		ch->be.sock.rx_batch = b;
+		sk->rx_batch = b;
 	}
 	return b;
 }
@@ -613,11 +631,12 @@ static int unix_recv_each(struct kipc_chan *ch, struct kipc_msg *msgs,
 static int unix_recv_batch(struct kipc_chan *ch, struct kipc_msg *msgs,
 			   unsigned int n, uint64_t deadline)
 {
+	struct kipc_sock_be *sk = &ch->be.sock;
 	struct unix_batch *b;
 	unsigned int k, i, got = 0, from, keep;
 	int saved = errno, ret = 0, r, again = 1;
 
-	if (ch->be.sock.lfd >= 0 || ch->be.sock.c.msg_ready)
+	if (sk->lfd >= 0 || sk->c.msg_ready)
 		return unix_recv_each(ch, msgs, n, deadline);
 	b = unix_batch_state(ch);
 	if (!b || b->head < b->end)
@@ -641,7 +660,7 @@ static int unix_recv_batch(struct kipc_chan *ch, struct kipc_msg *msgs,
 	if (!k)
 		return -EINVAL;
 	for (;;) {
-		r = recvmmsg(ch->be.sock.c.fd, b->mm, k, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC,
+		r = recvmmsg(sk->c.fd, b->mm, k, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC,
 			     NULL);
 		if (r > 0)
 			break;
@@ -650,7 +669,7 @@ static int unix_recv_batch(struct kipc_chan *ch, struct kipc_msg *msgs,
 			continue;	/* a second look at end of stream: see unix_recv_fd() */
 		if (ret != -EAGAIN && ret != -EINTR)
 			goto out;
-		ret = kipc__wait_fd(ch->be.sock.c.fd, POLLIN, deadline);
+		ret = kipc__wait_fd(sk->c.fd, POLLIN, deadline);
 		if (ret < 0)
 			goto out;
 	}
@@ -720,12 +739,13 @@ out:
 
 static int unix_peek(struct kipc_chan *ch, const void **buf, uint64_t deadline)
 {
+	struct kipc_sock_be *sk = &ch->be.sock;
 	int ret = unix_fetch(ch, deadline);
 
 	if (ret <= 0)
 		return ret;
-	*buf = ch->be.sock.c.buf;
-	return (int)ch->be.sock.c.msg_ready;
+	*buf = sk->c.buf;
+	return (int)sk->c.msg_ready;
 }
 
 static int unix_release(struct kipc_chan *ch)
@@ -740,11 +760,12 @@ static int unix_release(struct kipc_chan *ch)
 
 static int unix_poll_arm(struct kipc_chan *ch)
 {
-	struct unix_batch *b = ch->be.sock.rx_batch;
+	struct kipc_sock_be *sk = &ch->be.sock;
+	struct unix_batch *b = sk->rx_batch;
 
 	if (b && b->head < b->end)
 		return 1;
-	return kipc__copy_poll_arm(ch, ch->be.sock.epfd >= 0 ? ch->be.sock.epfd : ch->be.sock.c.fd);
+	return kipc__copy_poll_arm(ch, sk->epfd >= 0 ? sk->epfd : sk->c.fd);
 }
 
 const struct kipc_backend_ops kipc__unix_ops = {
