@@ -87,8 +87,9 @@ struct kipc_ring {
 	uint64_t peek_space;
 	int corrupt;			/* sticky -EBADMSG */
 	/*
-	 * Non-zero when the inline fast paths of kipc_ring_send() and
-	 * kipc_ring_recv() must not be taken: the ring is MPSC, or corrupt.
+	 * Non-zero when the inline fast paths (kipc_ring_send_inline(),
+	 * kipc_ring_recv_inline()) must not be taken: the ring is MPSC, or
+	 * corrupt.
 	 * One test instead of two per message.
 	 */
 	uint32_t nofast;
