@@ -177,7 +177,7 @@ TEST_F(uring, pollerr_on_last_receiver)
 	ASSERT_EQ(0, completion(&self->ring, 10000, &tag, &res));
 	EXPECT_EQ(5, tag);
 	EXPECT_TRUE(res & POLLERR);
-	EXPECT_EQ(-EPIPE, kq_send(self->tx, "g", 1, 0, KIPC_QUEUE_NONBLOCK, 0));
+	EXPECT_EQ(-EPIPE, kq_send(self->tx, "g", 1, 0, KIPC_WAIT_NONBLOCK, 0));
 }
 
 KIPC_TEST_HARNESS_MAIN
