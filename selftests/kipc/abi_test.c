@@ -57,6 +57,7 @@ enum target { ON_DEV, ON_RING, ON_QUEUE };
 struct env {
 	int dev, ring, queue;
 	char name[64];			/* a name that does not exist */
+	char named[64];			/* base of the names a test makes */
 	struct kipc_queue_msg vec[2];
 	char buf[Q_MSG];
 	struct kipc_obj_entry ents[4];
@@ -293,6 +294,7 @@ FIXTURE_SETUP(abi)
 			   KIPC_FEAT_DUP | KIPC_FEAT_NAMES);
 	signal(SIGPIPE, SIG_IGN);
 	snprintf(e->name, sizeof(e->name), "abi-absent-%d", (int)getpid());
+	snprintf(e->named, sizeof(e->named), "abi-%d", (int)getpid());
 	e->ring = tring_create(e->dev, RING_SZ, 0, BOTH, NULL, 0600, 0);
 	ASSERT_LE(0, e->ring);
 	e->queue = kq_create_full(e->dev, Q_MSG, Q_MSGS, 0, BOTH,
@@ -302,6 +304,13 @@ FIXTURE_SETUP(abi)
 
 FIXTURE_TEARDOWN(abi)
 {
+	char name[80];
+
+	/* Names outlive a failed test: drop them, they count against quotas. */
+	snprintf(name, sizeof(name), "%s-r", self->e.named);
+	tobj_unlink(self->e.dev, name, KIPC_OBJ_RING);
+	snprintf(name, sizeof(name), "%s-q", self->e.named);
+	tobj_unlink(self->e.dev, name, KIPC_OBJ_QUEUE);
 	close(self->e.queue);
 	close(self->e.ring);
 	close(self->e.dev);
@@ -511,7 +520,8 @@ static int check_ring_info(int fd, uint32_t role, const char *name)
 	if (ri.lowat != RING_LOWAT || ri.obj.type != KIPC_OBJ_RING)
 		return 3;
 	if (ri.obj.role != role || ri.obj.mode != 0640 ||
-	    strcmp(ri.obj.name, name))
+	    strncmp(ri.obj.name, name, strlen(name)) ||
+	    strcmp(ri.obj.name + strlen(name), "-r"))
 		return 4;
 	if (ri.max_record != RING_SZ - sizeof(struct kipc_rec_hdr))
 		return 5;
@@ -529,7 +539,8 @@ static int check_queue_info(int fd, uint32_t role, const char *name)
 	    qi.max_bytes != Q_BYTES)
 		return 12;
 	if (qi.obj.type != KIPC_OBJ_QUEUE || qi.obj.role != role ||
-	    qi.obj.mode != 0604 || strcmp(qi.obj.name, name))
+	    qi.obj.mode != 0604 || strncmp(qi.obj.name, name, strlen(name)) ||
+	    strcmp(qi.obj.name + strlen(name), "-q"))
 		return 13;
 	if (qi.msgs != 1 || qi.bytes != 3)
 		return 14;
@@ -556,14 +567,21 @@ __attribute__((constructor)) static void abi_exec_child(void)
 	_exit(ret);
 }
 
-/* A named ring and queue with unusual parameters, and a message queued. */
+/*
+ * A ring "@name-r" and a queue "@name-q" (one registry holds the names
+ * of every type) with unusual parameters, a message queued, and a
+ * producer fd of the ring and a consumer fd of the queue opened by name.
+ */
 static void make_named(struct __test_metadata *_metadata, int dev,
-		       const char *name, int *rfd, int *qfd)
+		       const char *name, int *rfd, int *qfd, int *pfd, int *cfd)
 {
 	struct kipc_ring_create rc;
+	char rname[80], qname[80];
 
+	snprintf(rname, sizeof(rname), "%s-r", name);
+	snprintf(qname, sizeof(qname), "%s-q", name);
 	memset(&rc, 0, sizeof(rc));
-	rc.obj.name = (uintptr_t)name;
+	rc.obj.name = (uintptr_t)rname;
 	rc.obj.mode = 0640;
 	rc.obj.role = BOTH;
 	rc.flags = KIPC_RING_F_MPSC;
@@ -572,11 +590,15 @@ static void make_named(struct __test_metadata *_metadata, int dev,
 	*rfd = xioctl(dev, KIPC_IOC_RING_CREATE, &rc);
 	ASSERT_LE(0, *rfd);
 	ASSERT_EQ(*rfd, rc.obj.fd);
-	*qfd = kq_create_full(dev, Q_MSG, Q_MSGS, Q_BYTES, BOTH, 0, name, 0604);
+	*qfd = kq_create_full(dev, Q_MSG, Q_MSGS, Q_BYTES, BOTH, 0, qname, 0604);
 	ASSERT_LE(0, *qfd);
 	ASSERT_EQ(3, write(*qfd, "abc", 3));
 	EXPECT_EQ(0, check_ring_info(*rfd, BOTH, name));
 	EXPECT_EQ(0, check_queue_info(*qfd, BOTH, name));
+	*pfd = tring_open(dev, rname, KIPC_ROLE_PRODUCER, 0);
+	ASSERT_LE(0, *pfd);
+	*cfd = kq_open(dev, qname, KIPC_ROLE_CONSUMER, 0);
+	ASSERT_LE(0, *cfd);
 }
 
 static int wait_status(pid_t pid)
@@ -594,12 +616,8 @@ TEST_F(abi, info_across_fork)
 	char name[64];
 	pid_t pid;
 
-	snprintf(name, sizeof(name), "abi-fork-%d", (int)getpid());
-	make_named(_metadata, self->e.dev, name, &rfd, &qfd);
-	pfd = tring_open(self->e.dev, name, KIPC_ROLE_PRODUCER, 0);
-	ASSERT_LE(0, pfd);
-	cfd = kq_open(self->e.dev, name, KIPC_ROLE_CONSUMER, 0);
-	ASSERT_LE(0, cfd);
+	snprintf(name, sizeof(name), "%s", self->e.named);
+	make_named(_metadata, self->e.dev, name, &rfd, &qfd, &pfd, &cfd);
 
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -609,8 +627,6 @@ TEST_F(abi, info_across_fork)
 		_exit(ret ? ret : check_queue_info(cfd, KIPC_ROLE_CONSUMER, name));
 	}
 	EXPECT_EQ(0, wait_status(pid));
-	tobj_unlink(self->e.dev, name, 0);
-	tobj_unlink(self->e.dev, name, 0);
 	close(cfd);
 	close(pfd);
 	close(qfd);
@@ -623,12 +639,8 @@ TEST_F(abi, info_across_exec)
 	char name[64], env[160];
 	pid_t pid;
 
-	snprintf(name, sizeof(name), "abi-exec-%d", (int)getpid());
-	make_named(_metadata, self->e.dev, name, &rfd, &qfd);
-	pfd = tring_open(self->e.dev, name, KIPC_ROLE_PRODUCER, 0);
-	ASSERT_LE(0, pfd);
-	cfd = kq_open(self->e.dev, name, KIPC_ROLE_CONSUMER, 0);
-	ASSERT_LE(0, cfd);
+	snprintf(name, sizeof(name), "%s", self->e.named);
+	make_named(_metadata, self->e.dev, name, &rfd, &qfd, &pfd, &cfd);
 
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -642,8 +654,6 @@ TEST_F(abi, info_across_exec)
 		_exit(98);
 	}
 	EXPECT_EQ(0, wait_status(pid));
-	tobj_unlink(self->e.dev, name, 0);
-	tobj_unlink(self->e.dev, name, 0);
 	close(cfd);
 	close(pfd);
 	close(qfd);

@@ -343,12 +343,15 @@ struct kipc_dup {
  * tag is KIPC_REC_TAG(pos, layout.rec_salt), pos being the record's
  * position; a consumer checks it on every record.
  *
- * Single producer (default):
+ * Single producer (default)::
+ *
  *	producer: write payload and header (len, tag) at tail;
  *		  store-release tail += space.
  *	consumer: load-acquire tail; records in [head, tail) are complete;
  *		  after use, store-release head += space.
- * Multi producer (KIPC_RING_F_MPSC), Agrona/Aeron many-to-one style:
+ *
+ * Multi producer (KIPC_RING_F_MPSC), Agrona/Aeron many-to-one style::
+ *
  *	producer: reserve with a compare-and-swap loop on tail (fails when
  *		  tail + space - head > size); write the payload and
  *		  hdr.len; then store-release hdr.tag.
@@ -358,6 +361,7 @@ struct kipc_dup {
  *		  the data area: what lies at a reserved but uncommitted
  *		  position is a header or payload of an earlier lap, whose
  *		  tag is that of another position (see KIPC_REC_TAG).
+ *
  * Nothing in the shared pages is trusted by the kernel; consumers must
  * bounds-check len against the committed range and the ring size.
  *
@@ -432,8 +436,12 @@ struct kipc_ring_layout {
  * @write_announce: KIPC_ANNOUNCE_* of producers sleeping or polling
  *		for room
  *
+ * @pad0:	padding: each field sits on its own cache line
+ * @pad1:	padding
+ * @pad2:	padding; the user area follows (KIPC_RING_USER_OFFSET)
+ *
  * Written by producers and the kernel, read-only for consumer-only fds.
- * Each field sits on its own cache line.  Trusted by nobody.
+ * Trusted by nobody.
  */
 struct kipc_ring_prod {
 	__u64 tail;
@@ -452,8 +460,12 @@ struct kipc_ring_prod {
  * @read_announce: KIPC_ANNOUNCE_* of a consumer sleeping or polling for
  *		data
  *
+ * @pad0:	padding: each field sits on its own cache line
+ * @pad1:	padding
+ * @pad2:	padding; the user area follows (KIPC_RING_USER_OFFSET)
+ *
  * Written by consumers and the kernel, read-only for producer-only fds.
- * Each field sits on its own cache line.  Trusted by nobody.
+ * Trusted by nobody.
  */
 struct kipc_ring_cons {
 	__u64 head;
@@ -526,7 +538,7 @@ struct kipc_rec_hdr {
  * The protocol.  Each side writes only its own page: the sleeper
  * announces in its page the count it read, the waker bumps the count in
  * its page.  Consumer side (the producer side mirrors it with
- * write_seq in the CONS page and write_announce in the PROD page):
+ * write_seq in the CONS page and write_announce in the PROD page)::
  *
  *   consumer (CPU0)                      producer (CPU1)
  *   s = load_acquire(prod.read_seq)      write record
