@@ -388,7 +388,7 @@ static int kipc_ring_wait_done(struct kipc_ring *ring, u32 event, u32 seq,
  * increment is visible to CPU0's read of seq after CPU0's lock and mb.
  * A wake-up that happens before CPU0 read @w->seq in user space already
  * moved seq, so it is never lost either; that is why user space reads
- * seq before its last check of the ring (see the UAPI comment).
+ * seq before its last check of the ring (see "ring sleep protocol" in the UAPI header).
  */
 static int kipc_ring_wait(struct kipc_ring *ring, struct file *file,
 			  struct kipc_ring_wait *w)
@@ -529,7 +529,7 @@ static long kipc_ring_ioctl(struct file *file, unsigned int cmd,
 /*
  * Announce that a sleeper of @event waits for the count to move on from
  * @seq, keeping a newer announcement and merging one of the same count
- * (the rules of the UAPI comment at KIPC_RING_IOC_WAIT).  The word is
+ * (the rules of "ring sleep protocol" in the UAPI header).  The word is
  * shared with user space, which may change it at any moment: a bounded
  * number of tries, after which poll simply reports "not ready" (only a
  * peer that keeps rewriting the word gets there, and it only hurts its

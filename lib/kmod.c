@@ -3,7 +3,7 @@
  * libkipc - the kmod backend: kipc rings through /dev/kipc.
  *
  * The ring fd comes from KIPC_IOC_RING_CREATE or KIPC_IOC_OPEN and is
- * mapped with three mmap() calls: the read-only info page, the RING map
+ * mapped with three mmap() calls: the read-only layout page, the RING map
  * (the producers' page plus the data mapped twice by the kernel) and the
  * consumer's page.  Each is mapped writable only when the endpoint's role
  * writes it (the kernel refuses anything else).  The data

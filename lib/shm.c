@@ -255,7 +255,7 @@ static void shm_geometry(const struct kipc_chan *ch, struct kipc_ring_layout *i)
 	i->rec_salt = shm_salt();
 }
 
-/* Fill a fresh object: size, info page (the rest is zero). */
+/* Fill a fresh object: size, layout page (the rest is zero). */
 static int shm_format(int fd, const struct kipc_ring_layout *i)
 {
 	int saved = errno, ret = 0;

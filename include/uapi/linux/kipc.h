@@ -343,24 +343,7 @@ struct kipc_dup {
  * tag is KIPC_REC_TAG(pos, layout.rec_salt), pos being the record's
  * position; a consumer checks it on every record.
  *
- * Single producer (default)::
- *
- *	producer: write payload and header (len, tag) at tail;
- *		  store-release tail += space.
- *	consumer: load-acquire tail; records in [head, tail) are complete;
- *		  after use, store-release head += space.
- *
- * Multi producer (KIPC_RING_F_MPSC), Agrona/Aeron many-to-one style::
- *
- *	producer: reserve with a compare-and-swap loop on tail (fails when
- *		  tail + space - head > size); write the payload and
- *		  hdr.len; then store-release hdr.tag.
- *	consumer: a record is complete once load-acquire of its hdr.tag
- *		  equals KIPC_REC_TAG(head, rec_salt); then it reads hdr.len;
- *		  after use it store-releases head += space.  It never writes
- *		  the data area: what lies at a reserved but uncommitted
- *		  position is a header or payload of an earlier lap, whose
- *		  tag is that of another position (see KIPC_REC_TAG).
+ * Moving data is described in "ring data protocol" below.
  *
  * Nothing in the shared pages is trusted by the kernel; consumers must
  * bounds-check len against the committed range and the ring size.
@@ -527,6 +510,50 @@ struct kipc_rec_hdr {
 
 /* Start of the user area in the PROD and CONS pages (see the layout). */
 #define KIPC_RING_USER_OFFSET	(3 * KIPC_CACHELINE)
+
+/**
+ * DOC: ring data protocol
+ *
+ * Single producer (the default)::
+ *
+ *   producer                                   consumer
+ *   tail = own copy                            head = own copy
+ *   head = load_acquire(&cons->head)           tail = load_acquire(&prod->tail)
+ *   if (tail + space - head > data_size)       if (tail == head)
+ *           full                                       empty
+ *   write payload, len and tag at tail         check tag, read record at head
+ *   store_release(&prod->tail, tail + space)   store_release(&cons->head, head + space)
+ *
+ * The consumer's acquire of tail pairs with the producer's release, so it
+ * sees the whole record; the producer's acquire of head pairs with the
+ * consumer's release, so it never overwrites bytes still being read.
+ *
+ * Many producers (KIPC_RING_F_MPSC): producers reserve space with a
+ * compare-and-swap on tail and commit by writing the tag last, as in
+ * Aeron's many-to-one ring buffer, but with a commit mark that the
+ * consumer never has to reset::
+ *
+ *   producer                                   consumer
+ *   head = load_acquire(&cons->head)           t = load_acquire(&hdr_at_head->tag)
+ *   tail = load(&prod->tail)                   if (t != KIPC_REC_TAG(head, salt))
+ *   do {                                               nothing (yet)
+ *           if (tail + space - head > size)    read len and the record
+ *                   full                       store_release(&cons->head, head + space)
+ *   } while (!cas(&prod->tail, &tail,
+ *                 tail + space))
+ *   write payload and hdr.len
+ *   store_release(&hdr->tag, KIPC_REC_TAG(tail, salt))
+ *
+ * Reading head before tail guarantees head <= tail in the check.  The
+ * consumer never writes the data area.  What lies at a reserved position
+ * before its producer commits is zero on the first lap, and never a valid
+ * tag there (see KIPC_REC_SALT_SET); on later laps it was written on an
+ * earlier lap, a header (whose tag is that of a position a multiple of
+ * data_size earlier) or payload bytes, and neither carries the tag of
+ * this position but in the residual cases KIPC_REC_TAG describes.  A
+ * producer that dies between reserving and committing blocks the records
+ * behind it.
+ */
 
 /**
  * DOC: ring sleep protocol
