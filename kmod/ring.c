@@ -388,7 +388,8 @@ static int kipc_ring_wait_done(struct kipc_ring *ring, u32 event, u32 seq,
  * increment is visible to CPU0's read of seq after CPU0's lock and mb.
  * A wake-up that happens before CPU0 read @w->seq in user space already
  * moved seq, so it is never lost either; that is why user space reads
- * seq before its last check of the ring (see "ring sleep protocol" in the UAPI header).
+ * seq before its last check of the ring (see "ring sleep protocol" in
+ * the UAPI header).
  */
 static int kipc_ring_wait(struct kipc_ring *ring, struct file *file,
 			  struct kipc_ring_wait *w)
