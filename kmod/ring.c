@@ -429,8 +429,8 @@ static int kipc_ring_wait(struct kipc_ring *ring, struct file *file,
 
 /*
  * WAIT writes only its @state field back, and does so on every return
- * but an invalid argument: a program that hangs up on -EPIPE or drains
- * on NO_PRODUCERS learns the state that decided it.
+ * but an invalid argument or a restart: a program that hangs up on
+ * -EPIPE or drains on NO_PRODUCERS learns the state that decided it.
  */
 static long kipc_ring_ioc_wait(struct file *file, void __user *uarg)
 {
@@ -452,7 +452,8 @@ static long kipc_ring_ioc_wait(struct file *file, void __user *uarg)
 		return -EBADF;
 
 	ret = kipc_ring_wait(rf->ring, file, &w);
-	if (put_user(w.state, &uw->state))
+	/* A restarted call reads the argument again: @state must stay 0. */
+	if (ret != -ERESTARTSYS && put_user(w.state, &uw->state))
 		return -EFAULT;
 	return ret;
 }

@@ -679,7 +679,8 @@ struct kipc_ring_info {
  * (READABLE needs a consumer fd, WRITABLE a producer fd), -EINVAL for a
  * bad event, flags, reserved field or a timeout above INT64_MAX.  A
  * CLOCK_MONOTONIC deadline is in the caller's time namespace.  @state is
- * written back on every return but -EINVAL, -EFAULT and -EBADF.
+ * written back on every return but -EINVAL, -EFAULT and -EBADF (and not
+ * before a transparent restart, which reads the argument again).
  */
 struct kipc_ring_wait {
 	__u32 event;
