@@ -303,6 +303,26 @@ long long tobj_info(int fd, const char *key)
 	return LLONG_MIN;
 }
 
+int tobj_list_find(int dev, uint64_t id, const char *name,
+		   struct kipc_obj_entry *out)
+{
+	static struct kipc_obj_entry ents[256];
+	struct kipc_list ls;
+
+	memset(&ls, 0, sizeof(ls));
+	ls.entries = (uintptr_t)ents;
+	ls.nr_entries = 256;
+	if (ioctl(dev, KIPC_IOC_LIST, &ls))
+		return -errno;
+	for (uint32_t i = 0; i < ls.nr_entries; i++) {
+		if (id ? ents[i].obj.id == id : !strcmp(ents[i].obj.name, name)) {
+			*out = ents[i];
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 int tring_wait_state(int fd, uint32_t event, uint32_t seq,
 		     uint64_t deadline_ns, uint32_t flags, uint32_t *state)
 {

@@ -82,6 +82,10 @@ int tobj_head(int fd, struct kipc_obj_head *h);
  */
 long long tobj_info(int fd, const char *key);
 
+/* LIST entry of the object @id (or, if @id is 0, named @name): 0 or -errno. */
+int tobj_list_find(int dev, uint64_t id, const char *name,
+		   struct kipc_obj_entry *out);
+
 /* Raw ioctls: the ioctl's return value, or -errno. */
 int tring_wait_state(int fd, uint32_t event, uint32_t seq,
 		     uint64_t deadline_ns, uint32_t flags, uint32_t *state);

@@ -30,6 +30,7 @@
 #include "kselftest_harness.h"
 #include "kipc_test.h"
 #include "kipc_queue_util.h"
+#include "tenv.h"
 #include "tring.h"
 
 #define BOTH		(KIPC_ROLE_PRODUCER | KIPC_ROLE_CONSUMER)
@@ -601,15 +602,6 @@ static void make_named(struct __test_metadata *_metadata, int dev,
 	ASSERT_LE(0, *cfd);
 }
 
-static int wait_status(pid_t pid)
-{
-	int st;
-
-	if (waitpid(pid, &st, 0) != pid)
-		return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 TEST_F(abi, info_across_fork)
 {
 	int rfd, qfd, pfd, cfd;
@@ -626,7 +618,7 @@ TEST_F(abi, info_across_fork)
 
 		_exit(ret ? ret : check_queue_info(cfd, KIPC_ROLE_CONSUMER, name));
 	}
-	EXPECT_EQ(0, wait_status(pid));
+	EXPECT_EQ(0, tenv_reap(pid));
 	close(cfd);
 	close(pfd);
 	close(qfd);
@@ -653,7 +645,7 @@ TEST_F(abi, info_across_exec)
 		execl("/proc/self/exe", "abi_test", (char *)NULL);
 		_exit(98);
 	}
-	EXPECT_EQ(0, wait_status(pid));
+	EXPECT_EQ(0, tenv_reap(pid));
 	close(cfd);
 	close(pfd);
 	close(qfd);
@@ -702,24 +694,15 @@ static void peer_killed(struct __test_metadata *_metadata, int keep,
 	ASSERT_EQ(1, read(sync[0], &c, 1));
 	close(sync[0]);
 	ASSERT_EQ(0, kill(pid, SIGKILL));
-	EXPECT_EQ(128 + SIGKILL, wait_status(pid));
+	EXPECT_EQ(128 + SIGKILL, tenv_reap(pid));
 }
 
 /* Which state LIST reports for object @id. */
 static long long list_state(int dev, uint64_t id)
 {
-	static struct kipc_obj_entry ents[256];
-	struct kipc_list ls;
+	struct kipc_obj_entry e;
 
-	memset(&ls, 0, sizeof(ls));
-	ls.entries = (uintptr_t)ents;
-	ls.nr_entries = 256;
-	if (ioctl(dev, KIPC_IOC_LIST, &ls))
-		return -1;
-	for (unsigned int i = 0; i < ls.nr_entries; i++)
-		if (ents[i].obj.id == id)
-			return ents[i].obj.state;
-	return -1;
+	return tobj_list_find(dev, id, NULL, &e) ? -1 : (long long)e.obj.state;
 }
 
 TEST_F(abi, ring_state_after_kill)

@@ -49,15 +49,6 @@
 	}								\
 } while (0)
 
-static int reap(pid_t pid)
-{
-	int st;
-
-	if (waitpid(pid, &st, 0) != pid)
-		return -1;
-	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
-}
-
 struct ctr {
 	pid_t pid;		/* the outer child, on the host */
 	pid_t init_pid;		/* its pid 1, as the host sees it */
@@ -113,7 +104,7 @@ static int ctr_start(struct ctr *c, const char *cg, int (*fn)(void *), void *arg
 			kill(init, SIGKILL);
 			_exit(SETUP_FAIL);
 		}
-		_exit(reap(init));
+		_exit(tenv_reap(init));
 	}
 	close(pidp[1]);
 	close(gop[0]);
@@ -134,7 +125,7 @@ static void ctr_go(struct ctr *c)
 static int ctr_end(struct ctr *c)
 {
 	close(c->go);
-	return reap(c->pid);
+	return tenv_reap(c->pid);
 }
 
 /* Run @fn in a child as host uid @id (no new namespaces). */
@@ -149,7 +140,7 @@ static int as_user(uid_t id, int (*fn)(void *), void *arg)
 			_exit(SETUP_FAIL);
 		_exit(fn(arg));
 	}
-	return reap(pid);
+	return tenv_reap(pid);
 }
 
 /* KIPC_IOC_LIST into @e (@n entries): objects visible, or -errno. */

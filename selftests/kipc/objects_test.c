@@ -60,21 +60,7 @@ static int queue_create(int dev, const char *name, uint32_t role, uint32_t mode)
 /* The caller's view of the object named @name, or -1. */
 static int list_find(int dev, const char *name, struct kipc_obj_entry *out)
 {
-	static struct kipc_obj_entry ents[256];
-	struct kipc_list ls;
-
-	memset(&ls, 0, sizeof(ls));
-	ls.entries = (uintptr_t)ents;
-	ls.nr_entries = 256;
-	if (ioctl(dev, KIPC_IOC_LIST, &ls))
-		return -1;
-	for (uint32_t i = 0; i < ls.nr_entries; i++) {
-		if (!strcmp(ents[i].obj.name, name)) {
-			*out = ents[i];
-			return 0;
-		}
-	}
-	return -1;
+	return tobj_list_find(dev, 0, name, out) ? -1 : 0;
 }
 
 static int count_fds(void)

@@ -73,15 +73,6 @@ static int set_param(long long *saved, const char *name,
 	return ret;
 }
 
-static int reap(pid_t pid)
-{
-	int st;
-
-	if (waitpid(pid, &st, 0) != pid)
-		return -1;
-	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
-}
-
 /*
  * Wait until a sender blocks on @q.  Return: 0, or 1 + the exit status
  * of the sender @pid when it ended first.
@@ -163,7 +154,7 @@ TEST_F_TIMEOUT(account, failed_sendv_block_gives_its_charge_back, 300)
 		/* The siblings are received; the last one still waits. */
 		ASSERT_EQ(1, kq_info(q, "write-waiters"));
 		kill(pid, SIGKILL);
-		ASSERT_EQ(128 + SIGKILL, reap(pid));
+		ASSERT_EQ(128 + SIGKILL, tenv_reap(pid));
 		ASSERT_EQ(1, kq_recv(q, buf, sizeof(buf), KIPC_WAIT_NONBLOCK, 0, &got));
 		ASSERT_EQ(0, kq_info(q, "msgs"));
 		ASSERT_EQ(0, kq_info(q, "inflight"));
@@ -251,7 +242,7 @@ TEST_F_TIMEOUT(account, memcg_charges_peek_and_send, 120)
 	ASSERT_LE(0, pid);
 	if (pid == 0)
 		_exit(memcg_child(q, p, self->cg));
-	ret = reap(pid);
+	ret = tenv_reap(pid);
 	EXPECT_EQ(0, ret) TH_LOG("child: step %d failed (128 + signal if killed)", ret);
 	EXPECT_LT(0, tenv_memcg_read(self->cg, "memory.events", "max"));
 	EXPECT_EQ(0, tenv_memcg_read(self->cg, "memory.events", "oom_kill"));

@@ -53,17 +53,6 @@ FIXTURE_TEARDOWN(queue)
 }
 
 /* Wait for a child and return its exit status, or 128 + signal. */
-static int reap(pid_t pid)
-{
-	int status;
-
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return WEXITSTATUS(status);
-}
-
 static unsigned int depth(int fd)
 {
 	return (unsigned int)kq_info(fd, "msgs");
@@ -450,7 +439,7 @@ static int blocked_signal(int fd, bool send, bool restart)
 		if (ret)
 			return 104;
 	}
-	return reap(pid);
+	return tenv_reap(pid);
 }
 
 TEST_F(queue, signal_during_blocking)
@@ -495,7 +484,7 @@ TEST_F(queue, blocking_handoff_wakes)
 		ASSERT_LT(0, kq_recv(fd, buf, sizeof(buf), 0, 0, NULL));
 		ASSERT_EQ(i, atoi(buf));
 	}
-	EXPECT_EQ(0, reap(pid));
+	EXPECT_EQ(0, tenv_reap(pid));
 	close(fd);
 }
 
@@ -515,7 +504,7 @@ TEST_F(queue, credentials_setuid)
 			_exit(2);
 		_exit(kq_send(fd, "u", 1, 0, 0, 0) ? 3 : 0);
 	}
-	ASSERT_EQ(0, reap(pid));
+	ASSERT_EQ(0, tenv_reap(pid));
 	ASSERT_EQ(1, kq_recv(fd, buf, sizeof(buf), 0, 0, &m));
 	EXPECT_EQ(pid, m.pid);
 	EXPECT_EQ(1001, m.uid);
@@ -560,7 +549,7 @@ TEST_F(queue, credentials_pid_namespace)
 		}
 		if (write(p[1], &c, sizeof(c)) != sizeof(c))
 			_exit(8);
-		_exit(reap(c));
+		_exit(tenv_reap(c));
 	}
 	close(p[1]);
 	ASSERT_EQ(sizeof(inner), read(p[0], &inner, sizeof(inner)));
@@ -571,7 +560,7 @@ TEST_F(queue, credentials_pid_namespace)
 	EXPECT_EQ(inner, m.pid);
 	EXPECT_NE(1, m.pid);
 	ASSERT_EQ(0, kq_send(back, "o", 1, 0, 0, 0));
-	EXPECT_EQ(0, reap(pid));
+	EXPECT_EQ(0, tenv_reap(pid));
 	close(back);
 	close(fd);
 }
@@ -613,7 +602,7 @@ TEST_F(queue, end_of_stream_and_epipe)
 	while (depth(rx) > 0 || kq_info(rx, "read-waiters") < 1)
 		usleep(1000);
 	close(tx);
-	EXPECT_EQ(0, reap(pid));
+	EXPECT_EQ(0, tenv_reap(pid));
 	/* And again, now that nothing is there: read() returns 0. */
 	EXPECT_EQ(0, read(rx, buf, sizeof(buf)));
 	EXPECT_EQ(0, kq_recv(rx, buf, sizeof(buf), 0, 0, NULL));
@@ -645,7 +634,7 @@ TEST_F(queue, end_of_stream_and_epipe)
 	while (kq_info(tx, "write-waiters") < 1)
 		usleep(1000);
 	close(rx);
-	EXPECT_EQ(0, reap(pid));	/* 128 + SIGPIPE if one was raised */
+	EXPECT_EQ(0, tenv_reap(pid));	/* 128 + SIGPIPE if one was raised */
 	close(tx);
 }
 
@@ -682,7 +671,7 @@ TEST_F(queue, no_hangup_before_first_peer)
 	}
 	EXPECT_EQ(5, kq_recv(rx, buf, sizeof(buf), 0, kq_now(CLOCK_MONOTONIC) + 30000 * MS, NULL));
 	EXPECT_EQ(0, memcmp(buf, "first", 5));
-	EXPECT_EQ(0, reap(pid));
+	EXPECT_EQ(0, tenv_reap(pid));
 	/* Its exit was the last sender's close: now end-of-stream. */
 	EXPECT_EQ(0, kq_recv(rx, buf, sizeof(buf), 0, 0, NULL));
 	EXPECT_EQ(POLLHUP, poll(&pfd, 1, 0) == 1 ? pfd.revents & POLLHUP : 0);
@@ -760,7 +749,7 @@ TEST_F(queue, epoll_events)
 	ASSERT_EQ(1, epoll_wait(ep, &ev, 1, 10000));
 	EXPECT_EQ(rx, ev.data.fd);
 	EXPECT_EQ(EPOLLIN, ev.events);
-	EXPECT_EQ(0, reap(pid));
+	EXPECT_EQ(0, tenv_reap(pid));
 
 	/* Full: no EPOLLOUT; a receive makes it writable again. */
 	ev.events = EPOLLOUT;
@@ -903,7 +892,7 @@ static int as_user(uid_t uid, gid_t gid, int ngroups, const gid_t *groups,
 			_exit(100);
 		_exit(fn(dev, name));
 	}
-	return reap(pid);
+	return tenv_reap(pid);
 }
 
 static int try_open_rx(int dev, const char *name)
@@ -1363,7 +1352,7 @@ TEST_F_TIMEOUT(queue, stress_4x4_million, 900)
 		ASSERT_EQ(1, write(go[1], "g", 1));
 	close(go[1]);
 	for (i = 0; i < ST_SENDERS + ST_RECEIVERS; i++)
-		EXPECT_EQ(0, reap(pids[i]));
+		EXPECT_EQ(0, tenv_reap(pids[i]));
 
 	for (s = 0; s < ST_SENDERS; s++) {
 		for (i = 0; i < ST_PER_SENDER; i++) {
@@ -1478,14 +1467,14 @@ TEST_F_TIMEOUT(queue, kill9_mid_stream, 300)
 		usleep(1000);
 	kill(snd[0], SIGKILL);
 	kill(rcv[0], SIGKILL);
-	EXPECT_EQ(128 + SIGKILL, reap(snd[0]));
-	EXPECT_EQ(128 + SIGKILL, reap(rcv[0]));
+	EXPECT_EQ(128 + SIGKILL, tenv_reap(snd[0]));
+	EXPECT_EQ(128 + SIGKILL, tenv_reap(rcv[0]));
 	acked0 = __atomic_load_n(&sh->acked[0], __ATOMIC_ACQUIRE);
 	TH_LOG("killed sender 0 and receiver 0 after %u messages", sh->received);
-	EXPECT_EQ(0, reap(snd[1]));
+	EXPECT_EQ(0, tenv_reap(snd[1]));
 	TH_LOG("sender 1 done, %u received", sh->received);	/* finishes; its close ends the stream */
 	for (i = 1; i < KL_RECEIVERS; i++)
-		EXPECT_EQ(0, reap(rcv[i]));	/* both see end-of-stream */
+		EXPECT_EQ(0, tenv_reap(rcv[i]));	/* both see end-of-stream */
 
 	for (s = 0; s < KL_SENDERS; s++) {
 		uint32_t acked = s ? KL_PER_SENDER : acked0;
@@ -1551,9 +1540,9 @@ TEST_F_TIMEOUT(queue, kill9_mid_stream, 300)
 	TH_LOG("sender blocked; killing the receivers");
 	kill(rcv[0], SIGKILL);
 	kill(rcv[1], SIGKILL);
-	EXPECT_EQ(128 + SIGKILL, reap(rcv[0]));
-	EXPECT_EQ(128 + SIGKILL, reap(rcv[1]));
-	EXPECT_EQ(0, reap(snd[0]));
+	EXPECT_EQ(128 + SIGKILL, tenv_reap(rcv[0]));
+	EXPECT_EQ(128 + SIGKILL, tenv_reap(rcv[1]));
+	EXPECT_EQ(0, tenv_reap(snd[0]));
 	munmap(sh, sizeof(*sh));
 }
 
