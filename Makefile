@@ -100,7 +100,7 @@ userspace-6.12:
 
 lib: $(LIBSO) $(BUILD)/lib/libkipc.a $(BUILD)/lib/libkipc.pc
 tools: $(TOOLS)
-selftests: $(TESTS)
+selftests: $(TESTS) $(BUILD)/selftests/.uapi_layout_m32
 examples: $(EXAMPLES)
 ifneq ($(HAVE_LIBURING),1)
 	@echo "examples: uring_poll skipped: no <liburing.h> (install liburing-dev)"
@@ -174,6 +174,15 @@ $(KSRC_STAMP):
 $(BUILD)/obj/selftests/common/%.o: selftests/common/%.c $(KSRC_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(KIPC_CFLAGS) -isystem $(KSFT) -Iselftests/common -c -o $@ $<
+
+# The UAPI layout pinned for 32-bit callers too: a compile-only check of
+# selftests/kipc/uapi_layout.h with -m32, which needs gcc's own headers
+# and the UAPI only (no 32-bit libc).
+$(BUILD)/selftests/.uapi_layout_m32: selftests/kipc/uapi_layout.h include/uapi/linux/kipc.h
+	@mkdir -p $(dir $@)
+	$(CC) -m32 -std=c11 -Wall -Werror -fsyntax-only -Iinclude/uapi \
+		-idirafter /usr/include/$(shell $(CC) -print-multiarch) -x c $<
+	@touch $@
 
 define test_rule
 $(BUILD)/selftests/$(notdir $(1:.c=)): $(1) $(LIBSO) $(KSRC_STAMP) $(TEST_HELPER_OBJS)

@@ -12,22 +12,27 @@
 #include <linux/refcount.h>
 #include <linux/list.h>
 #include <linux/uidgid.h>
+#include <linux/string.h>
 #include <linux/kipc.h>
 
 struct file;
 struct seq_file;
 
-int kipc_copy_args_in(void *karg, size_t ksize, size_t ver0,
-		      unsigned int cmd, const void __user *uarg);
-int kipc_copy_args_out(void __user *uarg, unsigned int cmd,
-		       const void *karg, size_t ksize);
-
-/*
- * Commands are matched on type, number and direction; the size field is
- * the caller's structure size and is checked by kipc_copy_args_in().
+/**
+ * kipc_check_reserved() - are reserved bytes of an ioctl argument zero?
+ * @p: the reserved field(s) in the kernel's copy
+ * @n: their size
+ *
+ * Every ioctl structure is fixed and matched exactly (size included) by
+ * its command number; room for new fields is reserved space that must
+ * be zero today, so that a later kernel can give it a meaning.
+ *
+ * Return: 0, or -EINVAL when a byte is not zero.
  */
-#define KIPC_IOC_NOSIZE(cmd)	((cmd) & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT))
-#define KIPC_IOC_MATCH(cmd, ref) (KIPC_IOC_NOSIZE(cmd) == KIPC_IOC_NOSIZE(ref))
+static inline int kipc_check_reserved(const void *p, size_t n)
+{
+	return memchr_inv(p, 0, n) ? -EINVAL : 0;
+}
 
 /*
  * Objects (rings, queues) share one header, one name registry, one
@@ -52,7 +57,12 @@ struct kipc_ns;
 struct kipc_obj_ops {
 	/* Free the type's memory; called once the last reference is gone. */
 	void (*release)(struct kipc_obj *obj);
-	/* Fill the type-specific fields of a listing entry. */
+	/*
+	 * Fill the type's part of the common head: state, endpoint and
+	 * waiter counts.  Lockless snapshots are fine (reports only).
+	 */
+	void (*head)(struct kipc_obj *obj, struct kipc_obj_head *h);
+	/* Fill the type-specific fields of a listing entry (after .head). */
 	void (*fill)(struct kipc_obj *obj, struct kipc_obj_entry *e);
 	/*
 	 * A new file on @obj for @role (permission already checked), with a
@@ -128,11 +138,33 @@ int kipc_name_from_user(char *dst, u64 uptr);
 
 void kipc_obj_name(struct kipc_obj *obj, char *buf);
 
+/**
+ * kipc_obj_create_check() - validate the common head of a create struct
+ * @oc: the caller's struct kipc_obj_create, copied in
+ * @name: KIPC_NAME_MAX + 1 bytes; the name, or "" when anonymous
+ *
+ * Return: 0, -EINVAL (non-zero fd, bad role, fd_flags, mode or name),
+ * -EFAULT.
+ */
+int kipc_obj_create_check(const struct kipc_obj_create *oc, char *name);
+
+/* Fill @h for an fd of @obj with @role (0 for a listing). */
+void kipc_obj_head_fill(struct kipc_obj *obj, u32 role,
+			struct kipc_obj_head *h);
+
+/*
+ * The fdinfo lines every type shares (kipc-type, kipc-id, name, role,
+ * state, producers, consumers, read-waiters, write-waiters); the type's
+ * own lines follow.
+ */
+void kipc_obj_show_fdinfo_common(struct seq_file *m, struct kipc_obj *obj,
+				 u32 role);
+
 /* The /dev/kipc ioctls shared by all types. */
-long kipc_ioc_open(unsigned int cmd, void __user *uarg);
-long kipc_ioc_unlink(unsigned int cmd, void __user *uarg);
-long kipc_ioc_list(unsigned int cmd, void __user *uarg);
-long kipc_ioc_dup(unsigned int cmd, void __user *uarg);
+long kipc_ioc_open(void __user *uarg);
+long kipc_ioc_unlink(void __user *uarg);
+long kipc_ioc_list(void __user *uarg);
+long kipc_ioc_dup(void __user *uarg);
 
 /*
  * The object behind an object fd, and the fd's roles (KIPC_ROLE_*), or
@@ -149,7 +181,9 @@ struct kipc_obj *kipc_queue_file_obj(struct file *file, u32 *role);
  * @name: name to publish @obj under in the caller's IPC namespace, or NULL
  * @fd_flags: KIPC_FD_* (O_CLOEXEC is always set)
  * @fd_field: where the fd number goes in @karg
- * @cmd, @uarg, @karg, @ksize: as for kipc_copy_args_out()
+ * @uarg: the caller's argument, where @karg is copied back
+ * @karg: the kernel's copy of the argument, fully initialized
+ * @ksize: its size (the exact size of the command's structure)
  *
  * Reserves an fd, copies @karg (with the fd) out, names the object, and
  * only then installs the file: a failure leaves no fd and no name.
@@ -157,14 +191,14 @@ struct kipc_obj *kipc_queue_file_obj(struct file *file, u32 *role);
  * (names on a kernel without CONFIG_POSIX_MQUEUE).
  */
 int kipc_publish_fd(struct kipc_obj *obj, struct file *file, const char *name,
-		    u32 fd_flags, __s32 *fd_field, unsigned int cmd,
-		    void __user *uarg, const void *karg, size_t ksize);
+		    u32 fd_flags, __s32 *fd_field, void __user *uarg,
+		    const void *karg, size_t ksize);
 
 /**
  * kipc_open_fd() - a new endpoint on an existing object, for user space
  * @obj: the object (the caller holds a reference)
  * @role: KIPC_ROLE_*, already permitted
- * @fd_flags, @fd_field, @cmd, @uarg, @karg, @ksize: as for kipc_publish_fd()
+ * @fd_flags, @fd_field, @uarg, @karg, @ksize: as for kipc_publish_fd()
  *
  * Reserves the fd and copies the result out first, and opens the
  * endpoint (which other endpoints may notice) only when nothing else can
@@ -172,8 +206,8 @@ int kipc_publish_fd(struct kipc_obj *obj, struct file *file, const char *name,
  * Return: the fd, or -EMFILE, -EFAULT, -ENOMEM.
  */
 int kipc_open_fd(struct kipc_obj *obj, u32 role, u32 fd_flags,
-		 __s32 *fd_field, unsigned int cmd, void __user *uarg,
-		 const void *karg, size_t ksize);
+		 __s32 *fd_field, void __user *uarg, const void *karg,
+		 size_t ksize);
 
 /* Validate and convert a role / fd_flags pair from an ioctl. */
 int kipc_check_role(u32 role, u32 fd_flags);
@@ -183,7 +217,7 @@ static inline int kipc_fd_flags(u32 fd_flags)
 }
 
 /* Queues (queue.c). */
-long kipc_ioc_queue_create(unsigned int cmd, void __user *uarg);
+long kipc_ioc_queue_create(void __user *uarg);
 u32 kipc_queue_max_msg_size(void);
 
 int kipc_obj_module_init(void);

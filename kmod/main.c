@@ -19,60 +19,40 @@
 #include "kipc_core.h"
 #include "ring.h"
 
-/**
- * kipc_copy_args_in() - copy a size-versioned ioctl argument from user
- * @karg:	kernel copy, sizeof @ksize
- * @ksize:	size of the kernel's structure
- * @ver0:	smallest size user space may pass (first published ABI)
- * @cmd:	ioctl command; its size field is the caller's structure size
- * @uarg:	user pointer
- *
- * Fields the caller does not know are zero-filled; bytes the kernel does
- * not know must be zero.
- *
- * Return: 0, -EINVAL for a too-short structure, -E2BIG for unknown
- * non-zero trailing bytes or a size over one page, -EFAULT.
+/*
+ * The size of every UAPI structure, pinned: the layout is ABI.  A change
+ * here is a new command number (see kipc.rst, "Extending the ABI");
+ * selftests/kipc/uapi_layout_test.c pins every field offset too.
  */
-int kipc_copy_args_in(void *karg, size_t ksize, size_t ver0,
-		      unsigned int cmd, const void __user *uarg)
-{
-	size_t usize = _IOC_SIZE(cmd);
+static_assert(sizeof(struct kipc_info) == 80);
+static_assert(sizeof(struct kipc_obj_create) == 24);
+static_assert(sizeof(struct kipc_obj_head) == 136);
+static_assert(sizeof(struct kipc_open) == 56);
+static_assert(sizeof(struct kipc_unlink) == 32);
+static_assert(sizeof(struct kipc_obj_entry) == 184);
+static_assert(sizeof(struct kipc_list) == 40);
+static_assert(sizeof(struct kipc_dup) == 40);
+static_assert(sizeof(struct kipc_ring_layout) == 120);
+static_assert(sizeof(struct kipc_ring_prod) == 3 * KIPC_CACHELINE);
+static_assert(sizeof(struct kipc_ring_cons) == 3 * KIPC_CACHELINE);
+static_assert(sizeof(struct kipc_rec_hdr) == 8);
+static_assert(sizeof(struct kipc_ring_create) == 72);
+static_assert(sizeof(struct kipc_ring_info) == 224);
+static_assert(sizeof(struct kipc_ring_wait) == 40);
+static_assert(sizeof(struct kipc_ring_wake) == 24);
+static_assert(sizeof(struct kipc_queue_create) == 80);
+static_assert(sizeof(struct kipc_queue_info) == 208);
+static_assert(sizeof(struct kipc_queue_msg) == 32);
+static_assert(sizeof(struct kipc_queue_xfer) == 64);
+static_assert(sizeof(struct kipc_queue_mxfer) == 40);
 
-	if (usize < ver0)
-		return -EINVAL;
-	if (usize > PAGE_SIZE)
-		return -E2BIG;
-	return copy_struct_from_user(karg, ksize, uarg, usize);
-}
-
-/**
- * kipc_copy_args_out() - copy a size-versioned ioctl result to user
- * @uarg:	user pointer
- * @cmd:	ioctl command, as given to kipc_copy_args_in()
- * @karg:	kernel structure, fully initialized (no padding holes)
- * @ksize:	its size
- *
- * Return: 0 or -EFAULT.
- */
-int kipc_copy_args_out(void __user *uarg, unsigned int cmd,
-		       const void *karg, size_t ksize)
-{
-	size_t n = min_t(size_t, _IOC_SIZE(cmd), ksize);
-
-	return copy_to_user(uarg, karg, n) ? -EFAULT : 0;
-}
-
-static long kipc_ioc_get_info(unsigned int cmd, void __user *uarg)
+static long kipc_ioc_get_info(void __user *uarg)
 {
 	struct kipc_info info;
-	int ret;
 
-	ret = kipc_copy_args_in(&info, sizeof(info), KIPC_INFO_SIZE_VER0,
-				cmd, uarg);
-	if (ret)
-		return ret;
-	if (info.flags || info.reserved0 ||
-	    memchr_inv(info.reserved, 0, sizeof(info.reserved)))
+	if (copy_from_user(&info, uarg, sizeof(info)))
+		return -EFAULT;
+	if (info.flags || kipc_check_reserved(info.reserved, sizeof(info.reserved)))
 		return -EINVAL;
 
 	memset(&info, 0, sizeof(info));
@@ -83,31 +63,35 @@ static long kipc_ioc_get_info(unsigned int cmd, void __user *uarg)
 	info.features |= KIPC_FEAT_QUEUE;
 	info.max_msg_size = kipc_queue_max_msg_size();
 	info.page_size = PAGE_SIZE;
-	info.struct_size = sizeof(info);
+	info.obj_types = (1ULL << KIPC_OBJ_RING) | (1ULL << KIPC_OBJ_QUEUE);
 
-	return kipc_copy_args_out(uarg, cmd, &info, sizeof(info));
+	return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
 }
 
+/* Commands are matched exactly: a structure of another size is -ENOTTY. */
 static long kipc_dev_ioctl(struct file *file, unsigned int cmd,
 			   unsigned long arg)
 {
 	void __user *uarg = (void __user *)arg;
 
-	if (KIPC_IOC_MATCH(cmd, KIPC_IOC_GET_INFO))
-		return kipc_ioc_get_info(cmd, uarg);
-	if (KIPC_IOC_MATCH(cmd, KIPC_IOC_RING_CREATE))
-		return kipc_ioc_ring_create(cmd, uarg);
-	if (KIPC_IOC_MATCH(cmd, KIPC_IOC_OPEN))
-		return kipc_ioc_open(cmd, uarg);
-	if (KIPC_IOC_MATCH(cmd, KIPC_IOC_UNLINK))
-		return kipc_ioc_unlink(cmd, uarg);
-	if (KIPC_IOC_MATCH(cmd, KIPC_IOC_LIST))
-		return kipc_ioc_list(cmd, uarg);
-	if (KIPC_IOC_MATCH(cmd, KIPC_IOC_QUEUE_CREATE))
-		return kipc_ioc_queue_create(cmd, uarg);
-	if (KIPC_IOC_MATCH(cmd, KIPC_IOC_DUP))
-		return kipc_ioc_dup(cmd, uarg);
-	return -ENOTTY;
+	switch (cmd) {
+	case KIPC_IOC_GET_INFO:
+		return kipc_ioc_get_info(uarg);
+	case KIPC_IOC_OPEN:
+		return kipc_ioc_open(uarg);
+	case KIPC_IOC_UNLINK:
+		return kipc_ioc_unlink(uarg);
+	case KIPC_IOC_LIST:
+		return kipc_ioc_list(uarg);
+	case KIPC_IOC_DUP:
+		return kipc_ioc_dup(uarg);
+	case KIPC_IOC_RING_CREATE:
+		return kipc_ioc_ring_create(uarg);
+	case KIPC_IOC_QUEUE_CREATE:
+		return kipc_ioc_queue_create(uarg);
+	default:
+		return -ENOTTY;
+	}
 }
 
 static const struct file_operations kipc_dev_fops = {
@@ -127,14 +111,6 @@ static struct miscdevice kipc_misc = {
 static int __init kipc_init(void)
 {
 	int ret;
-
-	BUILD_BUG_ON(sizeof(struct kipc_info) != KIPC_INFO_SIZE_VER0);
-
-	BUILD_BUG_ON(sizeof(struct kipc_open) != KIPC_OPEN_SIZE_VER0);
-	BUILD_BUG_ON(sizeof(struct kipc_unlink) != KIPC_UNLINK_SIZE_VER0);
-	BUILD_BUG_ON(sizeof(struct kipc_list) != KIPC_LIST_SIZE_VER0);
-	BUILD_BUG_ON(sizeof(struct kipc_obj_entry) != KIPC_OBJ_ENTRY_SIZE_VER0);
-	BUILD_BUG_ON(sizeof(struct kipc_dup) != KIPC_DUP_SIZE_VER0);
 
 	ret = kipc_obj_module_init();
 	if (ret)

@@ -511,17 +511,17 @@ void kipc_obj_name(struct kipc_obj *obj, char *buf)
 	mutex_unlock(&kipc_objs_lock);
 }
 
-long kipc_ioc_open(unsigned int cmd, void __user *uarg)
+long kipc_ioc_open(void __user *uarg)
 {
 	char name[KIPC_NAME_MAX + 1];
 	struct kipc_obj *obj;
 	struct kipc_open op;
 	int ret;
 
-	ret = kipc_copy_args_in(&op, sizeof(op), KIPC_OPEN_SIZE_VER0, cmd, uarg);
-	if (ret)
-		return ret;
-	if (memchr_inv(op.reserved, 0, sizeof(op.reserved)) || op.fd)
+	if (copy_from_user(&op, uarg, sizeof(op)))
+		return -EFAULT;
+	if (op.flags || op.fd || op.reserved0 ||
+	    kipc_check_reserved(op.reserved, sizeof(op.reserved)))
 		return -EINVAL;
 	if (op.type != KIPC_OBJ_RING && op.type != KIPC_OBJ_QUEUE)
 		return -EINVAL;
@@ -543,7 +543,7 @@ long kipc_ioc_open(unsigned int cmd, void __user *uarg)
 
 	ret = kipc_obj_may(obj, op.role);
 	if (!ret)
-		ret = kipc_open_fd(obj, op.role, op.fd_flags, &op.fd, cmd, uarg,
+		ret = kipc_open_fd(obj, op.role, op.fd_flags, &op.fd, uarg,
 				   &op, sizeof(op));
 	kipc_obj_put(obj);
 	return ret;
@@ -554,15 +554,15 @@ long kipc_ioc_open(unsigned int cmd, void __user *uarg)
  * caller: the steps that can fail because of the caller's memory or fd
  * table, done before anything with an effect.  The fd, or -errno.
  */
-static int kipc_fd_reserve(u32 fd_flags, __s32 *fd_field, unsigned int cmd,
-			   void __user *uarg, const void *karg, size_t ksize)
+static int kipc_fd_reserve(u32 fd_flags, __s32 *fd_field, void __user *uarg,
+			   const void *karg, size_t ksize)
 {
 	int fd = get_unused_fd_flags(kipc_fd_flags(fd_flags));
 
 	if (fd < 0)
 		return fd;
 	*fd_field = fd;
-	if (kipc_copy_args_out(uarg, cmd, karg, ksize)) {
+	if (copy_to_user(uarg, karg, ksize)) {
 		put_unused_fd(fd);
 		return -EFAULT;
 	}
@@ -570,12 +570,12 @@ static int kipc_fd_reserve(u32 fd_flags, __s32 *fd_field, unsigned int cmd,
 }
 
 int kipc_publish_fd(struct kipc_obj *obj, struct file *file, const char *name,
-		    u32 fd_flags, __s32 *fd_field, unsigned int cmd,
-		    void __user *uarg, const void *karg, size_t ksize)
+		    u32 fd_flags, __s32 *fd_field, void __user *uarg,
+		    const void *karg, size_t ksize)
 {
 	int fd, ret;
 
-	fd = kipc_fd_reserve(fd_flags, fd_field, cmd, uarg, karg, ksize);
+	fd = kipc_fd_reserve(fd_flags, fd_field, uarg, karg, ksize);
 	if (fd < 0) {
 		fput(file);
 		return fd;
@@ -593,13 +593,13 @@ int kipc_publish_fd(struct kipc_obj *obj, struct file *file, const char *name,
 }
 
 int kipc_open_fd(struct kipc_obj *obj, u32 role, u32 fd_flags,
-		 __s32 *fd_field, unsigned int cmd, void __user *uarg,
-		 const void *karg, size_t ksize)
+		 __s32 *fd_field, void __user *uarg, const void *karg,
+		 size_t ksize)
 {
 	struct file *file;
 	int fd;
 
-	fd = kipc_fd_reserve(fd_flags, fd_field, cmd, uarg, karg, ksize);
+	fd = kipc_fd_reserve(fd_flags, fd_field, uarg, karg, ksize);
 	if (fd < 0)
 		return fd;
 	file = obj->ops->open_file(obj, role, fd_flags);
@@ -613,7 +613,6 @@ int kipc_open_fd(struct kipc_obj *obj, u32 role, u32 fd_flags,
 
 /**
  * kipc_ioc_dup() - KIPC_IOC_DUP on /dev/kipc
- * @cmd: the ioctl command (its size field is the caller's struct size)
  * @uarg: user pointer to struct kipc_dup
  *
  * Opens a new file on the object behind the caller's ring or queue fd,
@@ -630,7 +629,7 @@ int kipc_open_fd(struct kipc_obj *obj, u32 role, u32 fd_flags,
  * does not have, or non-zero reserved fields or @new_fd; -EMFILE,
  * -ENOMEM, -EFAULT.
  */
-long kipc_ioc_dup(unsigned int cmd, void __user *uarg)
+long kipc_ioc_dup(void __user *uarg)
 {
 	struct kipc_obj *obj;
 	struct kipc_dup dp;
@@ -638,11 +637,10 @@ long kipc_ioc_dup(unsigned int cmd, void __user *uarg)
 	u32 role;
 	int ret;
 
-	ret = kipc_copy_args_in(&dp, sizeof(dp), KIPC_DUP_SIZE_VER0, cmd, uarg);
-	if (ret)
-		return ret;
+	if (copy_from_user(&dp, uarg, sizeof(dp)))
+		return -EFAULT;
 	if (dp.flags || dp.new_fd || dp.reserved0 ||
-	    memchr_inv(dp.reserved, 0, sizeof(dp.reserved)))
+	    kipc_check_reserved(dp.reserved, sizeof(dp.reserved)))
 		return -EINVAL;
 	ret = kipc_check_role(dp.role, dp.fd_flags);
 	if (ret)
@@ -663,14 +661,14 @@ long kipc_ioc_dup(unsigned int cmd, void __user *uarg)
 		goto out_fdput;
 	}
 	/* The new file takes its own reference on @obj before fdput(). */
-	ret = kipc_open_fd(obj, dp.role, dp.fd_flags, &dp.new_fd, cmd, uarg,
+	ret = kipc_open_fd(obj, dp.role, dp.fd_flags, &dp.new_fd, uarg,
 			   &dp, sizeof(dp));
 out_fdput:
 	fdput(f);
 	return ret;
 }
 
-long kipc_ioc_unlink(unsigned int cmd, void __user *uarg)
+long kipc_ioc_unlink(void __user *uarg)
 {
 	char name[KIPC_NAME_MAX + 1];
 	struct kipc_unlink ul;
@@ -678,10 +676,9 @@ long kipc_ioc_unlink(unsigned int cmd, void __user *uarg)
 	struct kipc_ns *kns;
 	int ret;
 
-	ret = kipc_copy_args_in(&ul, sizeof(ul), KIPC_UNLINK_SIZE_VER0, cmd, uarg);
-	if (ret)
-		return ret;
-	if (ul.flags || memchr_inv(ul.reserved, 0, sizeof(ul.reserved)))
+	if (copy_from_user(&ul, uarg, sizeof(ul)))
+		return -EFAULT;
+	if (ul.flags || kipc_check_reserved(ul.reserved, sizeof(ul.reserved)))
 		return -EINVAL;
 	if (ul.type && ul.type != KIPC_OBJ_RING && ul.type != KIPC_OBJ_QUEUE)
 		return -EINVAL;
@@ -720,17 +717,91 @@ static bool kipc_obj_visible(struct kipc_obj *obj, struct kipc_ns *kns,
 	return admin || uid_eq(current_fsuid(), obj->uid);
 }
 
-static void kipc_obj_fill(struct kipc_obj *obj, struct kipc_obj_entry *e)
+/* The head without the name, which needs kipc_objs_lock. */
+static void kipc_obj_head_fill_locked(struct kipc_obj *obj, u32 role,
+				      struct kipc_obj_head *h)
 {
 	struct user_namespace *user_ns = current_user_ns();
 
+	memset(h, 0, sizeof(*h));
+	h->id = obj->id;
+	h->type = obj->type;
+	h->role = role;
+	h->mode = obj->mode;
+	h->uid = from_kuid_munged(user_ns, obj->uid);
+	h->gid = from_kgid_munged(user_ns, obj->gid);
+	obj->ops->head(obj, h);
+}
+
+void kipc_obj_head_fill(struct kipc_obj *obj, u32 role,
+			struct kipc_obj_head *h)
+{
+	kipc_obj_head_fill_locked(obj, role, h);
+	kipc_obj_name(obj, h->name);
+}
+
+/* A listing entry, without the name. */
+static void kipc_obj_fill(struct kipc_obj *obj, struct kipc_obj_entry *e)
+{
 	memset(e, 0, sizeof(*e));
-	e->id = obj->id;
-	e->type = obj->type;
-	e->mode = obj->mode;
-	e->uid = from_kuid_munged(user_ns, obj->uid);
-	e->gid = from_kgid_munged(user_ns, obj->gid);
+	kipc_obj_head_fill_locked(obj, 0, &e->obj);
 	obj->ops->fill(obj, e);
+}
+
+static const char *kipc_obj_type_name(u32 type)
+{
+	switch (type) {
+	case KIPC_OBJ_RING:
+		return "ring";
+	case KIPC_OBJ_QUEUE:
+		return "queue";
+	default:
+		return "unknown";
+	}
+}
+
+static const char *kipc_role_name(u32 role)
+{
+	switch (role & KIPC_ROLE_MASK) {
+	case KIPC_ROLE_PRODUCER:
+		return "producer";
+	case KIPC_ROLE_CONSUMER:
+		return "consumer";
+	default:
+		return "producer,consumer";
+	}
+}
+
+void kipc_obj_show_fdinfo_common(struct seq_file *m, struct kipc_obj *obj,
+				 u32 role)
+{
+	struct kipc_obj_head h;
+
+	kipc_obj_head_fill(obj, role, &h);
+	seq_printf(m, "kipc-type:\t%s\n", kipc_obj_type_name(h.type));
+	seq_printf(m, "kipc-id:\t%llu\n", h.id);
+	seq_printf(m, "name:\t%s\n", h.name[0] ? h.name : "-");
+	seq_printf(m, "role:\t%s\n", kipc_role_name(role));
+	seq_printf(m, "state:\t%#x\n", h.state);
+	seq_printf(m, "producers:\t%u\n", h.nr_producers);
+	seq_printf(m, "consumers:\t%u\n", h.nr_consumers);
+	seq_printf(m, "read-waiters:\t%u\n", h.read_waiters);
+	seq_printf(m, "write-waiters:\t%u\n", h.write_waiters);
+}
+
+int kipc_obj_create_check(const struct kipc_obj_create *oc, char *name)
+{
+	int ret;
+
+	name[0] = '\0';
+	if (oc->fd || (oc->mode & ~0777U))
+		return -EINVAL;
+	ret = kipc_check_role(oc->role, oc->fd_flags);
+	if (ret)
+		return ret;
+	if (oc->name)
+		return kipc_name_from_user(name, oc->name);
+	return 0;
 }
 
 /*
@@ -739,7 +810,7 @@ static void kipc_obj_fill(struct kipc_obj *obj, struct kipc_obj_entry *e)
  * faults slowly (userfaultfd, FUSE) stalls only this call.  Objects made
  * or freed meanwhile may or may not be counted, as in any snapshot.
  */
-long kipc_ioc_list(unsigned int cmd, void __user *uarg)
+long kipc_ioc_list(void __user *uarg)
 {
 	struct kipc_obj_entry *e = NULL;
 	struct kipc_obj **objs = NULL;
@@ -747,18 +818,14 @@ long kipc_ioc_list(unsigned int cmd, void __user *uarg)
 	struct kipc_obj *obj;
 	struct kipc_ns *kns;
 	u32 n = 0, max, total = 0, i;
-	size_t esize;
 	bool admin;
-	int ret;
+	int ret = 0;
 
-	ret = kipc_copy_args_in(&ls, sizeof(ls), KIPC_LIST_SIZE_VER0, cmd, uarg);
-	if (ret)
-		return ret;
-	if (ls.flags || ls.nr_total || memchr_inv(ls.reserved, 0, sizeof(ls.reserved)))
+	if (copy_from_user(&ls, uarg, sizeof(ls)))
+		return -EFAULT;
+	if (ls.flags || ls.nr_total || ls.reserved0 ||
+	    kipc_check_reserved(ls.reserved, sizeof(ls.reserved)))
 		return -EINVAL;
-	if (ls.entry_size < KIPC_OBJ_ENTRY_SIZE_VER0 || ls.entry_size > PAGE_SIZE)
-		return -EINVAL;
-	esize = min_t(size_t, ls.entry_size, sizeof(*e));
 	/* Decided once per call, and not audited: it only widens a view. */
 	admin = ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN);
 
@@ -789,12 +856,9 @@ long kipc_ioc_list(unsigned int cmd, void __user *uarg)
 		void __user *dst;
 
 		kipc_obj_fill(objs[i], e);
-		kipc_obj_name(objs[i], e->name);
-		dst = u64_to_user_ptr(ls.entries + (u64)i * ls.entry_size);
-		/* Zero what a newer caller knows beyond our struct. */
-		if (copy_to_user(dst, e, esize) ||
-		    (ls.entry_size > esize &&
-		     clear_user(dst + esize, ls.entry_size - esize))) {
+		kipc_obj_name(objs[i], e->obj.name);
+		dst = u64_to_user_ptr(ls.entries + (u64)i * sizeof(*e));
+		if (copy_to_user(dst, e, sizeof(*e))) {
 			ret = -EFAULT;
 			break;
 		}
@@ -806,7 +870,7 @@ long kipc_ioc_list(unsigned int cmd, void __user *uarg)
 
 	ls.nr_entries = n;
 	ls.nr_total = total;
-	ret = kipc_copy_args_out(uarg, cmd, &ls, sizeof(ls));
+	ret = copy_to_user(uarg, &ls, sizeof(ls)) ? -EFAULT : 0;
 out_free:
 	kvfree(objs);
 	kfree(e);
@@ -825,12 +889,14 @@ static int kipc_objects_show(struct seq_file *m, void *v)
 	mutex_lock(&kipc_objs_lock);
 	list_for_each_entry(obj, &kipc_objs, all_node) {
 		kipc_obj_fill(obj, e);
-		strscpy(e->name, obj->name, sizeof(e->name));
+		strscpy(e->obj.name, obj->name, sizeof(e->obj.name));
 		seq_printf(m, "%llu\t%s\t%04o\t%u\t%u\t%u\t%u\t%llu\t%llu\t%llu\t%u\t%s\n",
-			   e->id, e->type == KIPC_OBJ_RING ? "ring" : "queue",
-			   e->mode, e->uid, e->gid, e->nr_producers,
-			   e->nr_consumers, e->size, e->used, e->count,
-			   e->waiters, e->name[0] ? e->name : "-");
+			   e->obj.id, kipc_obj_type_name(e->obj.type),
+			   e->obj.mode, e->obj.uid, e->obj.gid,
+			   e->obj.nr_producers, e->obj.nr_consumers, e->size,
+			   e->used, e->count,
+			   e->obj.read_waiters + e->obj.write_waiters,
+			   e->obj.name[0] ? e->obj.name : "-");
 	}
 	mutex_unlock(&kipc_objs_lock);
 	kfree(e);

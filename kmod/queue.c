@@ -3,9 +3,9 @@
  * kipc - kernel message queues.
  *
  * A queue is a kernel-owned, multi-producer multi-consumer message queue
- * with priorities.  Senders copy a message in, receivers copy it out;
- * each message carries the sender's credentials, captured at send time
- * and translated into the receiver's namespaces at receive time.  See
+ * with priorities.  Producers copy a message in, consumers copy it out;
+ * each message carries the producer's credentials, captured at send time
+ * and translated into the consumer's namespaces at receive time.  See
  * Documentation/userspace-api/kipc-queue.rst for the user-space view.
  *
  * Copyright (C) 2026 The kipc authors.
@@ -51,9 +51,9 @@
  * under the lock is either seen by ->poll or followed by a wake-up that
  * finds the entry.
  *
- * User memory is never touched with kipc_queue.lock held.  A sender
+ * User memory is never touched with kipc_queue.lock held.  A producer
  * copies the payload into a new message first and then takes the lock to
- * queue it.  A receiver takes messages off the lists under the lock
+ * queue it.  A consumer takes messages off the lists under the lock
  * (they are then "in flight": off the lists but still counted against
  * the queue's limits and the owner's memory charge), drops the lock,
  * copies them out, and retakes the lock either to free them ("commit")
@@ -66,8 +66,8 @@
  * outcome in ->state:
  *
  *   KIPC_QW_WOKEN  something changed; retake the lock and look again.
- *   KIPC_QW_READY  the transfer is done: a receiver finds the message in
- *                  ->msg (hand-off, "pipelined send"), a sender's message
+ *   KIPC_QW_READY  the transfer is done: a consumer finds the message in
+ *                  ->msg (hand-off, "pipelined send"), a producer's message
  *                  ->msg has been queued ("pipelined receive").
  *
  *   waker (lock held)                     sleeper
@@ -79,10 +79,10 @@
  * After the release store the waker does not touch @w again, since the
  * sleeper may return at once and its stack is gone; the task reference
  * keeps wake_up_process() safe.  Every wake-up is a hand-over of either a
- * message or of the duty to look at the queue, and a woken receiver
+ * message or of the duty to look at the queue, and a woken consumer
  * looks at the queue before it looks at signals and timeouts, so no
- * wake-up is lost: a message queued for a woken receiver is taken by
- * it, or by whoever emptied the queue before it.  A receiver that
+ * wake-up is lost: a message queued for a woken consumer is taken by
+ * it, or by whoever emptied the queue before it.  A consumer that
  * leaves a message queued (-EMSGSIZE, PEEK) passes the wake-up on.
  */
 
@@ -100,7 +100,7 @@ MODULE_PARM_DESC(max_queue_msgs, "Most messages one queue may hold (at most 1048
 
 static bool kipc_queue_handoff = true;
 module_param_named(queue_handoff, kipc_queue_handoff, bool, 0644);
-MODULE_PARM_DESC(queue_handoff, "Hand a message straight to a waiting receiver");
+MODULE_PARM_DESC(queue_handoff, "Hand a message straight to a waiting consumer");
 
 #define KIPC_QUEUE_NR_PRIO	(KIPC_QUEUE_PRIO_MAX + 1)
 
@@ -143,9 +143,9 @@ struct kipc_qblock {
  * @node:	on kipc_queue.prio[@prio] while queued; on a private list
  *		while being prepared or in flight
  * @blk:	the block holding this message, or NULL when allocated alone
- * @pid:	sender's thread group, pinned
- * @uid:	sender's effective uid at send time
- * @gid:	sender's effective gid at send time
+ * @pid:	producer's thread group, pinned
+ * @uid:	producer's effective uid at send time
+ * @gid:	producer's effective gid at send time
  * @len:	payload bytes, 1..max_msg_size
  * @prio:	0..KIPC_QUEUE_PRIO_MAX
  * @data:	payload
@@ -173,16 +173,16 @@ struct kipc_qmsg {
  * @prio_map:	bit p set iff @prio[p] is not empty
  * @nr_msgs:	messages on @prio
  * @bytes:	payload bytes on @prio
- * @nr_inflight: messages taken by receivers and not yet committed
+ * @nr_inflight: messages taken by consumers and not yet committed
  * @inflight_bytes: their payload bytes
- * @nr_senders: open files with the producer role
- * @nr_receivers: open files with the consumer role
- * @senders_gone: the last sender file was closed, and no sender has
+ * @nr_producers: open files with the producer role
+ * @nr_consumers: open files with the consumer role
+ * @producers_gone: the last producer file was closed, and no producer has
  *		opened the queue since (end-of-stream once drained)
- * @receivers_gone: likewise for receivers (sends fail with -EPIPE)
+ * @consumers_gone: likewise for consumers (sends fail with -EPIPE)
  * @nr_waiters:	entries on @recv_waiters and @send_waiters
- * @recv_waiters: blocked receivers, struct kipc_qwait, FIFO
- * @send_waiters: blocked senders, struct kipc_qwait, FIFO
+ * @recv_waiters: blocked consumers, struct kipc_qwait, FIFO
+ * @send_waiters: blocked producers, struct kipc_qwait, FIFO
  * @poll_wq:	poll/epoll/io_uring waiters; has its own lock
  */
 struct kipc_queue {
@@ -199,10 +199,10 @@ struct kipc_queue {
 	u64 bytes;
 	u32 nr_inflight;
 	u64 inflight_bytes;
-	u32 nr_senders;
-	u32 nr_receivers;
-	bool senders_gone;
-	bool receivers_gone;
+	u32 nr_producers;
+	u32 nr_consumers;
+	bool producers_gone;
+	bool consumers_gone;
 	u32 nr_waiters;
 	struct list_head recv_waiters;
 	struct list_head send_waiters;
@@ -220,10 +220,10 @@ enum {
  * struct kipc_qwait - a task blocked in send or receive
  * @node:	on kipc_queue.recv_waiters / send_waiters while WAITING
  * @task:	the sleeper
- * @msg:	receiver: the handed-off message once READY;
- *		sender: the message waiting for room
- * @buflen:	receiver: size of its first buffer (hand-off only if it fits)
- * @peek:	receiver: PEEK, cannot take a hand-off
+ * @msg:	consumer: the handed-off message once READY;
+ *		producer: the message waiting for room
+ * @buflen:	consumer: size of its first buffer (hand-off only if it fits)
+ * @peek:	consumer: PEEK, cannot take a hand-off
  * @state:	KIPC_QW_*, written under kipc_queue.lock by the waker,
  *		read locklessly by the sleeper (acquire)
  */
@@ -401,10 +401,10 @@ static void kipc_qwait_wake_all(struct kipc_queue *q, struct list_head *list)
 }
 
 /*
- * Wake receivers for @n newly queued messages: every PEEK waiter met on
+ * Wake consumers for @n newly queued messages: every PEEK waiter met on
  * the way (it takes nothing), and up to @n others.
  */
-static void kipc_queue_wake_receivers(struct kipc_queue *q, u32 n)
+static void kipc_queue_wake_consumers(struct kipc_queue *q, u32 n)
 {
 	struct kipc_qwait *w, *tmp;
 
@@ -419,7 +419,7 @@ static void kipc_queue_wake_receivers(struct kipc_queue *q, u32 n)
 
 /*
  * A charged message enters the queue: handed straight to a waiting
- * receiver when nothing older is queued, or queued and a receiver woken.
+ * consumer when nothing older is queued, or queued and a consumer woken.
  * Return: true if it was queued (poll waiters want EPOLLIN).
  */
 static bool kipc_queue_deliver(struct kipc_queue *q, struct kipc_qmsg *m)
@@ -443,15 +443,15 @@ static bool kipc_queue_deliver(struct kipc_queue *q, struct kipc_qmsg *m)
 		}
 	}
 	kipc_queue_link(q, m, false);
-	kipc_queue_wake_receivers(q, 1);
+	kipc_queue_wake_consumers(q, 1);
 	return true;
 }
 
 /*
- * Admit blocked senders, in order, while their messages fit.
+ * Admit blocked producers, in order, while their messages fit.
  * Return: how many messages were queued (not handed off).
  */
-static u32 kipc_queue_admit_senders(struct kipc_queue *q)
+static u32 kipc_queue_admit_producers(struct kipc_queue *q)
 {
 	struct kipc_qwait *w;
 	struct kipc_qmsg *m;
@@ -468,11 +468,11 @@ static u32 kipc_queue_admit_senders(struct kipc_queue *q)
 	return queued;
 }
 
-/* No sender, nothing queued or in flight: receivers see end-of-stream. */
+/* No producer, nothing queued or in flight: consumers see end-of-stream. */
 static bool kipc_queue_eof(struct kipc_queue *q)
 {
 	lockdep_assert_held(&q->lock);
-	return q->senders_gone && !q->nr_msgs && !q->nr_inflight;
+	return q->producers_gone && !q->nr_msgs && !q->nr_inflight;
 }
 
 static void kipc_queue_wake_poll(struct kipc_queue *q, __poll_t events)
@@ -699,7 +699,7 @@ static u32 kipc_queue_send_list(struct kipc_queue *q, struct list_head *batch,
 	spin_lock(&q->lock);
 	while (!list_empty(batch)) {
 		m = list_first_entry(batch, struct kipc_qmsg, node);
-		if (q->receivers_gone) {
+		if (q->consumers_gone) {
 			err = -EPIPE;
 			break;
 		}
@@ -715,7 +715,7 @@ static u32 kipc_queue_send_list(struct kipc_queue *q, struct list_head *batch,
 				queued += kipc_queue_deliver(q, m);
 				break;
 			}
-			if (q->receivers_gone)
+			if (q->consumers_gone)
 				err = -EPIPE;
 			else if (werr)
 				err = werr;
@@ -727,7 +727,7 @@ static u32 kipc_queue_send_list(struct kipc_queue *q, struct list_head *batch,
 			w.peek = false;
 			werr = kipc_queue_sleep(q, &w, &q->send_waiters, dl);
 			spin_lock(&q->lock);
-			/* READY: a receiver queued it for us. */
+			/* READY: a consumer queued it for us. */
 			if (werr == KIPC_QW_READY)
 				break;
 		}
@@ -735,7 +735,7 @@ static u32 kipc_queue_send_list(struct kipc_queue *q, struct list_head *batch,
 			kipc_queue_uncharge(q, m);
 			list_add(&m->node, batch);
 			/* We may have held up smaller messages behind us. */
-			queued += kipc_queue_admit_senders(q);
+			queued += kipc_queue_admit_producers(q);
 			break;
 		}
 		sent++;
@@ -854,15 +854,15 @@ out_fault:
 }
 
 /*
- * Nothing is queued: end-of-stream (KIPC_QUEUE_EOF), an error, or 1 when
- * the receiver should sleep.  @werr is the outcome of its last sleep.
+ * Nothing is queued: end-of-stream (0), an error, or 1 when
+ * the consumer should sleep.  @werr is the outcome of its last sleep.
  */
 static int kipc_queue_recv_empty(struct kipc_queue *q, int werr,
 				 const struct kipc_qdeadline *dl)
 {
 	lockdep_assert_held(&q->lock);
 	if (kipc_queue_eof(q))
-		return KIPC_QUEUE_EOF;
+		return 0;
 	if (werr)
 		return werr;
 	if (dl->nonblock)
@@ -880,10 +880,10 @@ static __poll_t kipc_queue_settle(struct kipc_queue *q, u32 put_back)
 
 	lockdep_assert_held(&q->lock);
 	if (put_back) {
-		kipc_queue_wake_receivers(q, put_back);
+		kipc_queue_wake_consumers(q, put_back);
 		events |= EPOLLIN | EPOLLRDNORM;
 	}
-	if (kipc_queue_admit_senders(q))
+	if (kipc_queue_admit_producers(q))
 		events |= EPOLLIN | EPOLLRDNORM;
 	if (list_empty(&q->send_waiters) && kipc_queue_room(q, q->max_msg_size))
 		events |= EPOLLOUT | EPOLLWRNORM;
@@ -899,7 +899,7 @@ static __poll_t kipc_queue_settle(struct kipc_queue *q, u32 put_back)
  * buf and len are read, the rest is filled in).  After each message,
  * its descriptor is written to @uents[i] unless @uents is NULL.
  *
- * Return: how many were received, KIPC_QUEUE_EOF, or an error.  Messages
+ * Return: how many were received, 0 at end of stream, or an error.  Messages
  * that could not be copied out stay queued.
  */
 static long kipc_queue_recv(struct kipc_queue *q, struct kipc_queue_msg *ents,
@@ -925,7 +925,7 @@ static long kipc_queue_recv(struct kipc_queue *q, struct kipc_queue_msg *ents,
 		}
 		werr = kipc_queue_sleep(q, &w, &q->recv_waiters, dl);
 		if (werr == KIPC_QW_READY) {
-			/* Handed off by a sender; already in flight. */
+			/* Handed off by a producer; already in flight. */
 			list_add_tail(&w.msg->node, &taken);
 			k = 1;
 			goto copy;
@@ -942,8 +942,8 @@ static long kipc_queue_recv(struct kipc_queue *q, struct kipc_queue_msg *ents,
 	if (!k) {
 		u32 needed = kipc_queue_head(q)->len;
 
-		/* The message stays; let another receiver have a go. */
-		kipc_queue_wake_receivers(q, 1);
+		/* The message stays; let another consumer have a go. */
+		kipc_queue_wake_consumers(q, 1);
 		spin_unlock(&q->lock);
 		if (uents && put_user(needed, &uents[0].len))
 			return -EFAULT;
@@ -1029,7 +1029,7 @@ static long kipc_queue_peek(struct kipc_queue *q, struct kipc_queue_msg *e,
 		m = kipc_queue_head(q);
 		needed = m->len;
 		if (needed > e->len) {
-			kipc_queue_wake_receivers(q, 1);
+			kipc_queue_wake_consumers(q, 1);
 			spin_unlock(&q->lock);
 			kvfree(copy);
 			if (put_user(needed, &ue->len))
@@ -1055,7 +1055,7 @@ static long kipc_queue_peek(struct kipc_queue *q, struct kipc_queue_msg *e,
 	copy->uid = m->uid;
 	copy->gid = m->gid;
 	/* We took nothing: other waiters may want it. */
-	kipc_queue_wake_receivers(q, 1);
+	kipc_queue_wake_consumers(q, 1);
 	spin_unlock(&q->lock);
 
 	ret = copy->len;
@@ -1075,9 +1075,9 @@ static long kipc_queue_peek(struct kipc_queue *q, struct kipc_queue_msg *e,
 static void kipc_queue_deadline(struct kipc_qdeadline *dl, struct file *file,
 				u32 flags, u64 timeout)
 {
-	dl->nonblock = (flags & KIPC_QUEUE_NONBLOCK) ||
+	dl->nonblock = (flags & KIPC_WAIT_NONBLOCK) ||
 		       (file->f_flags & O_NONBLOCK);
-	kipc_deadline_init(&dl->when, timeout, flags & KIPC_QUEUE_REALTIME);
+	kipc_deadline_init(&dl->when, timeout, flags & KIPC_WAIT_REALTIME);
 }
 
 static ssize_t kipc_queue_read(struct file *file, char __user *buf,
@@ -1124,39 +1124,36 @@ static ssize_t kipc_queue_write(struct file *file, const char __user *buf,
 }
 
 /*
- * The argument of SEND/RECV, as kipc_copy_args_in() copies it.  From a
- * caller built against this struct, which is the common case, it is a
- * plain copy and is read word by word, as small payloads are.
+ * The argument of SEND/RECV: a fixed struct, read word by word as small
+ * payloads are when that is possible.
  */
-static int kipc_queue_get_xfer(struct kipc_queue_xfer *x, unsigned int cmd,
+static int kipc_queue_get_xfer(struct kipc_queue_xfer *x,
 			       const void __user *uarg)
 {
 	BUILD_BUG_ON(sizeof(*x) % sizeof(u64));
-	if (_IOC_SIZE(cmd) == sizeof(*x) &&
-	    kipc_qmsg_small(uarg, sizeof(*x), sizeof(*x)))
+	if (kipc_qmsg_small(uarg, sizeof(*x), sizeof(*x)))
 		return kipc_copy_in_words(x, uarg, sizeof(*x));
-	return kipc_copy_args_in(x, sizeof(*x), KIPC_QUEUE_XFER_SIZE_VER0, cmd,
-				 uarg);
+	return copy_from_user(x, uarg, sizeof(*x)) ? -EFAULT : 0;
 }
 
-static long kipc_queue_ioc_xfer(struct file *file, unsigned int cmd,
-				void __user *uarg, bool send)
+static long kipc_queue_ioc_xfer(struct file *file, void __user *uarg,
+				bool send)
 {
 	struct kipc_queue *q = file->private_data;
 	struct kipc_queue_xfer x;
 	struct kipc_qdeadline dl;
-	u32 valid = KIPC_QUEUE_NONBLOCK | KIPC_QUEUE_REALTIME;
+	u32 valid = KIPC_WAIT_MASK;
 	long ret;
 
 	if (!(file->f_mode & (send ? FMODE_WRITE : FMODE_READ)))
 		return -EBADF;
-	ret = kipc_queue_get_xfer(&x, cmd, uarg);
+	ret = kipc_queue_get_xfer(&x, uarg);
 	if (ret)
 		return ret;
 	if (!send)
-		valid |= KIPC_QUEUE_PEEK;
+		valid |= KIPC_RECV_PEEK;
 	if ((x.flags & ~valid) || x.reserved0 ||
-	    memchr_inv(x.reserved, 0, sizeof(x.reserved)) || x.msg.reserved)
+	    kipc_check_reserved(x.reserved, sizeof(x.reserved)) || x.msg.reserved)
 		return -EINVAL;
 	kipc_queue_deadline(&dl, file, x.flags, x.timeout);
 
@@ -1168,14 +1165,14 @@ static long kipc_queue_ioc_xfer(struct file *file, unsigned int cmd,
 		return ret > 0 ? 0 : ret;
 	}
 	/* The message descriptor leads struct kipc_queue_xfer. */
-	if (x.flags & KIPC_QUEUE_PEEK)
+	if (x.flags & KIPC_RECV_PEEK)
 		return kipc_queue_peek(q, &x.msg, uarg, &dl);
 	ret = kipc_queue_recv(q, &x.msg, uarg, 1, &dl);
 	return ret > 0 ? x.msg.len : ret;
 }
 
-static long kipc_queue_ioc_mxfer(struct file *file, unsigned int cmd,
-				 void __user *uarg, bool send)
+static long kipc_queue_ioc_mxfer(struct file *file, void __user *uarg,
+				 bool send)
 {
 	struct kipc_queue *q = file->private_data;
 	struct kipc_queue_msg __user *uents;
@@ -1187,12 +1184,10 @@ static long kipc_queue_ioc_mxfer(struct file *file, unsigned int cmd,
 
 	if (!(file->f_mode & (send ? FMODE_WRITE : FMODE_READ)))
 		return -EBADF;
-	ret = kipc_copy_args_in(&mx, sizeof(mx), KIPC_QUEUE_MXFER_SIZE_VER0,
-				cmd, uarg);
-	if (ret)
-		return ret;
-	if ((mx.flags & ~(KIPC_QUEUE_NONBLOCK | KIPC_QUEUE_REALTIME)) ||
-	    memchr_inv(mx.reserved, 0, sizeof(mx.reserved)))
+	if (copy_from_user(&mx, uarg, sizeof(mx)))
+		return -EFAULT;
+	if ((mx.flags & ~KIPC_WAIT_MASK) ||
+	    kipc_check_reserved(mx.reserved, sizeof(mx.reserved)))
 		return -EINVAL;
 	if (!mx.count || mx.count > KIPC_QUEUE_VEC_MAX)
 		return -EINVAL;
@@ -1224,28 +1219,93 @@ out_free:
 	return ret;
 }
 
-/* Match type, number and direction; the size field is checked later. */
-static bool kipc_queue_cmd_is(unsigned int cmd, unsigned int ref)
+/* Counts of blocked consumers and producers, under the queue lock. */
+static void kipc_queue_waiters(struct kipc_queue *q, u32 *rwait, u32 *swait)
 {
-	const unsigned int mask = ~(_IOC_SIZEMASK << _IOC_SIZESHIFT);
+	struct kipc_qwait *w;
 
-	return (cmd & mask) == (ref & mask);
+	lockdep_assert_held(&q->lock);
+	*rwait = 0;
+	*swait = 0;
+	list_for_each_entry(w, &q->recv_waiters, node)
+		(*rwait)++;
+	list_for_each_entry(w, &q->send_waiters, node)
+		(*swait)++;
 }
 
+static void kipc_queue_obj_head(struct kipc_obj *obj, struct kipc_obj_head *h)
+{
+	struct kipc_queue *q = container_of(obj, struct kipc_queue, obj);
+
+	spin_lock(&q->lock);
+	h->state = (q->producers_gone ? KIPC_STATE_NO_PRODUCERS : 0) |
+		   (q->consumers_gone ? KIPC_STATE_NO_CONSUMERS : 0);
+	h->nr_producers = q->nr_producers;
+	h->nr_consumers = q->nr_consumers;
+	kipc_queue_waiters(q, &h->read_waiters, &h->write_waiters);
+	spin_unlock(&q->lock);
+}
+
+/* The fd's roles: its access mode (see kipc_queue_open_file()). */
+static u32 kipc_queue_file_role(struct file *file)
+{
+	u32 role = 0;
+
+	if (file->f_mode & FMODE_WRITE)
+		role |= KIPC_ROLE_PRODUCER;
+	if (file->f_mode & FMODE_READ)
+		role |= KIPC_ROLE_CONSUMER;
+	return role;
+}
+
+static long kipc_queue_ioc_info(struct file *file, void __user *uarg)
+{
+	struct kipc_queue *q = file->private_data;
+	struct kipc_queue_info qi;
+
+	if (copy_from_user(&qi, uarg, sizeof(qi)))
+		return -EFAULT;
+	/* Out fields are ignored on input; reserved ones must be zero. */
+	if (qi.flags ||
+	    kipc_check_reserved(qi.obj.reserved, sizeof(qi.obj.reserved)) ||
+	    kipc_check_reserved(qi.reserved, sizeof(qi.reserved)))
+		return -EINVAL;
+
+	memset(&qi, 0, sizeof(qi));
+	qi.queue_flags = q->flags;
+	kipc_obj_head_fill(&q->obj, kipc_queue_file_role(file), &qi.obj);
+	qi.max_msg_size = q->max_msg_size;
+	qi.max_msgs = q->max_msgs;
+	qi.max_bytes = q->max_bytes;
+	spin_lock(&q->lock);
+	qi.msgs = q->nr_msgs;
+	qi.inflight = q->nr_inflight;
+	qi.bytes = q->bytes;
+	spin_unlock(&q->lock);
+
+	return copy_to_user(uarg, &qi, sizeof(qi)) ? -EFAULT : 0;
+}
+
+/* Commands are matched exactly: a structure of another size is -ENOTTY. */
 static long kipc_queue_ioctl(struct file *file, unsigned int cmd,
 			     unsigned long arg)
 {
 	void __user *uarg = (void __user *)arg;
 
-	if (kipc_queue_cmd_is(cmd, KIPC_QUEUE_IOC_SEND))
-		return kipc_queue_ioc_xfer(file, cmd, uarg, true);
-	if (kipc_queue_cmd_is(cmd, KIPC_QUEUE_IOC_RECV))
-		return kipc_queue_ioc_xfer(file, cmd, uarg, false);
-	if (kipc_queue_cmd_is(cmd, KIPC_QUEUE_IOC_SENDV))
-		return kipc_queue_ioc_mxfer(file, cmd, uarg, true);
-	if (kipc_queue_cmd_is(cmd, KIPC_QUEUE_IOC_RECVV))
-		return kipc_queue_ioc_mxfer(file, cmd, uarg, false);
-	return -ENOTTY;
+	switch (cmd) {
+	case KIPC_QUEUE_IOC_INFO:
+		return kipc_queue_ioc_info(file, uarg);
+	case KIPC_QUEUE_IOC_SEND:
+		return kipc_queue_ioc_xfer(file, uarg, true);
+	case KIPC_QUEUE_IOC_RECV:
+		return kipc_queue_ioc_xfer(file, uarg, false);
+	case KIPC_QUEUE_IOC_SENDV:
+		return kipc_queue_ioc_mxfer(file, uarg, true);
+	case KIPC_QUEUE_IOC_RECVV:
+		return kipc_queue_ioc_mxfer(file, uarg, false);
+	default:
+		return -ENOTTY;
+	}
 }
 
 static __poll_t kipc_queue_poll(struct file *file, poll_table *pt)
@@ -1266,7 +1326,7 @@ static __poll_t kipc_queue_poll(struct file *file, poll_table *pt)
 		if (list_empty(&q->send_waiters) &&
 		    kipc_queue_room(q, q->max_msg_size))
 			mask |= EPOLLOUT | EPOLLWRNORM;
-		if (q->receivers_gone)
+		if (q->consumers_gone)
 			mask |= EPOLLERR;
 	}
 	spin_unlock(&q->lock);
@@ -1279,15 +1339,15 @@ static int kipc_queue_release(struct inode *inode, struct file *file)
 	__poll_t events = 0;
 
 	spin_lock(&q->lock);
-	if ((file->f_mode & FMODE_WRITE) && !--q->nr_senders) {
-		q->senders_gone = true;
+	if ((file->f_mode & FMODE_WRITE) && !--q->nr_producers) {
+		q->producers_gone = true;
 		if (kipc_queue_eof(q)) {
 			kipc_qwait_wake_all(q, &q->recv_waiters);
 			events |= EPOLLHUP;
 		}
 	}
-	if ((file->f_mode & FMODE_READ) && !--q->nr_receivers) {
-		q->receivers_gone = true;
+	if ((file->f_mode & FMODE_READ) && !--q->nr_consumers) {
+		q->consumers_gone = true;
 		kipc_qwait_wake_all(q, &q->send_waiters);
 		events |= EPOLLERR;
 	}
@@ -1301,39 +1361,20 @@ static int kipc_queue_release(struct inode *inode, struct file *file)
 static void kipc_queue_show_fdinfo(struct seq_file *m, struct file *file)
 {
 	struct kipc_queue *q = file->private_data;
-	char name[KIPC_NAME_MAX + 1];
-	u32 nr_msgs, nr_inflight, senders, receivers, rwait = 0, swait = 0;
-	const char *role = "receiver";
-	struct kipc_qwait *w;
+	u32 nr_msgs, nr_inflight;
 	u64 bytes;
-
-	if ((file->f_mode & (FMODE_READ | FMODE_WRITE)) == (FMODE_READ | FMODE_WRITE))
-		role = "sender,receiver";
-	else if (file->f_mode & FMODE_WRITE)
-		role = "sender";
 
 	spin_lock(&q->lock);
 	nr_msgs = q->nr_msgs;
 	bytes = q->bytes;
 	nr_inflight = q->nr_inflight;
-	senders = q->nr_senders;
-	receivers = q->nr_receivers;
-	list_for_each_entry(w, &q->recv_waiters, node)
-		rwait++;
-	list_for_each_entry(w, &q->send_waiters, node)
-		swait++;
 	spin_unlock(&q->lock);
-	kipc_obj_name(&q->obj, name);
 
-	seq_printf(m, "kipc-type:\tqueue\nkipc-id:\t%llu\n", q->obj.id);
-	seq_printf(m, "name:\t%s\n", name);
-	seq_printf(m, "role:\t%s\n", role);
+	kipc_obj_show_fdinfo_common(m, &q->obj, kipc_queue_file_role(file));
 	seq_printf(m, "max-msg-size:\t%u\nmax-msgs:\t%u\nmax-bytes:\t%llu\n",
 		   q->max_msg_size, q->max_msgs, q->max_bytes);
-	seq_printf(m, "depth:\t%u\nbytes:\t%llu\ninflight:\t%u\n",
+	seq_printf(m, "msgs:\t%u\nbytes:\t%llu\ninflight:\t%u\n",
 		   nr_msgs, bytes, nr_inflight);
-	seq_printf(m, "senders:\t%u\nreceivers:\t%u\n", senders, receivers);
-	seq_printf(m, "recv-waiters:\t%u\nsend-waiters:\t%u\n", rwait, swait);
 }
 
 static const struct file_operations kipc_queue_fops = {
@@ -1368,12 +1409,9 @@ static void kipc_queue_fill(struct kipc_obj *obj, struct kipc_obj_entry *e)
 	struct kipc_queue *q = container_of(obj, struct kipc_queue, obj);
 
 	spin_lock(&q->lock);
-	e->nr_producers = q->nr_senders;
-	e->nr_consumers = q->nr_receivers;
 	e->size = q->max_bytes;
 	e->used = q->bytes;
 	e->count = q->nr_msgs;
-	e->waiters = q->nr_waiters;
 	e->flags = q->flags;
 	spin_unlock(&q->lock);
 }
@@ -1386,11 +1424,7 @@ struct kipc_obj *kipc_queue_file_obj(struct file *file, u32 *role)
 	if (file->f_op != &kipc_queue_fops)
 		return NULL;
 	q = file->private_data;
-	*role = 0;
-	if (file->f_mode & FMODE_WRITE)
-		*role |= KIPC_ROLE_PRODUCER;
-	if (file->f_mode & FMODE_READ)
-		*role |= KIPC_ROLE_CONSUMER;
+	*role = kipc_queue_file_role(file);
 	return &q->obj;
 }
 
@@ -1418,16 +1452,16 @@ static struct file *kipc_queue_open_file(struct kipc_obj *obj, u32 role,
 
 	/*
 	 * A hang-up lasts until a new peer of that role arrives, as for a
-	 * ring: before the first sender (receiver) there is none.
+	 * ring: before the first producer (consumer) there is none.
 	 */
 	spin_lock(&q->lock);
 	if (role & KIPC_ROLE_PRODUCER) {
-		q->nr_senders++;
-		q->senders_gone = false;
+		q->nr_producers++;
+		q->producers_gone = false;
 	}
 	if (role & KIPC_ROLE_CONSUMER) {
-		q->nr_receivers++;
-		q->receivers_gone = false;
+		q->nr_consumers++;
+		q->consumers_gone = false;
 	}
 	spin_unlock(&q->lock);
 	return file;
@@ -1435,6 +1469,7 @@ static struct file *kipc_queue_open_file(struct kipc_obj *obj, u32 role,
 
 static const struct kipc_obj_ops kipc_queue_ops = {
 	.release	= kipc_queue_free,
+	.head		= kipc_queue_obj_head,
 	.fill		= kipc_queue_fill,
 	.open_file	= kipc_queue_open_file,
 };
@@ -1459,14 +1494,13 @@ static int kipc_queue_limits(struct kipc_queue_create *qc)
 
 /**
  * kipc_ioc_queue_create() - KIPC_IOC_QUEUE_CREATE on /dev/kipc
- * @cmd: the ioctl command (its size field is the caller's struct size)
  * @uarg: user pointer to struct kipc_queue_create
  *
  * Return: the new queue fd, or -EINVAL (bad flags, role, sizes, mode or
  * name), -E2BIG (a size above a module parameter), -EEXIST (name taken),
  * -ENOSPC (per-user limit or object count), -ENOMEM, -EMFILE, -EFAULT.
  */
-long kipc_ioc_queue_create(unsigned int cmd, void __user *uarg)
+long kipc_ioc_queue_create(void __user *uarg)
 {
 	char name[KIPC_NAME_MAX + 1];
 	struct kipc_queue_create qc;
@@ -1474,31 +1508,20 @@ long kipc_ioc_queue_create(unsigned int cmd, void __user *uarg)
 	struct file *file;
 	int p, ret;
 
-	BUILD_BUG_ON(sizeof(struct kipc_queue_create) != KIPC_QUEUE_CREATE_SIZE_VER0);
-	BUILD_BUG_ON(sizeof(struct kipc_queue_msg) != 32);
-	BUILD_BUG_ON(sizeof(struct kipc_queue_xfer) != KIPC_QUEUE_XFER_SIZE_VER0);
 	BUILD_BUG_ON(offsetof(struct kipc_queue_xfer, msg) != 0);
-	BUILD_BUG_ON(sizeof(struct kipc_queue_mxfer) != KIPC_QUEUE_MXFER_SIZE_VER0);
 	BUILD_BUG_ON(KIPC_QUEUE_NR_PRIO > 32);
 
-	ret = kipc_copy_args_in(&qc, sizeof(qc), KIPC_QUEUE_CREATE_SIZE_VER0,
-				cmd, uarg);
-	if (ret)
-		return ret;
-	if (qc.flags || qc.fd || qc.reserved0 ||
-	    memchr_inv(qc.reserved, 0, sizeof(qc.reserved)))
+	if (copy_from_user(&qc, uarg, sizeof(qc)))
+		return -EFAULT;
+	if (qc.flags || qc.reserved0 ||
+	    kipc_check_reserved(qc.reserved, sizeof(qc.reserved)))
 		return -EINVAL;
-	ret = kipc_check_role(qc.role, qc.fd_flags);
+	ret = kipc_obj_create_check(&qc.obj, name);
 	if (ret)
 		return ret;
 	ret = kipc_queue_limits(&qc);
 	if (ret)
 		return ret;
-	if (qc.name) {
-		ret = kipc_name_from_user(name, qc.name);
-		if (ret)
-			return ret;
-	}
 
 	q = kzalloc(sizeof(*q), GFP_KERNEL_ACCOUNT);
 	if (!q)
@@ -1514,7 +1537,7 @@ long kipc_ioc_queue_create(unsigned int cmd, void __user *uarg)
 	INIT_LIST_HEAD(&q->send_waiters);
 	init_waitqueue_head(&q->poll_wq);
 
-	ret = kipc_obj_init(&q->obj, KIPC_OBJ_QUEUE, qc.mode, &kipc_queue_ops,
+	ret = kipc_obj_init(&q->obj, KIPC_OBJ_QUEUE, qc.obj.mode, &kipc_queue_ops,
 			    sizeof(*q));
 	if (ret) {
 		kfree(q);
@@ -1522,13 +1545,13 @@ long kipc_ioc_queue_create(unsigned int cmd, void __user *uarg)
 	}
 	kipc_obj_publish(&q->obj);
 
-	file = kipc_queue_open_file(&q->obj, qc.role, qc.fd_flags);
+	file = kipc_queue_open_file(&q->obj, qc.obj.role, qc.obj.fd_flags);
 	if (IS_ERR(file)) {
 		ret = PTR_ERR(file);
 		goto out_put;
 	}
-	ret = kipc_publish_fd(&q->obj, file, qc.name ? name : NULL,
-			      qc.fd_flags, &qc.fd, cmd, uarg, &qc, sizeof(qc));
+	ret = kipc_publish_fd(&q->obj, file, name[0] ? name : NULL,
+			      qc.obj.fd_flags, &qc.obj.fd, uarg, &qc, sizeof(qc));
 out_put:
 	kipc_obj_put(&q->obj);
 	return ret;

@@ -9,7 +9,7 @@
  * protocol are specified in include/uapi/linux/kipc.h and
  * Documentation/userspace-api/kipc-ring.rst.
  *
- * Memory: one page of struct kipc_ring_info (written by the kernel only,
+ * Memory: one page of struct kipc_ring_layout (written by the kernel only,
  * mapped read-only), one page of struct kipc_ring_prod, one of struct
  * kipc_ring_cons and data_size bytes of data pages.  All are order-0,
  * zeroed, charged to the creator's memcg and to its per-user kipc limit.
@@ -39,7 +39,7 @@
  *
  * ring->lock is a spinlock taken when an fd is opened or released,
  * never on the data path.  It serializes changes of the endpoint counts
- * and of the peer state and their copies in the info page.  WAIT and
+ * and of the peer state and their copies in the layout page.  WAIT and
  * poll read ring->state without the lock (acquire, paired with the
  * release in kipc_ring_set_state()); reports read the counts with
  * READ_ONCE().  Everything else is immutable after creation, or shared
@@ -100,12 +100,12 @@ struct kipc_ring {
 	u32 lowat;			/* EPOLLOUT threshold in bytes */
 	u64 data_size;			/* power of two, >= PAGE_SIZE */
 	unsigned long nr_data_pages;	/* allocated so far, then all */
-	u32 rec_salt;			/* KIPC_REC_TAG() salt, as in info */
-	struct page *info_page;
+	u32 rec_salt;			/* KIPC_REC_TAG() salt, as in the layout */
+	struct page *layout_page;
 	struct page *prod_page;
 	struct page *cons_page;
 	struct page **data_pages;
-	struct kipc_ring_info *info;	/* kernel address of info_page */
+	struct kipc_ring_layout *layout;	/* kernel address of layout_page */
 	struct kipc_ring_prod *prod;	/* kernel address of prod_page: shared */
 	struct kipc_ring_cons *cons;	/* kernel address of cons_page: shared */
 
@@ -114,12 +114,13 @@ struct kipc_ring {
 	u32 nr_producers;
 	u32 nr_consumers;
 	/* Written under @lock with release, read with acquire: */
-	u32 state;			/* KIPC_RING_STATE_* */
+	u32 state;			/* KIPC_STATE_* */
 
 	/* Sleepers in WAIT and in poll/epoll/io_uring: */
 	wait_queue_head_t read_wq;	/* consumers: data or hang-up */
 	wait_queue_head_t write_wq;	/* producers: room or hang-up */
-	atomic_t nr_waiters;		/* tasks inside WAIT, for reports */
+	atomic_t read_waiters;		/* tasks inside WAIT(READABLE), for reports */
+	atomic_t write_waiters;		/* tasks inside WAIT(WRITABLE), for reports */
 };
 
 /*
@@ -244,20 +245,20 @@ static bool kipc_ring_ready(struct kipc_ring *ring, u32 event)
 
 /*
  * Publish a new peer state, in ring->state for the kernel and in the
- * read-only info page for user space.  The release orders the stores of
+ * read-only layout page for user space.  The release orders the stores of
  * the task that closed its fd (its last records) before the state, so a
  * consumer that load-acquires NO_PRODUCERS and then reads the ring sees
  * everything that was committed.
  */
 static void kipc_ring_set_state(struct kipc_ring *ring, u32 state)
 {
-	struct kipc_ring_info *info = ring->info;
+	struct kipc_ring_layout *lay = ring->layout;
 
 	lockdep_assert_held(&ring->lock);
-	WRITE_ONCE(info->nr_producers, ring->nr_producers);
-	WRITE_ONCE(info->nr_consumers, ring->nr_consumers);
-	/* Pairs with user space's load-acquire of info->state. */
-	smp_store_release(&info->state, state);
+	WRITE_ONCE(lay->nr_producers, ring->nr_producers);
+	WRITE_ONCE(lay->nr_consumers, ring->nr_consumers);
+	/* Pairs with user space's load-acquire of lay->state. */
+	smp_store_release(&lay->state, state);
 	/* Pairs with smp_load_acquire() in WAIT and poll. */
 	smp_store_release(&ring->state, state);
 }
@@ -270,9 +271,9 @@ static void kipc_ring_add_endpoint(struct kipc_ring *ring, u32 role)
 	state = ring->state;
 	/* A new peer after a hang-up: the stream goes on, like a FIFO. */
 	if ((role & KIPC_ROLE_PRODUCER) && ring->nr_producers++ == 0)
-		state &= ~KIPC_RING_STATE_NO_PRODUCERS;
+		state &= ~KIPC_STATE_NO_PRODUCERS;
 	if ((role & KIPC_ROLE_CONSUMER) && ring->nr_consumers++ == 0)
-		state &= ~KIPC_RING_STATE_NO_CONSUMERS;
+		state &= ~KIPC_STATE_NO_CONSUMERS;
 	kipc_ring_set_state(ring, state);
 	spin_unlock(&ring->lock);
 }
@@ -313,11 +314,11 @@ static void kipc_ring_del_endpoint(struct kipc_ring *ring, u32 role)
 	spin_lock(&ring->lock);
 	state = ring->state;
 	if ((role & KIPC_ROLE_PRODUCER) && --ring->nr_producers == 0) {
-		state |= KIPC_RING_STATE_NO_PRODUCERS;
+		state |= KIPC_STATE_NO_PRODUCERS;
 		hup_readers = true;
 	}
 	if ((role & KIPC_ROLE_CONSUMER) && --ring->nr_consumers == 0) {
-		state |= KIPC_RING_STATE_NO_CONSUMERS;
+		state |= KIPC_STATE_NO_CONSUMERS;
 		hup_writers = true;
 	}
 	kipc_ring_set_state(ring, state);
@@ -340,19 +341,28 @@ static u32 kipc_ring_wait_role(u32 event)
 					   KIPC_ROLE_PRODUCER;
 }
 
+static atomic_t *kipc_ring_waiters(struct kipc_ring *ring, u32 event)
+{
+	return event == KIPC_EV_READABLE ? &ring->read_waiters :
+					   &ring->write_waiters;
+}
+
 /*
- * -EAGAIN: keep sleeping.  Otherwise what WAIT returns.  Hang-up comes
- * first: once no peer is left nothing will move the count for good.
+ * -EAGAIN: keep sleeping.  Otherwise what WAIT returns, with the peer
+ * state it saw in *@state.  Hang-up comes first: once no peer is left
+ * nothing will move the count for good.
  */
-static int kipc_ring_wait_done(struct kipc_ring *ring, u32 event, u32 seq)
+static int kipc_ring_wait_done(struct kipc_ring *ring, u32 event, u32 seq,
+			       u32 *statep)
 {
 	/* Pairs with kipc_ring_set_state(). */
 	u32 state = smp_load_acquire(&ring->state);
 
+	*statep = state;
 	if (event == KIPC_EV_READABLE) {
-		if (state & KIPC_RING_STATE_NO_PRODUCERS)
-			return KIPC_WAIT_HUP;
-	} else if (state & KIPC_RING_STATE_NO_CONSUMERS) {
+		if (state & KIPC_STATE_NO_PRODUCERS)
+			return 0;
+	} else if (state & KIPC_STATE_NO_CONSUMERS) {
 		return -EPIPE;
 	}
 	if ((u32)atomic_read(kipc_ring_seq(ring, event)) != seq)
@@ -378,25 +388,28 @@ static int kipc_ring_wait_done(struct kipc_ring *ring, u32 event, u32 seq)
  * increment is visible to CPU0's read of seq after CPU0's lock and mb.
  * A wake-up that happens before CPU0 read @w->seq in user space already
  * moved seq, so it is never lost either; that is why user space reads
- * seq before its last check of the ring (see the UAPI comment).
+ * seq before its last check of the ring (see "ring sleep protocol" in
+ * the UAPI header).
  */
 static int kipc_ring_wait(struct kipc_ring *ring, struct file *file,
-			  const struct kipc_ring_wait *w)
+			  struct kipc_ring_wait *w)
 {
 	wait_queue_head_t *wq = kipc_ring_wq(ring, w->event);
+	atomic_t *waiters = kipc_ring_waiters(ring, w->event);
 	struct kipc_deadline dl;
 	DEFINE_WAIT(wait);
 	int ret;
 
-	kipc_deadline_init(&dl, w->timeout, w->flags & KIPC_WAIT_F_REALTIME);
+	kipc_deadline_init(&dl, w->timeout, w->flags & KIPC_WAIT_REALTIME);
 
-	atomic_inc(&ring->nr_waiters);
+	atomic_inc(waiters);
 	for (;;) {
 		prepare_to_wait(wq, &wait, TASK_INTERRUPTIBLE);
-		ret = kipc_ring_wait_done(ring, w->event, w->seq);
+		ret = kipc_ring_wait_done(ring, w->event, w->seq, &w->state);
 		if (ret != -EAGAIN)
 			break;
-		if (file->f_flags & O_NONBLOCK)
+		if ((w->flags & KIPC_WAIT_NONBLOCK) ||
+		    (file->f_flags & O_NONBLOCK))
 			break;
 		if (signal_pending(current)) {
 			/* The deadline is absolute: a restart is exact. */
@@ -410,23 +423,26 @@ static int kipc_ring_wait(struct kipc_ring *ring, struct file *file,
 		}
 	}
 	finish_wait(wq, &wait);
-	atomic_dec(&ring->nr_waiters);
+	atomic_dec(waiters);
 	return ret;
 }
 
-static long kipc_ring_ioc_wait(struct file *file, unsigned int cmd,
-			       void __user *uarg)
+/*
+ * WAIT writes only its @state field back, and does so on every return
+ * but an invalid argument or a restart: a program that hangs up on
+ * -EPIPE or drains on NO_PRODUCERS learns the state that decided it.
+ */
+static long kipc_ring_ioc_wait(struct file *file, void __user *uarg)
 {
 	struct kipc_ring_file *rf = file->private_data;
+	struct kipc_ring_wait __user *uw = uarg;
 	struct kipc_ring_wait w;
 	int ret;
 
-	ret = kipc_copy_args_in(&w, sizeof(w), KIPC_RING_WAIT_SIZE_VER0,
-				cmd, uarg);
-	if (ret)
-		return ret;
-	if ((w.flags & ~KIPC_WAIT_F_REALTIME) || w.reserved0 ||
-	    memchr_inv(w.reserved, 0, sizeof(w.reserved)))
+	if (copy_from_user(&w, uarg, sizeof(w)))
+		return -EFAULT;
+	if ((w.flags & ~KIPC_WAIT_MASK) || w.state ||
+	    kipc_check_reserved(w.reserved, sizeof(w.reserved)))
 		return -EINVAL;
 	if (w.event != KIPC_EV_READABLE && w.event != KIPC_EV_WRITABLE)
 		return -EINVAL;
@@ -435,21 +451,21 @@ static long kipc_ring_ioc_wait(struct file *file, unsigned int cmd,
 	if (!(rf->role & kipc_ring_wait_role(w.event)))
 		return -EBADF;
 
-	return kipc_ring_wait(rf->ring, file, &w);
+	ret = kipc_ring_wait(rf->ring, file, &w);
+	/* A restarted call reads the argument again: @state must stay 0. */
+	if (ret != -ERESTARTSYS && put_user(w.state, &uw->state))
+		return -EFAULT;
+	return ret;
 }
 
-static long kipc_ring_ioc_wake(struct file *file, unsigned int cmd,
-			       void __user *uarg)
+static long kipc_ring_ioc_wake(struct file *file, void __user *uarg)
 {
 	struct kipc_ring_file *rf = file->private_data;
 	struct kipc_ring_wake wk;
-	int ret;
 
-	ret = kipc_copy_args_in(&wk, sizeof(wk), KIPC_RING_WAKE_SIZE_VER0,
-				cmd, uarg);
-	if (ret)
-		return ret;
-	if (wk.flags || memchr_inv(wk.reserved, 0, sizeof(wk.reserved)))
+	if (copy_from_user(&wk, uarg, sizeof(wk)))
+		return -EFAULT;
+	if (wk.flags || kipc_check_reserved(wk.reserved, sizeof(wk.reserved)))
 		return -EINVAL;
 	if (wk.event != KIPC_EV_READABLE && wk.event != KIPC_EV_WRITABLE)
 		return -EINVAL;
@@ -461,16 +477,51 @@ static long kipc_ring_ioc_wake(struct file *file, unsigned int cmd,
 	return 0;
 }
 
+static long kipc_ring_ioc_info(struct file *file, void __user *uarg)
+{
+	struct kipc_ring_file *rf = file->private_data;
+	struct kipc_ring *ring = rf->ring;
+	struct kipc_ring_info ri;
+
+	if (copy_from_user(&ri, uarg, sizeof(ri)))
+		return -EFAULT;
+	/* Out fields are ignored on input; reserved ones must be zero. */
+	if (ri.flags || ri.reserved0 ||
+	    kipc_check_reserved(ri.obj.reserved, sizeof(ri.obj.reserved)) ||
+	    kipc_check_reserved(ri.reserved, sizeof(ri.reserved)))
+		return -EINVAL;
+
+	memset(&ri, 0, sizeof(ri));
+	ri.ring_flags = ring->flags;
+	kipc_obj_head_fill(&ring->obj, rf->role, &ri.obj);
+	ri.data_size = ring->data_size;
+	ri.max_record = ring->layout->max_record;
+	/* As user space left them: informational, not trusted. */
+	ri.head = READ_ONCE(ring->cons->head);
+	ri.tail = READ_ONCE(ring->prod->tail);
+	ri.lowat = ring->lowat;
+	ri.read_seq = READ_ONCE(ring->prod->read_seq);
+	ri.write_seq = READ_ONCE(ring->cons->write_seq);
+
+	return copy_to_user(uarg, &ri, sizeof(ri)) ? -EFAULT : 0;
+}
+
+/* Commands are matched exactly: a structure of another size is -ENOTTY. */
 static long kipc_ring_ioctl(struct file *file, unsigned int cmd,
 			    unsigned long arg)
 {
 	void __user *uarg = (void __user *)arg;
 
-	if (KIPC_IOC_MATCH(cmd, KIPC_RING_IOC_WAIT))
-		return kipc_ring_ioc_wait(file, cmd, uarg);
-	if (KIPC_IOC_MATCH(cmd, KIPC_RING_IOC_WAKE))
-		return kipc_ring_ioc_wake(file, cmd, uarg);
-	return -ENOTTY;
+	switch (cmd) {
+	case KIPC_RING_IOC_INFO:
+		return kipc_ring_ioc_info(file, uarg);
+	case KIPC_RING_IOC_WAIT:
+		return kipc_ring_ioc_wait(file, uarg);
+	case KIPC_RING_IOC_WAKE:
+		return kipc_ring_ioc_wake(file, uarg);
+	default:
+		return -ENOTTY;
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -480,7 +531,7 @@ static long kipc_ring_ioctl(struct file *file, unsigned int cmd,
 /*
  * Announce that a sleeper of @event waits for the count to move on from
  * @seq, keeping a newer announcement and merging one of the same count
- * (the rules of the UAPI comment at KIPC_RING_IOC_WAIT).  The word is
+ * (the rules of "ring sleep protocol" in the UAPI header).  The word is
  * shared with user space, which may change it at any moment: a bounded
  * number of tries, after which poll simply reports "not ready" (only a
  * peer that keeps rewriting the word gets there, and it only hurts its
@@ -558,13 +609,13 @@ static __poll_t kipc_ring_poll(struct file *file, poll_table *pt)
 	if (rf->role & KIPC_ROLE_CONSUMER) {
 		if (kipc_ring_poll_ready(ring, KIPC_EV_READABLE))
 			mask |= EPOLLIN | EPOLLRDNORM;
-		if (state & KIPC_RING_STATE_NO_PRODUCERS)
+		if (state & KIPC_STATE_NO_PRODUCERS)
 			mask |= EPOLLHUP;
 	}
 	if (rf->role & KIPC_ROLE_PRODUCER) {
 		if (kipc_ring_poll_ready(ring, KIPC_EV_WRITABLE))
 			mask |= EPOLLOUT | EPOLLWRNORM;
-		if (state & KIPC_RING_STATE_NO_CONSUMERS)
+		if (state & KIPC_STATE_NO_CONSUMERS)
 			mask |= EPOLLHUP;
 	}
 	return mask;
@@ -658,7 +709,7 @@ static int kipc_ring_mmap(struct file *file, struct vm_area_struct *vma)
 	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
 	switch (vma->vm_pgoff) {
-	case KIPC_RING_OFF_INFO >> PAGE_SHIFT:
+	case KIPC_RING_OFF_LAYOUT >> PAGE_SHIFT:
 		if (len != PAGE_SIZE)
 			return -EINVAL;
 		if (vma->vm_flags & VM_WRITE)
@@ -690,8 +741,8 @@ static int kipc_ring_mmap(struct file *file, struct vm_area_struct *vma)
 		return ret;
 	vm_flags_set(vma, VM_DONTEXPAND);
 	switch (vma->vm_pgoff) {
-	case KIPC_RING_OFF_INFO >> PAGE_SHIFT:
-		return vm_insert_page(vma, vma->vm_start, ring->info_page);
+	case KIPC_RING_OFF_LAYOUT >> PAGE_SHIFT:
+		return vm_insert_page(vma, vma->vm_start, ring->layout_page);
 	case KIPC_RING_OFF_CONS >> PAGE_SHIFT:
 		return vm_insert_page(vma, vma->vm_start, ring->cons_page);
 	default:
@@ -714,45 +765,25 @@ static int kipc_ring_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-static const char *kipc_ring_role_name(u32 role)
-{
-	switch (role) {
-	case KIPC_ROLE_PRODUCER:
-		return "producer";
-	case KIPC_ROLE_CONSUMER:
-		return "consumer";
-	default:
-		return "producer,consumer";
-	}
-}
-
 static void kipc_ring_show_fdinfo(struct seq_file *m, struct file *file)
 {
 	struct kipc_ring_file *rf = file->private_data;
 	struct kipc_ring *ring = rf->ring;
 	struct kipc_ring_prod *prod = ring->prod;
 	struct kipc_ring_cons *cons = ring->cons;
-	char name[KIPC_NAME_MAX + 1];
 
-	kipc_obj_name(&ring->obj, name);
-	seq_printf(m, "kipc-ring-id:\t%llu\n", ring->obj.id);
-	seq_printf(m, "name:\t%s\n", name[0] ? name : "-");
-	seq_printf(m, "role:\t%s\n", kipc_ring_role_name(rf->role));
+	kipc_obj_show_fdinfo_common(m, &ring->obj, rf->role);
 	seq_printf(m, "ring-flags:\t%#x\n", ring->flags);
-	seq_printf(m, "size:\t%llu\n", ring->data_size);
+	seq_printf(m, "data-size:\t%llu\n", ring->data_size);
 	seq_printf(m, "lowat:\t%u\n", ring->lowat);
 	/* As user space left them: informational, not trusted. */
 	seq_printf(m, "head:\t%llu\n", (u64)READ_ONCE(cons->head));
 	seq_printf(m, "tail:\t%llu\n", (u64)READ_ONCE(prod->tail));
 	seq_printf(m, "used:\t%llu\n", kipc_ring_used(ring));
-	seq_printf(m, "read_seq:\t%u\n", READ_ONCE(prod->read_seq));
-	seq_printf(m, "write_seq:\t%u\n", READ_ONCE(cons->write_seq));
-	seq_printf(m, "read_announce:\t%#x\n", READ_ONCE(cons->read_announce));
-	seq_printf(m, "write_announce:\t%#x\n", READ_ONCE(prod->write_announce));
-	seq_printf(m, "waiters:\t%d\n", atomic_read(&ring->nr_waiters));
-	seq_printf(m, "producers:\t%u\n", READ_ONCE(ring->nr_producers));
-	seq_printf(m, "consumers:\t%u\n", READ_ONCE(ring->nr_consumers));
-	seq_printf(m, "state:\t%#x\n", READ_ONCE(ring->state));
+	seq_printf(m, "read-seq:\t%u\n", READ_ONCE(prod->read_seq));
+	seq_printf(m, "write-seq:\t%u\n", READ_ONCE(cons->write_seq));
+	seq_printf(m, "read-announce:\t%#x\n", READ_ONCE(cons->read_announce));
+	seq_printf(m, "write-announce:\t%#x\n", READ_ONCE(prod->write_announce));
 }
 
 static const struct file_operations kipc_ring_fops = {
@@ -806,16 +837,25 @@ static struct file *kipc_ring_open_file(struct kipc_obj *obj, u32 role,
 	return file;
 }
 
+static void kipc_ring_head(struct kipc_obj *obj, struct kipc_obj_head *h)
+{
+	struct kipc_ring *ring = container_of(obj, struct kipc_ring, obj);
+
+	/* Pairs with kipc_ring_set_state(). */
+	h->state = smp_load_acquire(&ring->state);
+	h->nr_producers = READ_ONCE(ring->nr_producers);
+	h->nr_consumers = READ_ONCE(ring->nr_consumers);
+	h->read_waiters = atomic_read(&ring->read_waiters);
+	h->write_waiters = atomic_read(&ring->write_waiters);
+}
+
 static void kipc_ring_fill(struct kipc_obj *obj, struct kipc_obj_entry *e)
 {
 	struct kipc_ring *ring = container_of(obj, struct kipc_ring, obj);
 
-	e->nr_producers = READ_ONCE(ring->nr_producers);
-	e->nr_consumers = READ_ONCE(ring->nr_consumers);
 	e->size = ring->data_size;
 	e->used = kipc_ring_used(ring);
 	e->count = 0;
-	e->waiters = atomic_read(&ring->nr_waiters);
 	e->flags = ring->flags;
 }
 
@@ -832,33 +872,34 @@ static void kipc_ring_free(struct kipc_obj *obj)
 		__free_page(ring->cons_page);
 	if (ring->prod_page)
 		__free_page(ring->prod_page);
-	if (ring->info_page)
-		__free_page(ring->info_page);
+	if (ring->layout_page)
+		__free_page(ring->layout_page);
 	kfree(ring);
 }
 
 static const struct kipc_obj_ops kipc_ring_obj_ops = {
 	.release	= kipc_ring_free,
+	.head		= kipc_ring_head,
 	.fill		= kipc_ring_fill,
 	.open_file	= kipc_ring_open_file,
 };
 
-static void kipc_ring_init_info(struct kipc_ring *ring)
+static void kipc_ring_init_layout(struct kipc_ring *ring)
 {
-	struct kipc_ring_info *info = ring->info;
+	struct kipc_ring_layout *lay = ring->layout;
 
-	info->magic = KIPC_RING_MAGIC;
-	info->abi_version = KIPC_ABI_VERSION;
-	info->flags = ring->flags;
-	info->page_size = PAGE_SIZE;
-	info->data_size = ring->data_size;
-	info->max_record = min_t(u64, ring->data_size - sizeof(struct kipc_rec_hdr),
-				 KIPC_REC_LEN_MASK);
-	info->ctrl_offset = 0;
-	info->data_offset = PAGE_SIZE;
-	info->map_size = kipc_ring_map_size(ring);
-	info->lowat = ring->lowat;
-	info->rec_salt = ring->rec_salt;
+	lay->magic = KIPC_RING_MAGIC;
+	lay->abi_version = KIPC_ABI_VERSION;
+	lay->flags = ring->flags;
+	lay->page_size = PAGE_SIZE;
+	lay->data_size = ring->data_size;
+	lay->max_record = min_t(u64, ring->data_size - sizeof(struct kipc_rec_hdr),
+				KIPC_REC_LEN_MASK);
+	lay->ctrl_offset = 0;
+	lay->data_offset = PAGE_SIZE;
+	lay->map_size = kipc_ring_map_size(ring);
+	lay->lowat = ring->lowat;
+	lay->rec_salt = ring->rec_salt;
 }
 
 /* GFP_KERNEL never gives highmem, so page_address() is always valid. */
@@ -884,9 +925,10 @@ static struct kipc_ring *kipc_ring_alloc(const struct kipc_ring_create *rc)
 	spin_lock_init(&ring->lock);
 	init_waitqueue_head(&ring->read_wq);
 	init_waitqueue_head(&ring->write_wq);
-	atomic_set(&ring->nr_waiters, 0);
+	atomic_set(&ring->read_waiters, 0);
+	atomic_set(&ring->write_waiters, 0);
 
-	ret = kipc_obj_init(&ring->obj, KIPC_OBJ_RING, rc->mode,
+	ret = kipc_obj_init(&ring->obj, KIPC_OBJ_RING, rc->obj.mode,
 			    &kipc_ring_obj_ops, kipc_ring_bytes(rc->data_size));
 	if (ret) {
 		kfree(ring);
@@ -899,8 +941,8 @@ static struct kipc_ring *kipc_ring_alloc(const struct kipc_ring_create *rc)
 				    __GFP_NOWARN);
 	if (!ring->data_pages)
 		goto out_put_ring;
-	ring->info_page = kipc_ring_alloc_page();
-	if (!ring->info_page)
+	ring->layout_page = kipc_ring_alloc_page();
+	if (!ring->layout_page)
 		goto out_put_ring;
 	ring->prod_page = kipc_ring_alloc_page();
 	if (!ring->prod_page)
@@ -915,10 +957,10 @@ static struct kipc_ring *kipc_ring_alloc(const struct kipc_ring_create *rc)
 		ring->data_pages[ring->nr_data_pages++] = page;
 		cond_resched();
 	}
-	ring->info = page_address(ring->info_page);
+	ring->layout = page_address(ring->layout_page);
 	ring->prod = page_address(ring->prod_page);
 	ring->cons = page_address(ring->cons_page);
-	kipc_ring_init_info(ring);
+	kipc_ring_init_layout(ring);
 	kipc_obj_publish(&ring->obj);
 	return ring;
 
@@ -938,7 +980,6 @@ static int kipc_ring_check_size(u64 size)
 
 /**
  * kipc_ioc_ring_create() - KIPC_IOC_RING_CREATE on /dev/kipc
- * @cmd: the ioctl command (its size field is the caller's struct size)
  * @uarg: user pointer to struct kipc_ring_create
  *
  * Creates a ring, names it if asked to, and returns an fd on it with the
@@ -950,7 +991,7 @@ static int kipc_ring_check_size(u64 size)
  * max_ring_size; -ENOSPC over the per-user limit; -ENOMEM; -EEXIST for a
  * name in use; -EFAULT; -EMFILE.
  */
-long kipc_ioc_ring_create(unsigned int cmd, void __user *uarg)
+long kipc_ioc_ring_create(void __user *uarg)
 {
 	char name[KIPC_NAME_MAX + 1];
 	struct kipc_ring_create rc;
@@ -958,10 +999,7 @@ long kipc_ioc_ring_create(unsigned int cmd, void __user *uarg)
 	struct file *file;
 	long ret;
 
-	BUILD_BUG_ON(sizeof(struct kipc_ring_create) != KIPC_RING_CREATE_SIZE_VER0);
-	BUILD_BUG_ON(sizeof(struct kipc_ring_wait) != KIPC_RING_WAIT_SIZE_VER0);
-	BUILD_BUG_ON(sizeof(struct kipc_ring_wake) != KIPC_RING_WAKE_SIZE_VER0);
-	BUILD_BUG_ON(sizeof(struct kipc_ring_info) > PAGE_SIZE);
+	BUILD_BUG_ON(sizeof(struct kipc_ring_layout) > PAGE_SIZE);
 	BUILD_BUG_ON(sizeof(struct kipc_ring_prod) != 3 * KIPC_CACHELINE);
 	BUILD_BUG_ON(sizeof(struct kipc_ring_cons) != 3 * KIPC_CACHELINE);
 	BUILD_BUG_ON(KIPC_RING_OFF_CONS & ~PAGE_MASK);
@@ -970,40 +1008,31 @@ long kipc_ioc_ring_create(unsigned int cmd, void __user *uarg)
 	BUILD_BUG_ON(KIPC_RING_OFF_RING & ~PAGE_MASK);
 	BUILD_BUG_ON(KIPC_RING_SIZE_LIMIT - 1 > KIPC_REC_LEN_MASK);
 
-	ret = kipc_copy_args_in(&rc, sizeof(rc), KIPC_RING_CREATE_SIZE_VER0,
-				cmd, uarg);
+	if (copy_from_user(&rc, uarg, sizeof(rc)))
+		return -EFAULT;
+	if ((rc.flags & ~KIPC_RING_F_MPSC) ||
+	    kipc_check_reserved(rc.reserved, sizeof(rc.reserved)))
+		return -EINVAL;
+	ret = kipc_obj_create_check(&rc.obj, name);
 	if (ret)
 		return ret;
-	if ((rc.flags & ~KIPC_RING_F_MPSC) || rc.fd ||
-	    memchr_inv(rc.reserved, 0, sizeof(rc.reserved)))
-		return -EINVAL;
-	ret = kipc_check_role(rc.role, rc.fd_flags);
-	if (ret)
-		return ret;
-	if (rc.mode & ~0777U)
-		return -EINVAL;
 	ret = kipc_ring_check_size(rc.data_size);
 	if (ret)
 		return ret;
 	if (rc.lowat > rc.data_size)
 		return -EINVAL;
-	if (rc.name) {
-		ret = kipc_name_from_user(name, rc.name);
-		if (ret)
-			return ret;
-	}
 
 	ring = kipc_ring_alloc(&rc);
 	if (IS_ERR(ring))
 		return PTR_ERR(ring);
 
-	file = kipc_ring_open_file(&ring->obj, rc.role, rc.fd_flags);
+	file = kipc_ring_open_file(&ring->obj, rc.obj.role, rc.obj.fd_flags);
 	if (IS_ERR(file)) {
 		ret = PTR_ERR(file);
 		goto out_put_ring;
 	}
-	ret = kipc_publish_fd(&ring->obj, file, rc.name ? name : NULL,
-			      rc.fd_flags, &rc.fd, cmd, uarg, &rc, sizeof(rc));
+	ret = kipc_publish_fd(&ring->obj, file, name[0] ? name : NULL,
+			      rc.obj.fd_flags, &rc.obj.fd, uarg, &rc, sizeof(rc));
 out_put_ring:
 	kipc_obj_put(&ring->obj);
 	return ret;

@@ -9,7 +9,7 @@
 
 #include <linux/types.h>
 
-long kipc_ioc_ring_create(unsigned int cmd, void __user *uarg);
+long kipc_ioc_ring_create(void __user *uarg);
 u64 kipc_ring_max_size(void);
 
 #endif /* _KIPC_RING_H */

@@ -3,7 +3,7 @@
  * libkipc - the kmod backend: kipc rings through /dev/kipc.
  *
  * The ring fd comes from KIPC_IOC_RING_CREATE or KIPC_IOC_OPEN and is
- * mapped with three mmap() calls: the read-only info page, the RING map
+ * mapped with three mmap() calls: the read-only layout page, the RING map
  * (the producers' page plus the data mapped twice by the kernel) and the
  * consumer's page.  Each is mapped writable only when the endpoint's role
  * writes it (the kernel refuses anything else).  The data
@@ -62,7 +62,7 @@ static int kmod_available(void)
 	return 0;
 }
 
-static const struct kipc_ring_info *kmod_info(struct kipc_ring *r)
+static const struct kipc_ring_layout *kmod_info(struct kipc_ring *r)
 {
 	struct kipc_chan *ch = kipc_ring_chan(r);
 
@@ -73,8 +73,8 @@ static int kmod_peer_gone(struct kipc_ring *r)
 {
 	uint32_t state = __atomic_load_n(&kmod_info(r)->state, __ATOMIC_ACQUIRE);
 
-	return !!(state & (r->consumer ? KIPC_RING_STATE_NO_PRODUCERS :
-					 KIPC_RING_STATE_NO_CONSUMERS));
+	return !!(state & (r->consumer ? KIPC_STATE_NO_PRODUCERS :
+					 KIPC_STATE_NO_CONSUMERS));
 }
 
 static int kmod_wait(struct kipc_ring *r, int event, uint32_t seq,
@@ -82,12 +82,17 @@ static int kmod_wait(struct kipc_ring *r, int event, uint32_t seq,
 {
 	struct kipc_chan *ch = kipc_ring_chan(r);
 	struct kipc_ring_wait w;
+	int ret;
 
 	memset(&w, 0, sizeof(w));
 	w.event = (uint32_t)event;
 	w.seq = seq;
 	w.timeout = deadline == KIPC_FOREVER ? 0 : deadline;
-	return kipc__ioctl(ch->be.ring.fd, KIPC_RING_IOC_WAIT, &w);
+	ret = kipc__ioctl(ch->be.ring.fd, KIPC_RING_IOC_WAIT, &w);
+	if (!ret && event == KIPC_EV_READABLE &&
+	    (w.state & KIPC_STATE_NO_PRODUCERS))
+		return RING_WAIT_HUP;
+	return ret;
 }
 
 static void kmod_wake(struct kipc_ring *r, int event, uint32_t mask)
@@ -130,7 +135,7 @@ static int kmod_map(struct kipc_chan *ch, int fd)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	int consumer = ch->role == KIPC_CONSUMER;
-	const struct kipc_ring_info *info;
+	const struct kipc_ring_layout *info;
 	int saved = errno, ret;
 	uint64_t len;
 	void *ring, *cons;
@@ -138,7 +143,7 @@ static int kmod_map(struct kipc_chan *ch, int fd)
 	memset(&ch->be.ring, 0, sizeof(ch->be.ring));
 	ch->be.ring.notify_rd = ch->be.ring.notify_wr = -1;	/* not used */
 	ch->be.ring.fd = fd;
-	info = mmap(NULL, page, PROT_READ, MAP_SHARED, fd, KIPC_RING_OFF_INFO);
+	info = mmap(NULL, page, PROT_READ, MAP_SHARED, fd, KIPC_RING_OFF_LAYOUT);
 	if (info == MAP_FAILED)
 		goto out_errno;
 	ch->be.ring.map_info = (void *)info;
@@ -202,10 +207,10 @@ static int kmod_ring_create(struct kipc_chan *ch, const char *name, uint32_t rol
 		return dev;
 	memset(&c, 0, sizeof(c));
 	c.flags = (ch->flags & KIPC_F_MULTI_PRODUCER) ? KIPC_RING_F_MPSC : 0;
-	c.role = role;
+	c.obj.role = role;
 	c.data_size = kmod_data_size(ch);
-	c.name = (uint64_t)(uintptr_t)name;
-	c.mode = mode;
+	c.obj.name = (uint64_t)(uintptr_t)name;
+	c.obj.mode = mode;
 	c.lowat = (uint32_t)KIPC_REC_SPACE(ch->max_msg);	/* room for any message */
 	ret = kipc__ioctl(dev, KIPC_IOC_RING_CREATE, &c);
 	kipc__close_fd(dev);

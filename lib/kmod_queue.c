@@ -13,7 +13,7 @@
  * message without a deadline (the same transfer at the default priority,
  * cheaper than the ioctls), SEND / RECV with a deadline or KIPC_NOWAIT,
  * SENDV / RECVV for a batch (the receive that returns credentials).  Deadlines map onto the ioctls' absolute
- * CLOCK_MONOTONIC timeouts, KIPC_NOWAIT onto KIPC_QUEUE_NONBLOCK; the
+ * CLOCK_MONOTONIC timeouts, KIPC_NOWAIT onto KIPC_WAIT_NONBLOCK; the
  * queue fd is the pollable fd (level-triggered, EPOLLHUP at end of
  * stream).  There is no shared memory, so zero-copy degrades to one copy
  * through a buffer owned by the endpoint, as on the unix backend: a peek
@@ -49,39 +49,11 @@ static void kmodq_close(struct kipc_chan *ch)
 	ch->be.kq.c.buf_cap = 0;
 }
 
-/*
- * Read one numeric field of the queue's fdinfo (the kernel's view of its
- * limits and depth).  Returns 0 or -errno.
- */
-static int kmodq_fdinfo(int fd, const char *key, uint64_t *val)
+/* KIPC_QUEUE_IOC_INFO: the kernel's view of the queue. 0 or -errno. */
+static int kmodq_info(int fd, struct kipc_queue_info *qi)
 {
-	char path[64], line[128];
-	size_t klen = strlen(key);
-	int saved = errno, ret = -ENOENT;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "re");
-	if (!f) {
-		ret = -errno;
-		errno = saved;
-		return ret;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, key, klen) && line[klen] == ':') {
-			char *end;
-			unsigned long long v = strtoull(line + klen + 1, &end, 10);
-
-			if (end != line + klen + 1) {
-				*val = v;
-				ret = 0;
-			}
-			break;
-		}
-	}
-	fclose(f);
-	errno = saved;
-	return ret;
+	memset(qi, 0, sizeof(*qi));
+	return kipc__ioctl(fd, KIPC_QUEUE_IOC_INFO, qi);
 }
 
 /* Take ownership of queue fd @fd and set @ch up around it. */
@@ -111,11 +83,11 @@ static int kmodq_new(const struct kipc_chan *ch, const char *name, uint32_t role
 	if (dev < 0)
 		return dev;
 	memset(&qc, 0, sizeof(qc));
-	qc.role = role;
+	qc.obj.role = role;
 	qc.max_msg_size = ch->max_msg;
 	qc.max_bytes = ch->capacity > ch->max_msg ? ch->capacity : ch->max_msg;
-	qc.name = (uint64_t)(uintptr_t)name;
-	qc.mode = mode;
+	qc.obj.name = (uint64_t)(uintptr_t)name;
+	qc.obj.mode = mode;
 	ret = kipc__ioctl(dev, KIPC_IOC_QUEUE_CREATE, &qc);
 	kipc__close_fd(dev);
 	if (ret == -ENOTTY)
@@ -158,29 +130,27 @@ int kipc__kmodq_create(struct kipc_chan *ch, const char *name)
 /* @fd: a queue fd from KIPC_IOC_OPEN; its limits come from the kernel. */
 int kipc__kmodq_open(struct kipc_chan *ch, int fd)
 {
-	uint64_t max_msg;
+	struct kipc_queue_info qi;
+	int ret;
 
-	if (kmodq_fdinfo(fd, "max-msg-size", &max_msg) || !max_msg ||
-	    max_msg > KIPC_MAX_MSG_LIMIT) {
-		struct kipc_module_info mi;
-
-		/* No /proc: the module's limit is an upper bound. */
-		if (kipc_module_info(&mi) || !mi.max_msg_size) {
-			kipc__close_fd(fd);
-			return -EOPNOTSUPP;
-		}
-		max_msg = mi.max_msg_size < KIPC_MAX_MSG_LIMIT ?
-			  mi.max_msg_size : KIPC_MAX_MSG_LIMIT;
+	ret = kmodq_info(fd, &qi);
+	if (!ret && !qi.max_msg_size)
+		ret = -EBADMSG;
+	if (ret) {
+		kipc__close_fd(fd);
+		return ret;
 	}
-	ch->capacity = 0;	/* unknown, unless the kernel says */
-	kmodq_fdinfo(fd, "max-bytes", &ch->capacity);
-	return kmodq_attach(ch, fd, (uint32_t)max_msg);
+	/* Larger messages than the library handles fail with -EMSGSIZE. */
+	if (qi.max_msg_size > KIPC_MAX_MSG_LIMIT)
+		qi.max_msg_size = KIPC_MAX_MSG_LIMIT;
+	ch->capacity = qi.max_bytes;
+	return kmodq_attach(ch, fd, qi.max_msg_size);
 }
 
 /* Fill the flags and timeout of a transfer from a libkipc deadline. */
 static void kmodq_deadline(uint64_t deadline, __u32 *flags, __u64 *timeout)
 {
-	*flags = deadline == KIPC_NOWAIT ? KIPC_QUEUE_NONBLOCK : 0;
+	*flags = deadline == KIPC_NOWAIT ? KIPC_WAIT_NONBLOCK : 0;
 	*timeout = deadline == KIPC_FOREVER || deadline == KIPC_NOWAIT ? 0 :
 		   deadline;
 }
@@ -313,7 +283,7 @@ static int kmodq_send_batch(struct kipc_chan *ch, const struct kipc_msg *msgs,
 	memset(&mx, 0, sizeof(mx));
 	mx.msgs = (uint64_t)(uintptr_t)qm;
 	mx.count = i;
-	mx.flags = KIPC_QUEUE_NONBLOCK;
+	mx.flags = KIPC_WAIT_NONBLOCK;
 	ret = kipc__ioctl(ch->be.kq.c.fd, KIPC_QUEUE_IOC_SENDV, &mx);
 	if (ret != -EAGAIN || deadline == KIPC_NOWAIT)
 		return ret;
@@ -399,10 +369,9 @@ static int kmodq_poll_arm(struct kipc_chan *ch)
 
 static uint64_t kmodq_depth(struct kipc_chan *ch)
 {
-	uint64_t bytes = 0;
+	struct kipc_queue_info qi;
 
-	kmodq_fdinfo(ch->be.kq.c.fd, "bytes", &bytes);
-	return bytes;
+	return kmodq_info(ch->be.kq.c.fd, &qi) ? 0 : qi.bytes;
 }
 
 /* Reached only through the kmod backend's setup (lib/kmod.c). */

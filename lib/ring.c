@@ -45,13 +45,16 @@ static int ring_corrupt(struct kipc_ring *r)
 	return -EBADMSG;
 }
 
-int kipc_ring_init(struct kipc_ring *r, const struct kipc_ring_info *info,
+int kipc_ring_init(struct kipc_ring *r, const struct kipc_ring_layout *info,
 		   uint64_t map_size, void *ring_map, void *cons, int consumer)
 {
-	struct kipc_ring_info i;
+	struct kipc_ring_layout i;
 
 	memcpy(&i, info, sizeof(i));	/* one read of the untrusted page */
 	if (i.magic != KIPC_RING_MAGIC || i.abi_version != KIPC_ABI_VERSION)
+		return -EBADMSG;
+	/* ABI 3: every salt has KIPC_REC_SALT_SET (no first-lap tag is 0). */
+	if (!(i.rec_salt & KIPC_REC_SALT_SET))
 		return -EBADMSG;
 	if (i.page_size < sizeof(struct kipc_ring_prod) + sizeof(uint32_t) ||
 	    i.page_size < sizeof(struct kipc_ring_cons) + sizeof(uint32_t) ||
@@ -320,7 +323,7 @@ static int ring_wait(struct kipc_ring *r, int event, uint64_t space,
 	if (ret)
 		return ret < 0 ? ret : 0;
 	if ((r->sops->peer_gone_hint ? r->sops->peer_gone_hint : r->sops->peer_gone)(r))
-		ret = event == KIPC_EV_READABLE ? KIPC_WAIT_HUP : -EPIPE;
+		ret = event == KIPC_EV_READABLE ? RING_WAIT_HUP : -EPIPE;
 	else
 		ret = r->sops->wait(r, event, s, deadline);
 	ring_unannounce(r, event, s);
@@ -330,7 +333,7 @@ static int ring_wait(struct kipc_ring *r, int event, uint64_t space,
 	/* HUP or timeout: whatever was published before still counts. */
 	if (ring_ready(r, event, space) > 0)
 		return 0;
-	if (ret == KIPC_WAIT_HUP)
+	if (ret == RING_WAIT_HUP)
 		return 1;
 	return ret;
 }

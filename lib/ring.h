@@ -28,13 +28,16 @@
 _Static_assert(((KIPC_NEED_WAKE_SLEEP | KIPC_NEED_WAKE_POLL) &
 		~KIPC_ANNOUNCE_USER) == 0, "wake bits are announcement user bits");
 
+/* What a sleep op returns when no producer is left (READABLE). */
+#define RING_WAIT_HUP	1
+
 struct kipc_ring;
 
 /* How a backend sleeps and wakes; the ring code does the rest. */
 struct kipc_ring_sleep_ops {
 	/*
 	 * Sleep while *seq_ptr == seq, at most until @deadline.  Returns
-	 * 0 (woken or value changed), KIPC_WAIT_HUP (no producer left,
+	 * 0 (woken or value changed), RING_WAIT_HUP (no producer left,
 	 * READABLE), -EPIPE (no consumer left, WRITABLE), -ETIMEDOUT,
 	 * -EINTR or another -errno.
 	 */
@@ -103,7 +106,7 @@ struct kipc_ring {
  * data twice) of @map_size bytes and the CONS page @cons.  Returns 0 or
  * -EBADMSG.
  */
-int kipc_ring_init(struct kipc_ring *r, const struct kipc_ring_info *info,
+int kipc_ring_init(struct kipc_ring *r, const struct kipc_ring_layout *info,
 		   uint64_t map_size, void *ring_map, void *cons, int consumer);
 
 /*

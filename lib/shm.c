@@ -4,7 +4,7 @@
  * or a file in the run directory (named channels), with futex sleeping.
  *
  * Object layout (file offsets):
- *   0           struct kipc_ring_info, one page, written once by the
+ *   0           struct kipc_ring_layout, one page, written once by the
  *               creator; an opener copies and validates it
  *   page        struct kipc_ring_prod, one page
  *   2 * page    struct kipc_ring_cons, one page
@@ -112,19 +112,18 @@ static int shm_peer_gone(struct kipc_ring *r)
 	return ret > 0 && (p.revents & (POLLHUP | POLLERR));
 }
 
-_Static_assert(sizeof(struct kipc_ring_prod) + sizeof(uint32_t) <= 4096 &&
-	       sizeof(struct kipc_ring_cons) + sizeof(uint32_t) <= 4096,
-	      "the closes word must fit in each side's page");
+_Static_assert(KIPC_RING_USER_OFFSET + sizeof(uint32_t) <= 4096,
+	       "the closes word must fit in each side's user area");
 
 /*
  * The closes word of the consumer side (@consumer) or of the producers,
- * after the struct in that side's page (see the top).
+ * in the user area of that side's page (see the top and the UAPI).
  */
 static uint32_t *shm_closes(struct kipc_ring *r, int consumer)
 {
 	if (consumer)
-		return (uint32_t *)(r->cons + 1);
-	return (uint32_t *)(r->prod + 1);
+		return (uint32_t *)((char *)r->cons + KIPC_RING_USER_OFFSET);
+	return (uint32_t *)((char *)r->prod + KIPC_RING_USER_OFFSET);
 }
 
 /* The event count of @event (in the page of the side that wakes it). */
@@ -170,7 +169,7 @@ static int shm_wait(struct kipc_ring *r, int event, uint32_t seq,
 		return -EINTR;
 	if (ret == -ETIMEDOUT) {
 		if (shm_peer_gone(r))
-			return event == KIPC_EV_READABLE ? KIPC_WAIT_HUP : -EPIPE;
+			return event == KIPC_EV_READABLE ? RING_WAIT_HUP : -EPIPE;
 		if (deadline != KIPC_FOREVER && kipc_now() >= deadline)
 			return -ETIMEDOUT;
 		return 0;	/* end of a slice: the caller checks again */
@@ -235,7 +234,7 @@ static uint32_t shm_salt(void)
 }
 
 /* Geometry for a new ring from the endpoint's options. */
-static void shm_geometry(const struct kipc_chan *ch, struct kipc_ring_info *i)
+static void shm_geometry(const struct kipc_chan *ch, struct kipc_ring_layout *i)
 {
 	uint64_t page = page_size();
 	uint64_t need = 2 * KIPC_REC_SPACE(ch->max_msg);
@@ -256,8 +255,8 @@ static void shm_geometry(const struct kipc_chan *ch, struct kipc_ring_info *i)
 	i->rec_salt = shm_salt();
 }
 
-/* Fill a fresh object: size, info page (the rest is zero). */
-static int shm_format(int fd, const struct kipc_ring_info *i)
+/* Fill a fresh object: size, layout page (the rest is zero). */
+static int shm_format(int fd, const struct kipc_ring_layout *i)
 {
 	int saved = errno, ret = 0;
 
@@ -269,10 +268,10 @@ static int shm_format(int fd, const struct kipc_ring_info *i)
 }
 
 /* Map PROD + data twice over a reserved range, and CONS; returns 0 or -errno. */
-static int shm_map(struct kipc_chan *ch, int fd, const struct kipc_ring_info *info,
+static int shm_map(struct kipc_chan *ch, int fd, const struct kipc_ring_layout *info,
 		   int consumer)
 {
-	struct kipc_ring_info i;
+	struct kipc_ring_layout i;
 	int prot_ring = consumer ? PROT_READ : PROT_READ | PROT_WRITE;
 	int prot_cons = consumer ? PROT_READ | PROT_WRITE : PROT_READ;
 	size_t page, len;
@@ -374,7 +373,7 @@ static void shm_close(struct kipc_chan *ch)
 
 static int shm_pair(struct kipc_chan *tx, struct kipc_chan *rx)
 {
-	struct kipc_ring_info info;
+	struct kipc_ring_layout info;
 	int d[2] = { -1, -1 }, w[2] = { -1, -1 };
 	int saved = errno, fd, fd2 = -1, ret;
 
@@ -444,7 +443,7 @@ static int shm_paths(const char *name, char obj[PATH_LEN], char rd[PATH_LEN],
 
 /* Open the notify FIFOs and the role lock of an endpoint. */
 static int shm_attach_named(struct kipc_chan *ch, int fd, const char *rd,
-			    const char *wr, const struct kipc_ring_info *info)
+			    const char *wr, const struct kipc_ring_layout *info)
 {
 	bool consumer = ch->role == KIPC_CONSUMER;
 	struct flock lk = {
@@ -489,7 +488,7 @@ out_errno:
 static int shm_open_named(struct kipc_chan *ch, const char *name)
 {
 	char obj[PATH_LEN], rd[PATH_LEN], wr[PATH_LEN];
-	struct kipc_ring_info info;
+	struct kipc_ring_layout info;
 	int saved = errno, fd, ret;
 
 	shm_init(ch);
@@ -531,7 +530,7 @@ out_close:
 static int shm_create(struct kipc_chan *ch, const char *name)
 {
 	char obj[PATH_LEN], rd[PATH_LEN], wr[PATH_LEN], tmp[PATH_LEN + 32];
-	struct kipc_ring_info info;
+	struct kipc_ring_layout info;
 	int saved = errno, fd, ret;
 
 	ret = shm_paths(name, obj, rd, wr);

@@ -62,10 +62,10 @@ static int create(int dev)
 	struct kipc_queue_create qc;
 
 	memset(&qc, 0, sizeof(qc));
-	qc.role = KIPC_ROLE_PRODUCER | KIPC_ROLE_CONSUMER;
+	qc.obj.role = KIPC_ROLE_PRODUCER | KIPC_ROLE_CONSUMER;
 	qc.max_msg_size = MSG;
 	qc.max_msgs = 64;
-	qc.mode = 0600;
+	qc.obj.mode = 0600;
 	return ioctl(dev, KIPC_IOC_QUEUE_CREATE, &qc);
 }
 

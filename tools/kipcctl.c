@@ -60,7 +60,6 @@ static int cmd_list(void)
 		memset(&ls, 0, sizeof(ls));
 		ls.entries = (uintptr_t)ents;
 		ls.nr_entries = cap;
-		ls.entry_size = sizeof(*ents);
 		if (ioctl(fd, KIPC_IOC_LIST, &ls)) {
 			fprintf(stderr, "kipcctl: list: %s\n", strerror(errno));
 			goto out;
@@ -69,18 +68,20 @@ static int cmd_list(void)
 			break;
 		cap = ls.nr_total + 16;
 	}
-	printf("%-6s %-5s %-4s %6s %6s %4s %4s %10s %10s %8s %4s %s\n",
-	       "ID", "TYPE", "MODE", "UID", "GID", "PROD", "CONS", "SIZE",
-	       "USED", "COUNT", "WAIT", "NAME");
+	printf("%-6s %-5s %-4s %6s %6s %4s %4s %5s %10s %10s %8s %4s %s\n",
+	       "ID", "TYPE", "MODE", "UID", "GID", "PROD", "CONS", "STATE",
+	       "SIZE", "USED", "COUNT", "WAIT", "NAME");
 	for (uint32_t i = 0; i < ls.nr_entries; i++) {
 		const struct kipc_obj_entry *e = &ents[i];
+		const struct kipc_obj_head *h = &e->obj;
 
-		printf("%-6" PRIu64 " %-5s %04o %6u %6u %4u %4u %10" PRIu64
+		printf("%-6" PRIu64 " %-5s %04o %6u %6u %4u %4u %#5x %10" PRIu64
 		       " %10" PRIu64 " %8" PRIu64 " %4u %s\n",
-		       (uint64_t)e->id, type_name(e->type), e->mode, e->uid,
-		       e->gid, e->nr_producers, e->nr_consumers,
+		       (uint64_t)h->id, type_name(h->type), h->mode, h->uid,
+		       h->gid, h->nr_producers, h->nr_consumers, h->state,
 		       (uint64_t)e->size, (uint64_t)e->used, (uint64_t)e->count,
-		       e->waiters, e->name[0] ? e->name : "-");
+		       h->read_waiters + h->write_waiters,
+		       h->name[0] ? h->name : "-");
 	}
 	ret = 0;
 out:

@@ -36,18 +36,18 @@ static inline int kq_create_full(int dev, uint32_t msg_size, uint32_t max_msgs,
 	int fd;
 
 	memset(&qc, 0, sizeof(qc));
-	qc.role = role;
+	qc.obj.role = role;
 	qc.max_msg_size = msg_size;
 	qc.max_msgs = max_msgs;
 	qc.max_bytes = max_bytes;
-	qc.name = (uintptr_t)name;
-	qc.mode = mode;
-	qc.fd_flags = fd_flags;
-	qc.fd = 0;
+	qc.obj.name = (uintptr_t)name;
+	qc.obj.mode = mode;
+	qc.obj.fd_flags = fd_flags;
+	qc.obj.fd = 0;
 	fd = ioctl(dev, KIPC_IOC_QUEUE_CREATE, &qc);
 	if (fd < 0)
 		return -errno;
-	if (qc.fd != fd)
+	if (qc.obj.fd != fd)
 		return -EPROTO;
 	return fd;
 }
@@ -135,10 +135,10 @@ static inline int kq_recvv(int fd, struct kipc_queue_msg *msgs, uint32_t count,
 	return kq_mxfer(fd, KIPC_QUEUE_IOC_RECVV, msgs, count, flags, timeout);
 }
 
-/* A field of /proc/self/fdinfo/FD ("depth", "senders", ...), or -1. */
-static inline long long kq_fdinfo(int fd, const char *key)
+/* A field of the queue's INFO ("msgs", "producers", ...), or -1. */
+static inline long long kq_info(int fd, const char *key)
 {
-	long long v = tobj_fdinfo(fd, key);
+	long long v = tobj_info(fd, key);
 
 	return v == LLONG_MIN ? -1 : v;
 }

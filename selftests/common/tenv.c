@@ -174,7 +174,7 @@ int tenv_in_timens(long long mono_offset_s, int (*fn)(void *), void *arg)
 {
 	char off[64];
 	pid_t pid;
-	int st, ret;
+	int ret;
 
 	pid = fork();
 	if (pid < 0)
@@ -191,14 +191,20 @@ int tenv_in_timens(long long mono_offset_s, int (*fn)(void *), void *arg)
 			_exit(203);
 		if (pid == 0)
 			_exit(fn(arg));
-		if (waitpid(pid, &st, 0) != pid)
-			_exit(204);
-		_exit(WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st));
+		ret = tenv_reap(pid);
+		_exit(ret < 0 ? 204 : ret);
 	}
+	ret = tenv_reap(pid);
+	return ret < 0 ? 205 : ret;
+}
+
+int tenv_reap(pid_t pid)
+{
+	int st;
+
 	if (waitpid(pid, &st, 0) != pid)
-		return 205;
-	ret = WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
-	return ret;
+		return -1;
+	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
 }
 
 long long tenv_uptime_s(void)

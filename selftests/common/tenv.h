@@ -18,6 +18,9 @@
 /* Write @s to the file @path: 0 or -errno. */
 int tenv_write_file(const char *path, const char *s);
 
+/* Wait for child @pid: its exit status, 128 + the signal that killed it, or -1. */
+int tenv_reap(pid_t pid);
+
 /* Become @id (uid and gid) with no supplementary groups, for good. */
 int tenv_become(uid_t id);
 

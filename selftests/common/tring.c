@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <fcntl.h>
@@ -58,15 +59,15 @@ int tring_create(int dev, uint64_t size, uint32_t flags, uint32_t role,
 
 	memset(&rc, 0, sizeof(rc));
 	rc.flags = flags;
-	rc.role = role;
+	rc.obj.role = role;
 	rc.data_size = size;
-	rc.name = (uintptr_t)name;
-	rc.mode = mode;
-	rc.fd_flags = fd_flags;
+	rc.obj.name = (uintptr_t)name;
+	rc.obj.mode = mode;
+	rc.obj.fd_flags = fd_flags;
 	ret = ioctl(dev, KIPC_IOC_RING_CREATE, &rc);
 	if (ret < 0)
 		return -errno;
-	return ret == rc.fd ? ret : -EPROTO;
+	return ret == rc.obj.fd ? ret : -EPROTO;
 }
 
 int tobj_open(int dev, const char *name, uint32_t type, uint32_t role,
@@ -145,13 +146,13 @@ long long tobj_fdinfo(int fd, const char *key)
 
 int tring_map(struct tring *r, int fd, uint32_t role)
 {
-	const struct kipc_ring_info *info;
+	const struct kipc_ring_layout *info;
 	void *map, *cons;
 
 	memset(r, 0, sizeof(*r));
 	r->fd = -1;
 	info = mmap(NULL, sysconf(_SC_PAGESIZE), PROT_READ, MAP_SHARED, fd,
-		    KIPC_RING_OFF_INFO);
+		    KIPC_RING_OFF_LAYOUT);
 	if (info == MAP_FAILED)
 		return -errno;
 	if (info->magic != KIPC_RING_MAGIC || info->data_size < 4096 ||
@@ -209,8 +210,121 @@ void tring_unmap(struct tring *r)
 	r->fd = -1;
 }
 
-int tring_wait(int fd, uint32_t event, uint32_t seq, uint64_t deadline_ns,
-	       uint32_t flags)
+int tring_info(int fd, struct kipc_ring_info *ri)
+{
+	memset(ri, 0, sizeof(*ri));
+	return ioctl(fd, KIPC_RING_IOC_INFO, ri) < 0 ? -errno : 0;
+}
+
+int tobj_head(int fd, struct kipc_obj_head *h)
+{
+	struct kipc_queue_info qi;
+	struct kipc_ring_info ri;
+	int ret = tring_info(fd, &ri);
+
+	if (!ret) {
+		*h = ri.obj;
+		return 0;
+	}
+	if (ret != -ENOTTY)
+		return ret;
+	memset(&qi, 0, sizeof(qi));
+	if (ioctl(fd, KIPC_QUEUE_IOC_INFO, &qi) < 0)
+		return -errno;
+	*h = qi.obj;
+	return 0;
+}
+
+long long tobj_info(int fd, const char *key)
+{
+	static const struct {
+		const char *key;
+		int ring_off, queue_off, size;
+	} f[] = {
+#define H(k, m) { k, offsetof(struct kipc_ring_info, obj.m), \
+		  offsetof(struct kipc_queue_info, obj.m), \
+		  sizeof(((struct kipc_obj_head *)0)->m) }
+#define R(k, m) { k, offsetof(struct kipc_ring_info, m), -1, \
+		  sizeof(((struct kipc_ring_info *)0)->m) }
+#define Q(k, m) { k, -1, offsetof(struct kipc_queue_info, m), \
+		  sizeof(((struct kipc_queue_info *)0)->m) }
+		H("kipc-id", id), H("type", type), H("role", role),
+		H("mode", mode), H("state", state),
+		H("producers", nr_producers), H("consumers", nr_consumers),
+		H("read-waiters", read_waiters),
+		H("write-waiters", write_waiters),
+		R("ring-flags", ring_flags), R("data-size", data_size),
+		R("max-record", max_record), R("head", head), R("tail", tail),
+		R("lowat", lowat), R("read-seq", read_seq),
+		R("write-seq", write_seq),
+		Q("queue-flags", queue_flags), Q("max-msg-size", max_msg_size),
+		Q("max-msgs", max_msgs), Q("max-bytes", max_bytes),
+		Q("msgs", msgs), Q("inflight", inflight), Q("bytes", bytes),
+#undef H
+#undef R
+#undef Q
+	};
+	union {
+		struct kipc_ring_info r;
+		struct kipc_queue_info q;
+	} u;
+	const unsigned char *base = (const unsigned char *)&u;
+	int ring, off = -1;
+	uint64_t v = 0;
+
+	ring = !tring_info(fd, &u.r);
+	if (!ring) {
+		memset(&u.q, 0, sizeof(u.q));
+		if (ioctl(fd, KIPC_QUEUE_IOC_INFO, &u.q) < 0)
+			return LLONG_MIN;
+	}
+	/* Derived: bytes between head and tail, and all sleepers. */
+	if (ring && !strcmp(key, "used"))
+		return (long long)(u.r.tail - u.r.head);
+	if (!strcmp(key, "waiters"))
+		return ring ? (long long)u.r.obj.read_waiters + u.r.obj.write_waiters :
+			      (long long)u.q.obj.read_waiters + u.q.obj.write_waiters;
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		if (strcmp(key, f[i].key))
+			continue;
+		off = ring ? f[i].ring_off : f[i].queue_off;
+		if (off < 0)
+			return LLONG_MIN;
+		if (f[i].size == 8)
+			memcpy(&v, base + off, 8);
+		else {
+			uint32_t v32;
+
+			memcpy(&v32, base + off, 4);
+			v = v32;
+		}
+		return (long long)v;
+	}
+	return LLONG_MIN;
+}
+
+int tobj_list_find(int dev, uint64_t id, const char *name,
+		   struct kipc_obj_entry *out)
+{
+	static struct kipc_obj_entry ents[256];
+	struct kipc_list ls;
+
+	memset(&ls, 0, sizeof(ls));
+	ls.entries = (uintptr_t)ents;
+	ls.nr_entries = 256;
+	if (ioctl(dev, KIPC_IOC_LIST, &ls))
+		return -errno;
+	for (uint32_t i = 0; i < ls.nr_entries; i++) {
+		if (id ? ents[i].obj.id == id : !strcmp(ents[i].obj.name, name)) {
+			*out = ents[i];
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int tring_wait_state(int fd, uint32_t event, uint32_t seq,
+		     uint64_t deadline_ns, uint32_t flags, uint32_t *state)
 {
 	struct kipc_ring_wait w;
 	int ret;
@@ -221,7 +335,21 @@ int tring_wait(int fd, uint32_t event, uint32_t seq, uint64_t deadline_ns,
 	w.flags = flags;
 	w.timeout = deadline_ns;
 	ret = ioctl(fd, KIPC_RING_IOC_WAIT, &w);
+	if (state)
+		*state = w.state;
 	return ret < 0 ? -errno : ret;
+}
+
+int tring_wait(int fd, uint32_t event, uint32_t seq, uint64_t deadline_ns,
+	       uint32_t flags)
+{
+	uint32_t state;
+	int ret = tring_wait_state(fd, event, seq, deadline_ns, flags, &state);
+
+	if (ret == 0 && event == KIPC_EV_READABLE &&
+	    (state & KIPC_STATE_NO_PRODUCERS))
+		return TRING_HUP;
+	return ret;
 }
 
 int tring_wake(int fd, uint32_t event)
@@ -443,7 +571,7 @@ int tring_peek_wait(struct tring *r, const void **payload, uint32_t *len,
 			return ret < 0 ? ret : 0;
 		r->nr_waits++;
 		ret = tring_wait(r->fd, KIPC_EV_READABLE, seq, deadline_ns, 0);
-		if (ret == KIPC_WAIT_HUP) {
+		if (ret == TRING_HUP) {
 			/* No producer left: what is committed is visible. */
 			ret = tring_peek(r, payload, len);
 			if (ret)

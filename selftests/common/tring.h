@@ -22,7 +22,7 @@ struct tring {
 	int fd;
 	uint32_t role;
 	bool mpsc;
-	const struct kipc_ring_info *info;
+	const struct kipc_ring_layout *info;
 	struct kipc_ring_prod *prod;	/* first in the RING mapping */
 	struct kipc_ring_cons *cons;	/* the CONS mapping */
 	unsigned char *data;		/* first copy; the second follows */
@@ -62,14 +62,38 @@ int tobj_fdinfo_str(int fd, const char *key, char *out, size_t n);
 long long tobj_fdinfo(int fd, const char *key);	/* LLONG_MIN if absent */
 
 /*
- * Map @fd (INFO, RING and CONS) into @r: 0 or -errno.  @r takes the fd.
+ * Map @fd (LAYOUT, RING and CONS) into @r: 0 or -errno.  @r takes the fd.
  * RING is writable when @role has KIPC_ROLE_PRODUCER, CONS when it has
  * KIPC_ROLE_CONSUMER (the kernel refuses more than the fd's role).
  */
 int tring_map(struct tring *r, int fd, uint32_t role);
 void tring_unmap(struct tring *r);	/* and closes the fd */
 
+/*
+ * INFO of a ring (tring_info) or of any object fd (tobj_head: its common
+ * head): 0 or -errno.
+ */
+int tring_info(int fd, struct kipc_ring_info *ri);
+int tobj_head(int fd, struct kipc_obj_head *h);
+/*
+ * One field of the INFO answer of a ring or queue fd, named as its
+ * fdinfo line is ("producers", "read-waiters", "msgs", "data-size", ...;
+ * "used" is tail - head, "waiters" both waiter counts), or LLONG_MIN.
+ */
+long long tobj_info(int fd, const char *key);
+
+/* LIST entry of the object @id (or, if @id is 0, named @name): 0 or -errno. */
+int tobj_list_find(int dev, uint64_t id, const char *name,
+		   struct kipc_obj_entry *out);
+
 /* Raw ioctls: the ioctl's return value, or -errno. */
+int tring_wait_state(int fd, uint32_t event, uint32_t seq,
+		     uint64_t deadline_ns, uint32_t flags, uint32_t *state);
+/*
+ * tring_wait_state() without the state, except that a READABLE wait that
+ * returned 0 with KIPC_STATE_NO_PRODUCERS gives TRING_HUP.
+ */
+#define TRING_HUP	1
 int tring_wait(int fd, uint32_t event, uint32_t seq, uint64_t deadline_ns,
 	       uint32_t flags);
 int tring_wake(int fd, uint32_t event);

@@ -49,15 +49,6 @@
 	}								\
 } while (0)
 
-static int reap(pid_t pid)
-{
-	int st;
-
-	if (waitpid(pid, &st, 0) != pid)
-		return -1;
-	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
-}
-
 struct ctr {
 	pid_t pid;		/* the outer child, on the host */
 	pid_t init_pid;		/* its pid 1, as the host sees it */
@@ -113,7 +104,7 @@ static int ctr_start(struct ctr *c, const char *cg, int (*fn)(void *), void *arg
 			kill(init, SIGKILL);
 			_exit(SETUP_FAIL);
 		}
-		_exit(reap(init));
+		_exit(tenv_reap(init));
 	}
 	close(pidp[1]);
 	close(gop[0]);
@@ -134,7 +125,7 @@ static void ctr_go(struct ctr *c)
 static int ctr_end(struct ctr *c)
 {
 	close(c->go);
-	return reap(c->pid);
+	return tenv_reap(c->pid);
 }
 
 /* Run @fn in a child as host uid @id (no new namespaces). */
@@ -149,7 +140,7 @@ static int as_user(uid_t id, int (*fn)(void *), void *arg)
 			_exit(SETUP_FAIL);
 		_exit(fn(arg));
 	}
-	return reap(pid);
+	return tenv_reap(pid);
 }
 
 /* KIPC_IOC_LIST into @e (@n entries): objects visible, or -errno. */
@@ -161,7 +152,6 @@ static int list(int dev, struct kipc_obj_entry *e, uint32_t n)
 	memset(e, 0, n * sizeof(*e));
 	l.entries = (uintptr_t)e;
 	l.nr_entries = n;
-	l.entry_size = sizeof(*e);
 	if (ioctl(dev, KIPC_IOC_LIST, &l))
 		return -errno;
 	return l.nr_total;
@@ -183,7 +173,7 @@ static long long proc_read(const char *path)
 
 static long long obj_id(int fd)
 {
-	return tobj_fdinfo(fd, "kipc-id");
+	return tobj_info(fd, "kipc-id");
 }
 
 #define MAX_LIST	64
@@ -285,13 +275,13 @@ static int names_ctr(void *p)
 	n = list(dev, e, MAX_LIST);
 	CHECK(n == 1);
 	for (i = 0; i < n; i++) {
-		CHECK((long long)e[i].id != a->host_named);
-		CHECK((long long)e[i].id != a->host_anon);
+		CHECK((long long)e[i].obj.id != a->host_named);
+		CHECK((long long)e[i].obj.id != a->host_anon);
 	}
-	CHECK((long long)e[0].id == obj_id(q));
-	CHECK(!strcmp(e[0].name, HOST_NAME));
+	CHECK((long long)e[0].obj.id == obj_id(q));
+	CHECK(!strcmp(e[0].obj.name, HOST_NAME));
 	/* The owner as the container sees it: its root. */
-	CHECK(e[0].uid == 0 && e[0].gid == 0);
+	CHECK(e[0].obj.uid == 0 && e[0].obj.gid == 0);
 
 	CHECK(kq_unlink(dev, HOST_NAME) == 0);
 	CHECK(kq_open(dev, HOST_NAME, RW, 0) == -ENOENT);
@@ -316,7 +306,7 @@ TEST_F_TIMEOUT(ctr, names_are_per_ipc_namespace, 60)
 	a.host_anon = obj_id(anon);
 	ASSERT_LE(0, a.host_named);
 	ASSERT_LE(0, a.host_anon);
-	ASSERT_EQ(0, kq_send(q, "h", 1, 0, KIPC_QUEUE_NONBLOCK, 0));
+	ASSERT_EQ(0, kq_send(q, "h", 1, 0, KIPC_WAIT_NONBLOCK, 0));
 
 	ASSERT_EQ(0, ctr_start(&c, NULL, names_ctr, &a));
 	n = ctr_end(&c);
@@ -330,14 +320,14 @@ TEST_F_TIMEOUT(ctr, names_are_per_ipc_namespace, 60)
 	EXPECT_LE(0, q2);
 	if (q2 >= 0) {
 		EXPECT_EQ(a.host_named, obj_id(q2));
-		EXPECT_EQ(1, kq_fdinfo(q2, "depth"));
+		EXPECT_EQ(1, kq_info(q2, "msgs"));
 		close(q2);
 	}
 	n = list(self->dev, e, MAX_LIST);
 	EXPECT_LE(2, n);
 	for (i = found = 0; i < n && i < MAX_LIST; i++)
-		if ((long long)e[i].id == a.host_named)
-			found = !strcmp(e[i].name, HOST_NAME) && e[i].uid == 0;
+		if ((long long)e[i].obj.id == a.host_named)
+			found = !strcmp(e[i].obj.name, HOST_NAME) && e[i].obj.uid == 0;
 	EXPECT_TRUE(found);
 	EXPECT_EQ(0, kq_unlink(self->dev, HOST_NAME));
 	close(anon);
@@ -356,7 +346,7 @@ static int creds_ctr(void *p)
 	struct kipc_queue_msg m;
 	char buf[16];
 
-	CHECK(kq_send(a->to_host, "c", 1, 0, KIPC_QUEUE_NONBLOCK, 0) == 0);
+	CHECK(kq_send(a->to_host, "c", 1, 0, KIPC_WAIT_NONBLOCK, 0) == 0);
 	/* Blocks until the host has read ours and sent its own. */
 	CHECK(kq_recv(a->to_ctr, buf, sizeof(buf), 0, 0, &m) == 1);
 	CHECK(buf[0] == 'h');
@@ -394,7 +384,7 @@ TEST_F_TIMEOUT(ctr, credentials_translate, 60)
 	EXPECT_EQ(c.init_pid, m.pid);
 	EXPECT_EQ(CTR_ID, m.uid);
 	EXPECT_EQ(CTR_ID, m.gid);
-	EXPECT_EQ(0, kq_send(a.to_ctr, "h", 1, 0, KIPC_QUEUE_NONBLOCK, 0));
+	EXPECT_EQ(0, kq_send(a.to_ctr, "h", 1, 0, KIPC_WAIT_NONBLOCK, 0));
 	ASSERT_CTR(ctr_end(&c));
 	close(a.to_ctr);
 	close(a.to_host);
@@ -466,7 +456,7 @@ static int quota_ctr(void *p)
 
 	CHECK(dev >= 0);
 	CHECK(fill(dev, "ctr-c") == a->expect);
-	CHECK(kq_send(a->ready, "r", 1, 0, KIPC_QUEUE_NONBLOCK, 0) == 0);
+	CHECK(kq_send(a->ready, "r", 1, 0, KIPC_WAIT_NONBLOCK, 0) == 0);
 	/* Hold the namespace, and so its names, until the host is done. */
 	CHECK(ctr_wait_go() == 0);
 	return 0;
@@ -553,9 +543,9 @@ static int ring_create(int dev, uint64_t size)
 	int fd;
 
 	memset(&rc, 0, sizeof(rc));
-	rc.role = RW;
+	rc.obj.role = RW;
 	rc.data_size = size;
-	rc.mode = 0600;
+	rc.obj.mode = 0600;
 	fd = ioctl(dev, KIPC_IOC_RING_CREATE, &rc);
 	return fd < 0 ? -errno : fd;
 }
@@ -572,9 +562,9 @@ static int memcg_ctr(void *p)
 
 	CHECK(dev >= 0);
 	CHECK(ring_create(dev, RING_SIZE) == -ENOMEM);
-	CHECK(kq_send(a->q, a->p, BIG, 0, KIPC_QUEUE_NONBLOCK, 0) == -ENOMEM);
+	CHECK(kq_send(a->q, a->p, BIG, 0, KIPC_WAIT_NONBLOCK, 0) == -ENOMEM);
 	/* What fits still works. */
-	CHECK(kq_send(a->q, "s", 1, 0, KIPC_QUEUE_NONBLOCK, 0) == 0);
+	CHECK(kq_send(a->q, "s", 1, 0, KIPC_WAIT_NONBLOCK, 0) == 0);
 	close(dev);
 	return 0;
 }
@@ -615,15 +605,15 @@ TEST_F_TIMEOUT(ctr, memcg_limits_the_container, 120)
 	EXPECT_EQ(0, tenv_memcg_read(self->cg, "memory.events", "oom_kill"));
 
 	/* The host, outside the cgroup, is unaffected. */
-	EXPECT_EQ(1, kq_recv(a.q, buf, sizeof(buf), KIPC_QUEUE_NONBLOCK, 0, NULL));
+	EXPECT_EQ(1, kq_recv(a.q, buf, sizeof(buf), KIPC_WAIT_NONBLOCK, 0, NULL));
 	EXPECT_EQ('s', buf[0]);
 	ring = ring_create(self->dev, RING_SIZE);
 	EXPECT_LE(0, ring);
 	if (ring >= 0)
 		close(ring);
-	EXPECT_EQ(0, kq_send(a.q, a.p, BIG, 0, KIPC_QUEUE_NONBLOCK, 0));
+	EXPECT_EQ(0, kq_send(a.q, a.p, BIG, 0, KIPC_WAIT_NONBLOCK, 0));
 	memset(a.p, 0, BIG);
-	EXPECT_EQ(BIG, kq_recv(a.q, a.p, BIG, KIPC_QUEUE_NONBLOCK, 0, NULL));
+	EXPECT_EQ(BIG, kq_recv(a.q, a.p, BIG, KIPC_WAIT_NONBLOCK, 0, NULL));
 	EXPECT_EQ('x', a.p[0]);
 	EXPECT_EQ('x', a.p[BIG - 1]);
 	munmap(a.p, BIG);

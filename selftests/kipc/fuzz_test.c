@@ -37,6 +37,8 @@
 #define FZ_FDS			48
 #define FZ_NAMES		6
 #define FZ_ARG			256		/* bytes of argument struct */
+/* The number of a command, for a switch on it. */
+#define NR(cmd)			_IOC_NR(cmd)
 #define FZ_WINDOW		0x200000000000ULL	/* our own 4 GiB window */
 
 static uint64_t fz_state;
@@ -201,18 +203,18 @@ static void fz_fill(struct fz *f, unsigned int nr, unsigned char *arg)
 {
 	memset(arg, 0, FZ_ARG);
 	switch (nr) {
-	case 0x01: {	/* ring create */
+	case NR(KIPC_IOC_RING_CREATE): {
 		struct kipc_ring_create *rc = (void *)arg;
 
 		rc->flags = fz_below(3);
-		rc->role = 1 + fz_below(3);
+		rc->obj.role = 1 + fz_below(3);
 		rc->data_size = 4096ULL << fz_below(6);
-		rc->name = fz_below(3) ? 0 : (uintptr_t)fz_names[fz_below(FZ_NAMES)];
-		rc->mode = 0600;
-		rc->fd_flags = KIPC_FD_NONBLOCK;
+		rc->obj.name = fz_below(3) ? 0 : (uintptr_t)fz_names[fz_below(FZ_NAMES)];
+		rc->obj.mode = 0600;
+		rc->obj.fd_flags = KIPC_FD_NONBLOCK;
 		break;
 	}
-	case 0x02: {	/* open */
+	case NR(KIPC_IOC_OPEN): {
 		struct kipc_open *op = (void *)arg;
 
 		op->name = (uintptr_t)fz_names[fz_below(FZ_NAMES)];
@@ -221,34 +223,33 @@ static void fz_fill(struct fz *f, unsigned int nr, unsigned char *arg)
 		op->fd_flags = KIPC_FD_NONBLOCK;
 		break;
 	}
-	case 0x03: {	/* unlink */
+	case NR(KIPC_IOC_UNLINK): {
 		struct kipc_unlink *ul = (void *)arg;
 
 		ul->name = (uintptr_t)fz_names[fz_below(FZ_NAMES)];
 		ul->type = fz_below(3);
 		break;
 	}
-	case 0x04: {	/* list */
+	case NR(KIPC_IOC_LIST): {
 		struct kipc_list *ls = (void *)arg;
 
 		ls->entries = fz_ptr(f, 4096);
 		ls->nr_entries = fz_below(20);
-		ls->entry_size = sizeof(struct kipc_obj_entry) + 8 * fz_below(3);
 		break;
 	}
-	case 0x05: {	/* queue create */
+	case NR(KIPC_IOC_QUEUE_CREATE): {
 		struct kipc_queue_create *qc = (void *)arg;
 
-		qc->role = 1 + fz_below(3);
+		qc->obj.role = 1 + fz_below(3);
 		qc->max_msg_size = 1 + fz_below(4096);
 		qc->max_msgs = fz_below(64);
 		qc->max_bytes = fz_below(3) ? 0 : fz_below(1 << 20);
-		qc->name = fz_below(3) ? 0 : (uintptr_t)fz_names[fz_below(FZ_NAMES)];
-		qc->mode = 0600;
-		qc->fd_flags = KIPC_FD_NONBLOCK;
+		qc->obj.name = fz_below(3) ? 0 : (uintptr_t)fz_names[fz_below(FZ_NAMES)];
+		qc->obj.mode = 0600;
+		qc->obj.fd_flags = KIPC_FD_NONBLOCK;
 		break;
 	}
-	case 0x06: {	/* dup: a kept object fd, or anything */
+	case NR(KIPC_IOC_DUP): {	/* a kept object fd, or anything */
 		struct kipc_dup *d = (void *)arg;
 
 		d->fd = fz_below(8) ? fz_pick_fd(f) : (int)fz_u32();
@@ -256,19 +257,19 @@ static void fz_fill(struct fz *f, unsigned int nr, unsigned char *arg)
 		d->fd_flags = fz_below(2) ? KIPC_FD_NONBLOCK : 0;
 		break;
 	}
-	case 0x20:	/* send / recv */
-	case 0x21: {
+	case NR(KIPC_QUEUE_IOC_SEND):
+	case NR(KIPC_QUEUE_IOC_RECV): {
 		struct kipc_queue_xfer *x = (void *)arg;
 
 		x->msg.len = fz_below(5000);
 		x->msg.buf = fz_ptr(f, x->msg.len);
 		x->msg.prio = fz_below(34);
-		x->flags = KIPC_QUEUE_NONBLOCK | (fz_below(4) ? 0 : KIPC_QUEUE_PEEK);
+		x->flags = KIPC_WAIT_NONBLOCK | (fz_below(4) ? 0 : KIPC_RECV_PEEK);
 		x->timeout = fz_below(4) ? 0 : kq_now(CLOCK_MONOTONIC) + fz_below(1000000);
 		break;
 	}
-	case 0x22:	/* sendv / recvv */
-	case 0x23: {
+	case NR(KIPC_QUEUE_IOC_SENDV):
+	case NR(KIPC_QUEUE_IOC_RECVV): {
 		struct kipc_queue_mxfer *mx = (void *)arg;
 		struct kipc_queue_msg *v = (void *)(f->mem + fz_below(8) * 1024);
 		uint32_t i, n = fz_below(20);
@@ -281,10 +282,10 @@ static void fz_fill(struct fz *f, unsigned int nr, unsigned char *arg)
 		}
 		mx->msgs = fz_below(8) ? (uintptr_t)v : fz_ptr(f, n * sizeof(*v));
 		mx->count = fz_below(10) ? n : fz_u32();
-		mx->flags = KIPC_QUEUE_NONBLOCK;
+		mx->flags = KIPC_WAIT_NONBLOCK;
 		break;
 	}
-	case 0x10: {	/* ring wait */
+	case NR(KIPC_RING_IOC_WAIT): {
 		struct kipc_ring_wait *w = (void *)arg;
 
 		w->event = fz_below(4);
@@ -292,7 +293,7 @@ static void fz_fill(struct fz *f, unsigned int nr, unsigned char *arg)
 		w->timeout = kq_now(CLOCK_MONOTONIC) + fz_below(1000000);
 		break;
 	}
-	case 0x11: {	/* ring wake */
+	case NR(KIPC_RING_IOC_WAKE): {
 		struct kipc_ring_wake *w = (void *)arg;
 
 		w->event = fz_below(4);
@@ -318,8 +319,15 @@ static void fz_fill(struct fz *f, unsigned int nr, unsigned char *arg)
 	}
 }
 
-static const unsigned int fz_dev_cmds[] = { 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06 };
-static const unsigned int fz_obj_cmds[] = { 0x10, 0x11, 0x20, 0x21, 0x22, 0x23 };
+static const unsigned int fz_dev_cmds[] = {
+	KIPC_IOC_GET_INFO, KIPC_IOC_OPEN, KIPC_IOC_UNLINK, KIPC_IOC_LIST,
+	KIPC_IOC_DUP, KIPC_IOC_RING_CREATE, KIPC_IOC_QUEUE_CREATE,
+};
+static const unsigned int fz_obj_cmds[] = {
+	KIPC_RING_IOC_INFO, KIPC_RING_IOC_WAIT, KIPC_RING_IOC_WAKE,
+	KIPC_QUEUE_IOC_INFO, KIPC_QUEUE_IOC_SEND, KIPC_QUEUE_IOC_RECV,
+	KIPC_QUEUE_IOC_SENDV, KIPC_QUEUE_IOC_RECVV,
+};
 
 static bool fz_sane(int err)
 {
@@ -366,7 +374,7 @@ static void fz_crash(int sig, siginfo_t *si, void *uc)
 static int fz_one(struct fz *f)
 {
 	unsigned char arg[FZ_ARG] __attribute__((aligned(8)));
-	unsigned int nr, dir, size, cmd;
+	unsigned int nr, dir, size, cmd, real;
 	bool on_dev = fz_below(3) == 0;
 	int fd = on_dev ? f->dev : fz_pick_fd(f);
 	long ret;
@@ -397,35 +405,20 @@ static int fz_one(struct fz *f)
 		return fz_sane(errno) || errno == ESPIPE ? 0 : errno;
 	}
 
+	/* A real command (its number, direction and size) or any number. */
 	if (fz_below(16) == 0) {
-		nr = fz_below(0x30);
+		real = 0;
+		nr = fz_below(0x68);
 	} else if (on_dev) {
-		nr = fz_dev_cmds[fz_below(sizeof(fz_dev_cmds) / sizeof(fz_dev_cmds[0]))];
+		real = fz_dev_cmds[fz_below(sizeof(fz_dev_cmds) / sizeof(fz_dev_cmds[0]))];
+		nr = _IOC_NR(real);
 	} else {
-		nr = fz_obj_cmds[fz_below(sizeof(fz_obj_cmds) / sizeof(fz_obj_cmds[0]))];
+		real = fz_obj_cmds[fz_below(sizeof(fz_obj_cmds) / sizeof(fz_obj_cmds[0]))];
+		nr = _IOC_NR(real);
 	}
 	fz_fill(f, nr, arg);
-	dir = fz_below(8) ? _IOC_READ | _IOC_WRITE : fz_below(4);
-	switch (nr) {
-	case 0x03: case 0x10: case 0x11: case 0x20: case 0x22: case 0x23:
-		if (dir == (_IOC_READ | _IOC_WRITE))
-			dir = _IOC_WRITE;
-		break;
-	}
-	switch (nr) {
-	case 0x00: size = sizeof(struct kipc_info); break;
-	case 0x01: size = sizeof(struct kipc_ring_create); break;
-	case 0x02: size = sizeof(struct kipc_open); break;
-	case 0x03: size = sizeof(struct kipc_unlink); break;
-	case 0x04: size = sizeof(struct kipc_list); break;
-	case 0x05: size = sizeof(struct kipc_queue_create); break;
-	case 0x06: size = sizeof(struct kipc_dup); break;
-	case 0x10: size = sizeof(struct kipc_ring_wait); break;
-	case 0x11: size = sizeof(struct kipc_ring_wake); break;
-	case 0x20: case 0x21: size = sizeof(struct kipc_queue_xfer); break;
-	case 0x22: case 0x23: size = sizeof(struct kipc_queue_mxfer); break;
-	default: size = fz_below(FZ_ARG); break;
-	}
+	dir = real && fz_below(8) ? _IOC_DIR(real) : fz_below(4);
+	size = real ? _IOC_SIZE(real) : fz_below(FZ_ARG);
 	if (fz_below(16) == 0)
 		size = fz_below(fz_below(8) ? FZ_ARG : _IOC_SIZEMASK + 1);
 	cmd = _IOC(dir, fz_below(32) ? KIPC_IOC_MAGIC : fz_below(256), nr, size);
@@ -546,10 +539,10 @@ TEST_F_TIMEOUT(fuzz, ioctls, 600)
 
 		for (i = 0; i < 2; i++) {
 			memset(&rc, 0, sizeof(rc));
-			rc.role = KIPC_ROLE_PRODUCER | KIPC_ROLE_CONSUMER;
+			rc.obj.role = KIPC_ROLE_PRODUCER | KIPC_ROLE_CONSUMER;
 			rc.data_size = 4096;
-			rc.mode = 0600;
-			rc.fd_flags = KIPC_FD_NONBLOCK;
+			rc.obj.mode = 0600;
+			rc.obj.fd_flags = KIPC_FD_NONBLOCK;
 			rc.flags = i ? KIPC_RING_F_MPSC : 0;
 			fz_keep_fd(&f, ioctl(f.dev, KIPC_IOC_RING_CREATE, &rc));
 		}

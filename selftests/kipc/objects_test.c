@@ -60,22 +60,7 @@ static int queue_create(int dev, const char *name, uint32_t role, uint32_t mode)
 /* The caller's view of the object named @name, or -1. */
 static int list_find(int dev, const char *name, struct kipc_obj_entry *out)
 {
-	static struct kipc_obj_entry ents[256];
-	struct kipc_list ls;
-
-	memset(&ls, 0, sizeof(ls));
-	ls.entries = (uintptr_t)ents;
-	ls.nr_entries = 256;
-	ls.entry_size = sizeof(ents[0]);
-	if (ioctl(dev, KIPC_IOC_LIST, &ls))
-		return -1;
-	for (uint32_t i = 0; i < ls.nr_entries; i++) {
-		if (!strcmp(ents[i].name, name)) {
-			*out = ents[i];
-			return 0;
-		}
-	}
-	return -1;
+	return tobj_list_find(dev, 0, name, out) ? -1 : 0;
 }
 
 static int count_fds(void)
@@ -156,7 +141,6 @@ static void *stalled_list_fn(void *p)
 	memset(&s->ls, 0, sizeof(s->ls));
 	s->ls.entries = (uintptr_t)s->buf;
 	s->ls.nr_entries = 4;
-	s->ls.entry_size = sizeof(struct kipc_obj_entry);
 	s->ret = ioctl(s->dev, KIPC_IOC_LIST, &s->ls);
 	s->err = errno;
 	return NULL;
@@ -319,8 +303,8 @@ static void failed_open_leaves_no_trace(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, poll(&pfd, 1, 0)) TH_LOG("revents %#x", pfd.revents);
 	EXPECT_EQ(0, pfd.revents & POLLHUP);
 	ASSERT_EQ(0, list_find(dev, name, &after));
-	EXPECT_EQ(before.nr_producers, after.nr_producers);
-	EXPECT_EQ(before.nr_consumers, after.nr_consumers);
+	EXPECT_EQ(before.obj.nr_producers, after.obj.nr_producers);
+	EXPECT_EQ(before.obj.nr_consumers, after.obj.nr_consumers);
 	EXPECT_EQ(before.flags, after.flags);
 
 	EXPECT_EQ(0, tobj_unlink(dev, name, 0));
@@ -531,15 +515,14 @@ static void *race_list(void *p)
 		memset(&ls, 0, sizeof(ls));
 		ls.entries = (uintptr_t)ents;
 		ls.nr_entries = 64;
-		ls.entry_size = sizeof(ents[0]);
 		if (ioctl(r->dev, KIPC_IOC_LIST, &ls)) {
 			atomic_fetch_add(&r->bad, 1);
 			break;
 		}
 		for (uint32_t i = 0; i < ls.nr_entries; i++) {
-			if (ents[i].type == KIPC_OBJ_RING && ents[i].size != RING_SIZE)
+			if (ents[i].obj.type == KIPC_OBJ_RING && ents[i].size != RING_SIZE)
 				atomic_fetch_add(&r->bad, 1);
-			if (ents[i].type == KIPC_OBJ_QUEUE && !ents[i].size)
+			if (ents[i].obj.type == KIPC_OBJ_QUEUE && !ents[i].size)
 				atomic_fetch_add(&r->bad, 1);
 		}
 	}

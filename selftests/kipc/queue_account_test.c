@@ -73,15 +73,6 @@ static int set_param(long long *saved, const char *name,
 	return ret;
 }
 
-static int reap(pid_t pid)
-{
-	int st;
-
-	if (waitpid(pid, &st, 0) != pid)
-		return -1;
-	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
-}
-
 /*
  * Wait until a sender blocks on @q.  Return: 0, or 1 + the exit status
  * of the sender @pid when it ended first.
@@ -90,7 +81,7 @@ static int wait_sender_blocked(int q, pid_t pid)
 {
 	int st;
 
-	while (kq_fdinfo(q, "send-waiters") < 1) {
+	while (kq_info(q, "write-waiters") < 1) {
 		if (waitpid(pid, &st, WNOHANG) == pid)
 			return 1 + (WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 		usleep(1000);
@@ -128,7 +119,7 @@ TEST_F_TIMEOUT(account, failed_sendv_block_gives_its_charge_back, 300)
 
 	for (i = 0; i < BLK_LOOPS; i++) {
 		/* The filler: 1 byte at priority 0, so 256 more never fit. */
-		ret = kq_send(q, "f", 1, 0, KIPC_QUEUE_NONBLOCK, 0);
+		ret = kq_send(q, "f", 1, 0, KIPC_WAIT_NONBLOCK, 0);
 		if (ret) {
 			TH_LOG("round %d: filler send: %s", i, strerror(-ret));
 			break;
@@ -157,22 +148,22 @@ TEST_F_TIMEOUT(account, failed_sendv_block_gives_its_charge_back, 300)
 		}
 		for (j = 0; j < BLK_SIBLINGS; j++) {
 			ASSERT_EQ(BLK_SIB_LEN, kq_recv(q, buf, sizeof(buf),
-						       KIPC_QUEUE_NONBLOCK, 0, &got));
+						       KIPC_WAIT_NONBLOCK, 0, &got));
 			ASSERT_EQ(1, got.prio);
 		}
 		/* The siblings are received; the last one still waits. */
-		ASSERT_EQ(1, kq_fdinfo(q, "send-waiters"));
+		ASSERT_EQ(1, kq_info(q, "write-waiters"));
 		kill(pid, SIGKILL);
-		ASSERT_EQ(128 + SIGKILL, reap(pid));
-		ASSERT_EQ(1, kq_recv(q, buf, sizeof(buf), KIPC_QUEUE_NONBLOCK, 0, &got));
-		ASSERT_EQ(0, kq_fdinfo(q, "depth"));
-		ASSERT_EQ(0, kq_fdinfo(q, "inflight"));
+		ASSERT_EQ(128 + SIGKILL, tenv_reap(pid));
+		ASSERT_EQ(1, kq_recv(q, buf, sizeof(buf), KIPC_WAIT_NONBLOCK, 0, &got));
+		ASSERT_EQ(0, kq_info(q, "msgs"));
+		ASSERT_EQ(0, kq_info(q, "inflight"));
 	}
 	EXPECT_EQ(BLK_LOOPS, i);
-	while (kq_recv(q, buf, sizeof(buf), KIPC_QUEUE_NONBLOCK, 0, NULL) > 0)
+	while (kq_recv(q, buf, sizeof(buf), KIPC_WAIT_NONBLOCK, 0, NULL) > 0)
 		;
 	/* Empty again, so the owner has all of its limit but the queue. */
-	EXPECT_EQ(0, kq_send(q, last, BLK_LAST_LEN, 0, KIPC_QUEUE_NONBLOCK, 0));
+	EXPECT_EQ(0, kq_send(q, last, BLK_LAST_LEN, 0, KIPC_WAIT_NONBLOCK, 0));
 	ret = kq_create(self->dev, 8, 1);
 	EXPECT_LE(0, ret) TH_LOG("create: %s", strerror(-ret));
 	if (ret >= 0)
@@ -199,23 +190,23 @@ static int memcg_child(int q, char *p, const char *cg)
 
 	if (tenv_memcg_enter(cg))
 		return 20;
-	ret = kq_recv(q, p, BIG, KIPC_QUEUE_PEEK | KIPC_QUEUE_NONBLOCK, 0, NULL);
+	ret = kq_recv(q, p, BIG, KIPC_RECV_PEEK | KIPC_WAIT_NONBLOCK, 0, NULL);
 	if (ret != -ENOMEM)
 		return ret == BIG ? 1 : 2;
-	if (kq_send(q, p, BIG, 1, KIPC_QUEUE_NONBLOCK, 0) != -ENOMEM)
+	if (kq_send(q, p, BIG, 1, KIPC_WAIT_NONBLOCK, 0) != -ENOMEM)
 		return 3;
 	memset(v, 0, sizeof(v));
 	v[0].buf = v[1].buf = (uintptr_t)p;
 	v[0].len = v[1].len = BIG;
 	v[0].prio = v[1].prio = 1;
-	if (kq_sendv(q, v, 2, KIPC_QUEUE_NONBLOCK, 0) != -ENOMEM)
+	if (kq_sendv(q, v, 2, KIPC_WAIT_NONBLOCK, 0) != -ENOMEM)
 		return 4;
 	/* What fits still works; the small message is now at the head. */
-	if (kq_send(q, "s", 1, 1, KIPC_QUEUE_NONBLOCK, 0))
+	if (kq_send(q, "s", 1, 1, KIPC_WAIT_NONBLOCK, 0))
 		return 5;
-	if (kq_recv(q, p, BIG, KIPC_QUEUE_PEEK | KIPC_QUEUE_NONBLOCK, 0, NULL) != 1)
+	if (kq_recv(q, p, BIG, KIPC_RECV_PEEK | KIPC_WAIT_NONBLOCK, 0, NULL) != 1)
 		return 6;
-	if (kq_recv(q, p, BIG, KIPC_QUEUE_NONBLOCK, 0, NULL) != 1 || p[0] != 's')
+	if (kq_recv(q, p, BIG, KIPC_WAIT_NONBLOCK, 0, NULL) != 1 || p[0] != 's')
 		return 7;
 	return 0;
 }
@@ -245,23 +236,23 @@ TEST_F_TIMEOUT(account, memcg_charges_peek_and_send, 120)
 	p = mmap(NULL, BIG, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	memset(p, 'x', BIG);
-	ASSERT_EQ(0, kq_send(q, p, BIG, 0, KIPC_QUEUE_NONBLOCK, 0));
+	ASSERT_EQ(0, kq_send(q, p, BIG, 0, KIPC_WAIT_NONBLOCK, 0));
 
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0)
 		_exit(memcg_child(q, p, self->cg));
-	ret = reap(pid);
+	ret = tenv_reap(pid);
 	EXPECT_EQ(0, ret) TH_LOG("child: step %d failed (128 + signal if killed)", ret);
 	EXPECT_LT(0, tenv_memcg_read(self->cg, "memory.events", "max"));
 	EXPECT_EQ(0, tenv_memcg_read(self->cg, "memory.events", "oom_kill"));
 
 	/* The big message is still there, whole. */
 	memset(p, 0, BIG);
-	EXPECT_EQ(BIG, kq_recv(q, p, BIG, KIPC_QUEUE_NONBLOCK, 0, NULL));
+	EXPECT_EQ(BIG, kq_recv(q, p, BIG, KIPC_WAIT_NONBLOCK, 0, NULL));
 	EXPECT_EQ('x', p[0]);
 	EXPECT_EQ('x', p[BIG - 1]);
-	EXPECT_EQ(0, kq_fdinfo(q, "depth"));
+	EXPECT_EQ(0, kq_info(q, "msgs"));
 	munmap(p, BIG);
 	close(mfd);
 	close(q);

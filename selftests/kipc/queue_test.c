@@ -53,20 +53,9 @@ FIXTURE_TEARDOWN(queue)
 }
 
 /* Wait for a child and return its exit status, or 128 + signal. */
-static int reap(pid_t pid)
-{
-	int status;
-
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return WEXITSTATUS(status);
-}
-
 static unsigned int depth(int fd)
 {
-	return (unsigned int)kq_fdinfo(fd, "depth");
+	return (unsigned int)kq_info(fd, "msgs");
 }
 
 TEST_F(queue, info_and_fdinfo)
@@ -80,14 +69,14 @@ TEST_F(queue, info_and_fdinfo)
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(FD_CLOEXEC, fcntl(fd, F_GETFD) & FD_CLOEXEC);
 	EXPECT_EQ(0, depth(fd));
-	EXPECT_EQ(128, kq_fdinfo(fd, "max-msg-size"));
-	EXPECT_EQ(8, kq_fdinfo(fd, "max-msgs"));
-	EXPECT_EQ(1024, kq_fdinfo(fd, "max-bytes"));
-	EXPECT_EQ(1, kq_fdinfo(fd, "senders"));
-	EXPECT_EQ(1, kq_fdinfo(fd, "receivers"));
+	EXPECT_EQ(128, kq_info(fd, "max-msg-size"));
+	EXPECT_EQ(8, kq_info(fd, "max-msgs"));
+	EXPECT_EQ(1024, kq_info(fd, "max-bytes"));
+	EXPECT_EQ(1, kq_info(fd, "producers"));
+	EXPECT_EQ(1, kq_info(fd, "consumers"));
 	EXPECT_EQ(0, kq_send(fd, "abc", 3, 0, 0, 0));
 	EXPECT_EQ(1, depth(fd));
-	EXPECT_EQ(3, kq_fdinfo(fd, "bytes"));
+	EXPECT_EQ(3, kq_info(fd, "bytes"));
 	/* Not seekable, no pread. */
 	errno = 0;
 	EXPECT_EQ(-1, lseek(fd, 0, SEEK_SET));
@@ -161,7 +150,7 @@ TEST_F(queue, priority_order)
 		last_idx[p] = idx;
 		last_prio = p;
 	}
-	EXPECT_EQ(-EAGAIN, kq_recv(fd, buf, sizeof(buf), KIPC_QUEUE_NONBLOCK, 0, NULL));
+	EXPECT_EQ(-EAGAIN, kq_recv(fd, buf, sizeof(buf), KIPC_WAIT_NONBLOCK, 0, NULL));
 	close(fd);
 }
 
@@ -174,23 +163,23 @@ TEST_F(queue, peek)
 	fd = kq_create(self->dev, 32, 4);
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(-EAGAIN, kq_recv(fd, buf, sizeof(buf),
-				   KIPC_QUEUE_PEEK | KIPC_QUEUE_NONBLOCK, 0, NULL));
+				   KIPC_RECV_PEEK | KIPC_WAIT_NONBLOCK, 0, NULL));
 	ASSERT_EQ(0, kq_send(fd, "low", 4, 1, 0, 0));
 	ASSERT_EQ(0, kq_send(fd, "high", 5, 9, 0, 0));
 	memset(buf, 0, sizeof(buf));
-	ASSERT_EQ(5, kq_recv(fd, buf, sizeof(buf), KIPC_QUEUE_PEEK, 0, &m));
+	ASSERT_EQ(5, kq_recv(fd, buf, sizeof(buf), KIPC_RECV_PEEK, 0, &m));
 	EXPECT_STREQ("high", buf);
 	EXPECT_EQ(9, m.prio);
 	EXPECT_EQ(getpid(), m.pid);
 	EXPECT_EQ(geteuid(), m.uid);
 	EXPECT_EQ(2, depth(fd));
 	/* Peek again: same message; a small buffer: -EMSGSIZE with the size. */
-	ASSERT_EQ(5, kq_recv(fd, buf, sizeof(buf), KIPC_QUEUE_PEEK, 0, NULL));
-	ASSERT_EQ(-EMSGSIZE, kq_recv(fd, buf, 2, KIPC_QUEUE_PEEK, 0, &m));
+	ASSERT_EQ(5, kq_recv(fd, buf, sizeof(buf), KIPC_RECV_PEEK, 0, NULL));
+	ASSERT_EQ(-EMSGSIZE, kq_recv(fd, buf, 2, KIPC_RECV_PEEK, 0, &m));
 	EXPECT_EQ(5, m.len);
 	ASSERT_EQ(5, kq_recv(fd, buf, sizeof(buf), 0, 0, NULL));
 	EXPECT_STREQ("high", buf);
-	ASSERT_EQ(4, kq_recv(fd, buf, sizeof(buf), KIPC_QUEUE_PEEK, 0, &m));
+	ASSERT_EQ(4, kq_recv(fd, buf, sizeof(buf), KIPC_RECV_PEEK, 0, &m));
 	EXPECT_STREQ("low", buf);
 	EXPECT_EQ(1, depth(fd));
 	close(fd);
@@ -238,10 +227,10 @@ TEST_F(queue, nonblocking)
 
 	fd = kq_create(self->dev, 8, 2);
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(-EAGAIN, kq_recv(fd, buf, sizeof(buf), KIPC_QUEUE_NONBLOCK, 0, NULL));
+	EXPECT_EQ(-EAGAIN, kq_recv(fd, buf, sizeof(buf), KIPC_WAIT_NONBLOCK, 0, NULL));
 	for (i = 0; i < 2; i++)
-		ASSERT_EQ(0, kq_send(fd, buf, 1, 0, KIPC_QUEUE_NONBLOCK, 0));
-	EXPECT_EQ(-EAGAIN, kq_send(fd, buf, 1, 0, KIPC_QUEUE_NONBLOCK, 0));
+		ASSERT_EQ(0, kq_send(fd, buf, 1, 0, KIPC_WAIT_NONBLOCK, 0));
+	EXPECT_EQ(-EAGAIN, kq_send(fd, buf, 1, 0, KIPC_WAIT_NONBLOCK, 0));
 	EXPECT_EQ(2, depth(fd));
 	close(fd);
 
@@ -276,7 +265,7 @@ TEST_F(queue, timeouts)
 	EXPECT_EQ(-ETIMEDOUT, kq_recv(fd, buf, sizeof(buf), 0, t0 + 20 * MS, NULL));
 	EXPECT_LE(t0 + 20 * MS, kq_now(CLOCK_MONOTONIC));
 	t0 = kq_now(CLOCK_REALTIME);
-	EXPECT_EQ(-ETIMEDOUT, kq_recv(fd, buf, sizeof(buf), KIPC_QUEUE_REALTIME,
+	EXPECT_EQ(-ETIMEDOUT, kq_recv(fd, buf, sizeof(buf), KIPC_WAIT_REALTIME,
 				      t0 + 20 * MS, NULL));
 	EXPECT_LE(t0 + 20 * MS, kq_now(CLOCK_REALTIME));
 	/* A deadline in the past fails at once, but only if it must wait. */
@@ -285,10 +274,10 @@ TEST_F(queue, timeouts)
 	/* Full: send times out, and the queue is unchanged. */
 	t0 = kq_now(CLOCK_MONOTONIC);
 	EXPECT_EQ(-ETIMEDOUT, kq_send(fd, buf, 1, 0, 0, t0 + 20 * MS));
-	EXPECT_EQ(-ETIMEDOUT, kq_send(fd, buf, 1, 0, KIPC_QUEUE_REALTIME,
+	EXPECT_EQ(-ETIMEDOUT, kq_send(fd, buf, 1, 0, KIPC_WAIT_REALTIME,
 				      kq_now(CLOCK_REALTIME) + 10 * MS));
 	EXPECT_EQ(1, depth(fd));
-	EXPECT_EQ(0, kq_fdinfo(fd, "send-waiters"));
+	EXPECT_EQ(0, kq_info(fd, "write-waiters"));
 	EXPECT_EQ(1, kq_recv(fd, buf, sizeof(buf), 0, 1, NULL));
 	close(fd);
 }
@@ -338,7 +327,7 @@ static int queue_waits_in_timens(void *arg)
 			ret = kq_recv(q->empty, buf, sizeof(buf), 0, dl, NULL);
 			break;
 		case 2:
-			ret = kq_recv(q->empty, buf, sizeof(buf), KIPC_QUEUE_PEEK, dl, NULL);
+			ret = kq_recv(q->empty, buf, sizeof(buf), KIPC_RECV_PEEK, dl, NULL);
 			break;
 		case 3:
 			ret = kq_recvv(q->empty, &v, 1, 0, dl);
@@ -357,7 +346,7 @@ static int queue_waits_in_timens(void *arg)
 	}
 	/* CLOCK_REALTIME is the same in every time namespace. */
 	dl = kq_now(CLOCK_REALTIME) + 100 * MS;
-	if (kq_recv(q->empty, buf, sizeof(buf), KIPC_QUEUE_REALTIME, dl, NULL) != -ETIMEDOUT ||
+	if (kq_recv(q->empty, buf, sizeof(buf), KIPC_WAIT_REALTIME, dl, NULL) != -ETIMEDOUT ||
 	    kq_now(CLOCK_REALTIME) < dl)
 		return 10;
 	return 0;
@@ -387,8 +376,8 @@ TEST_F_TIMEOUT(queue, deadline_in_time_namespace, 120)
 		EXPECT_EQ(0, st) TH_LOG("offset %lld s: step %d failed", 1 - up, st);
 	}
 	EXPECT_EQ(1, depth(q.full));
-	EXPECT_EQ(0, kq_fdinfo(q.full, "send-waiters"));
-	EXPECT_EQ(0, kq_fdinfo(q.empty, "recv-waiters"));
+	EXPECT_EQ(0, kq_info(q.full, "write-waiters"));
+	EXPECT_EQ(0, kq_info(q.empty, "read-waiters"));
 	close(q.full);
 	close(q.empty);
 }
@@ -437,7 +426,7 @@ static int blocked_signal(int fd, bool send, bool restart)
 		return 102;
 	close(go[0]);
 	/* Let it block (no timing assumption: the outcome is the same if not). */
-	while (kq_fdinfo(fd, send ? "send-waiters" : "recv-waiters") < 1)
+	while (kq_info(fd, send ? "write-waiters" : "read-waiters") < 1)
 		usleep(1000);
 	kill(pid, SIGUSR1);
 	if (restart) {
@@ -450,7 +439,7 @@ static int blocked_signal(int fd, bool send, bool restart)
 		if (ret)
 			return 104;
 	}
-	return reap(pid);
+	return tenv_reap(pid);
 }
 
 TEST_F(queue, signal_during_blocking)
@@ -467,8 +456,8 @@ TEST_F(queue, signal_during_blocking)
 	EXPECT_EQ(1, depth(fd));
 	EXPECT_EQ(0, blocked_signal(fd, true, true));
 	EXPECT_EQ(1, depth(fd));
-	EXPECT_EQ(0, kq_fdinfo(fd, "send-waiters"));
-	EXPECT_EQ(0, kq_fdinfo(fd, "recv-waiters"));
+	EXPECT_EQ(0, kq_info(fd, "write-waiters"));
+	EXPECT_EQ(0, kq_info(fd, "read-waiters"));
 	close(fd);
 }
 
@@ -495,7 +484,7 @@ TEST_F(queue, blocking_handoff_wakes)
 		ASSERT_LT(0, kq_recv(fd, buf, sizeof(buf), 0, 0, NULL));
 		ASSERT_EQ(i, atoi(buf));
 	}
-	EXPECT_EQ(0, reap(pid));
+	EXPECT_EQ(0, tenv_reap(pid));
 	close(fd);
 }
 
@@ -515,7 +504,7 @@ TEST_F(queue, credentials_setuid)
 			_exit(2);
 		_exit(kq_send(fd, "u", 1, 0, 0, 0) ? 3 : 0);
 	}
-	ASSERT_EQ(0, reap(pid));
+	ASSERT_EQ(0, tenv_reap(pid));
 	ASSERT_EQ(1, kq_recv(fd, buf, sizeof(buf), 0, 0, &m));
 	EXPECT_EQ(pid, m.pid);
 	EXPECT_EQ(1001, m.uid);
@@ -560,7 +549,7 @@ TEST_F(queue, credentials_pid_namespace)
 		}
 		if (write(p[1], &c, sizeof(c)) != sizeof(c))
 			_exit(8);
-		_exit(reap(c));
+		_exit(tenv_reap(c));
 	}
 	close(p[1]);
 	ASSERT_EQ(sizeof(inner), read(p[0], &inner, sizeof(inner)));
@@ -571,7 +560,7 @@ TEST_F(queue, credentials_pid_namespace)
 	EXPECT_EQ(inner, m.pid);
 	EXPECT_NE(1, m.pid);
 	ASSERT_EQ(0, kq_send(back, "o", 1, 0, 0, 0));
-	EXPECT_EQ(0, reap(pid));
+	EXPECT_EQ(0, tenv_reap(pid));
 	close(back);
 	close(fd);
 }
@@ -608,15 +597,15 @@ TEST_F(queue, end_of_stream_and_epipe)
 		    kq_recv(rx, buf, sizeof(buf), 0, 0, NULL) != 1)
 			_exit(2);
 		ret = kq_recv(rx, buf, sizeof(buf), 0, 0, &m);
-		_exit(ret == KIPC_QUEUE_EOF ? 0 : 3);
+		_exit(ret == 0 ? 0 : 3);
 	}
-	while (depth(rx) > 0 || kq_fdinfo(rx, "recv-waiters") < 1)
+	while (depth(rx) > 0 || kq_info(rx, "read-waiters") < 1)
 		usleep(1000);
 	close(tx);
-	EXPECT_EQ(0, reap(pid));
+	EXPECT_EQ(0, tenv_reap(pid));
 	/* And again, now that nothing is there: read() returns 0. */
 	EXPECT_EQ(0, read(rx, buf, sizeof(buf)));
-	EXPECT_EQ(KIPC_QUEUE_EOF, kq_recv(rx, buf, sizeof(buf), 0, 0, NULL));
+	EXPECT_EQ(0, kq_recv(rx, buf, sizeof(buf), 0, 0, NULL));
 	memset(&m, 0, sizeof(m));
 	m.buf = (uintptr_t)buf;
 	m.len = sizeof(buf);
@@ -642,10 +631,10 @@ TEST_F(queue, end_of_stream_and_epipe)
 			_exit(3);
 		_exit(0);
 	}
-	while (kq_fdinfo(tx, "send-waiters") < 1)
+	while (kq_info(tx, "write-waiters") < 1)
 		usleep(1000);
 	close(rx);
-	EXPECT_EQ(0, reap(pid));	/* 128 + SIGPIPE if one was raised */
+	EXPECT_EQ(0, tenv_reap(pid));	/* 128 + SIGPIPE if one was raised */
 	close(tx);
 }
 
@@ -667,7 +656,7 @@ TEST_F(queue, no_hangup_before_first_peer)
 	rx = kq_create_full(self->dev, 16, 4, 0, KIPC_ROLE_CONSUMER, 0, name, 0600);
 	ASSERT_LE(0, rx);
 	/* No sender yet: empty, not end-of-stream. */
-	EXPECT_EQ(-EAGAIN, kq_recv(rx, buf, sizeof(buf), KIPC_QUEUE_NONBLOCK, 0, NULL));
+	EXPECT_EQ(-EAGAIN, kq_recv(rx, buf, sizeof(buf), KIPC_WAIT_NONBLOCK, 0, NULL));
 	pfd = (struct pollfd){ .fd = rx, .events = POLLIN };
 	EXPECT_EQ(0, poll(&pfd, 1, 0));
 	/* A receiver blocked before any sender gets the first one's data. */
@@ -682,14 +671,14 @@ TEST_F(queue, no_hangup_before_first_peer)
 	}
 	EXPECT_EQ(5, kq_recv(rx, buf, sizeof(buf), 0, kq_now(CLOCK_MONOTONIC) + 30000 * MS, NULL));
 	EXPECT_EQ(0, memcmp(buf, "first", 5));
-	EXPECT_EQ(0, reap(pid));
+	EXPECT_EQ(0, tenv_reap(pid));
 	/* Its exit was the last sender's close: now end-of-stream. */
-	EXPECT_EQ(KIPC_QUEUE_EOF, kq_recv(rx, buf, sizeof(buf), 0, 0, NULL));
+	EXPECT_EQ(0, kq_recv(rx, buf, sizeof(buf), 0, 0, NULL));
 	EXPECT_EQ(POLLHUP, poll(&pfd, 1, 0) == 1 ? pfd.revents & POLLHUP : 0);
 	/* A new sender ends the hang-up. */
 	tx = kq_open(self->dev, name, KIPC_ROLE_PRODUCER, 0);
 	ASSERT_LE(0, tx);
-	EXPECT_EQ(-EAGAIN, kq_recv(rx, buf, sizeof(buf), KIPC_QUEUE_NONBLOCK, 0, NULL));
+	EXPECT_EQ(-EAGAIN, kq_recv(rx, buf, sizeof(buf), KIPC_WAIT_NONBLOCK, 0, NULL));
 	close(tx);
 	close(rx);
 	EXPECT_EQ(0, kq_unlink(self->dev, name));
@@ -697,9 +686,9 @@ TEST_F(queue, no_hangup_before_first_peer)
 	/* A sender before any receiver queues up to the limit, then blocks. */
 	tx = kq_create_full(self->dev, 16, 2, 0, KIPC_ROLE_PRODUCER, 0, name, 0600);
 	ASSERT_LE(0, tx);
-	EXPECT_EQ(0, kq_send(tx, "a", 1, 0, KIPC_QUEUE_NONBLOCK, 0));
-	EXPECT_EQ(0, kq_send(tx, "b", 1, 0, KIPC_QUEUE_NONBLOCK, 0));
-	EXPECT_EQ(-EAGAIN, kq_send(tx, "c", 1, 0, KIPC_QUEUE_NONBLOCK, 0));
+	EXPECT_EQ(0, kq_send(tx, "a", 1, 0, KIPC_WAIT_NONBLOCK, 0));
+	EXPECT_EQ(0, kq_send(tx, "b", 1, 0, KIPC_WAIT_NONBLOCK, 0));
+	EXPECT_EQ(-EAGAIN, kq_send(tx, "c", 1, 0, KIPC_WAIT_NONBLOCK, 0));
 	pfd = (struct pollfd){ .fd = tx, .events = POLLOUT };
 	EXPECT_EQ(0, poll(&pfd, 1, 0));		/* full, and no EPOLLERR */
 	rx = kq_open(self->dev, name, KIPC_ROLE_CONSUMER, 0);
@@ -708,10 +697,10 @@ TEST_F(queue, no_hangup_before_first_peer)
 	EXPECT_EQ('a', buf[0]);
 	/* The last receiver goes: -EPIPE; a new one ends that too. */
 	close(rx);
-	EXPECT_EQ(-EPIPE, kq_send(tx, "c", 1, 0, KIPC_QUEUE_NONBLOCK, 0));
+	EXPECT_EQ(-EPIPE, kq_send(tx, "c", 1, 0, KIPC_WAIT_NONBLOCK, 0));
 	rx2 = kq_open(self->dev, name, KIPC_ROLE_CONSUMER, 0);
 	ASSERT_LE(0, rx2);
-	EXPECT_EQ(0, kq_send(tx, "d", 1, 0, KIPC_QUEUE_NONBLOCK, 0));
+	EXPECT_EQ(0, kq_send(tx, "d", 1, 0, KIPC_WAIT_NONBLOCK, 0));
 	EXPECT_EQ(1, kq_recv(rx2, buf, sizeof(buf), 0, 0, NULL));
 	EXPECT_EQ('b', buf[0]);
 	EXPECT_EQ(1, kq_recv(rx2, buf, sizeof(buf), 0, 0, NULL));
@@ -760,7 +749,7 @@ TEST_F(queue, epoll_events)
 	ASSERT_EQ(1, epoll_wait(ep, &ev, 1, 10000));
 	EXPECT_EQ(rx, ev.data.fd);
 	EXPECT_EQ(EPOLLIN, ev.events);
-	EXPECT_EQ(0, reap(pid));
+	EXPECT_EQ(0, tenv_reap(pid));
 
 	/* Full: no EPOLLOUT; a receive makes it writable again. */
 	ev.events = EPOLLOUT;
@@ -821,9 +810,9 @@ TEST_F(queue, vectors)
 		v[i].prio = 3;
 	}
 	/* Room for 64: a non-blocking SENDV of 100 sends 64. */
-	EXPECT_EQ(64, kq_sendv(fd, v, 100, KIPC_QUEUE_NONBLOCK, 0));
+	EXPECT_EQ(64, kq_sendv(fd, v, 100, KIPC_WAIT_NONBLOCK, 0));
 	EXPECT_EQ(64, depth(fd));
-	EXPECT_EQ(-EAGAIN, kq_sendv(fd, v + 64, 36, KIPC_QUEUE_NONBLOCK, 0));
+	EXPECT_EQ(-EAGAIN, kq_sendv(fd, v + 64, 36, KIPC_WAIT_NONBLOCK, 0));
 	/* RECVV takes what is there, up to count, without waiting again. */
 	memset(v, 0, sizeof(v));
 	for (i = 0; i < 100; i++) {
@@ -844,7 +833,7 @@ TEST_F(queue, vectors)
 		EXPECT_EQ(getpid(), v[i].pid);
 		EXPECT_EQ(geteuid(), v[i].uid);
 	}
-	EXPECT_EQ(-EAGAIN, kq_recvv(fd, v, 10, KIPC_QUEUE_NONBLOCK, 0));
+	EXPECT_EQ(-EAGAIN, kq_recvv(fd, v, 10, KIPC_WAIT_NONBLOCK, 0));
 	EXPECT_EQ(-ETIMEDOUT, kq_recvv(fd, v, 10, 0, kq_now(CLOCK_MONOTONIC) + MS));
 	close(fd);
 }
@@ -868,15 +857,14 @@ TEST_F(queue, named_open_unlink_list)
 	memset(&ls, 0, sizeof(ls));
 	ls.entries = (uintptr_t)e;
 	ls.nr_entries = 64;
-	ls.entry_size = sizeof(e[0]);
 	ASSERT_EQ(0, ioctl(self->dev, KIPC_IOC_LIST, &ls));
 	for (i = 0; i < (int)ls.nr_entries; i++) {
-		if (strcmp(e[i].name, name))
+		if (strcmp(e[i].obj.name, name))
 			continue;
 		found++;
-		EXPECT_EQ(KIPC_OBJ_QUEUE, e[i].type);
-		EXPECT_EQ(1, e[i].nr_producers);
-		EXPECT_EQ(2, e[i].nr_consumers);
+		EXPECT_EQ(KIPC_OBJ_QUEUE, e[i].obj.type);
+		EXPECT_EQ(1, e[i].obj.nr_producers);
+		EXPECT_EQ(2, e[i].obj.nr_consumers);
 		EXPECT_EQ(1, e[i].count);
 		EXPECT_EQ(5, e[i].used);
 		EXPECT_EQ(128, e[i].size);
@@ -904,7 +892,7 @@ static int as_user(uid_t uid, gid_t gid, int ngroups, const gid_t *groups,
 			_exit(100);
 		_exit(fn(dev, name));
 	}
-	return reap(pid);
+	return tenv_reap(pid);
 }
 
 static int try_open_rx(int dev, const char *name)
@@ -964,10 +952,10 @@ TEST_F(queue, bad_create)
 
 #define BAD(err, ...) do {						\
 		memset(&qc, 0, sizeof(qc));				\
-		qc.role = RW;						\
+		qc.obj.role = RW;						\
 		qc.max_msg_size = 64;					\
 		qc.max_msgs = 4;					\
-		qc.mode = 0600;						\
+		qc.obj.mode = 0600;						\
 		__VA_ARGS__;						\
 		errno = 0;						\
 		EXPECT_EQ(-1, ioctl(self->dev, KIPC_IOC_QUEUE_CREATE, &qc)); \
@@ -983,18 +971,18 @@ TEST_F(queue, bad_create)
 	BAD(E2BIG, qc.max_bytes = UINT64_MAX);
 	BAD(EINVAL, qc.flags = 1);
 	BAD(EINVAL, qc.flags = 1U << 31);
-	BAD(EINVAL, qc.role = 0);
-	BAD(EINVAL, qc.role = 4);
-	BAD(EINVAL, qc.fd_flags = 2);
-	BAD(EINVAL, qc.mode = 01000);
+	BAD(EINVAL, qc.obj.role = 0);
+	BAD(EINVAL, qc.obj.role = 4);
+	BAD(EINVAL, qc.obj.fd_flags = 2);
+	BAD(EINVAL, qc.obj.mode = 01000);
 	BAD(EINVAL, qc.reserved0 = 1);
-	BAD(EINVAL, qc.fd = 3);
+	BAD(EINVAL, qc.obj.fd = 3);
 	for (i = 0; i < 4; i++)
 		BAD(EINVAL, qc.reserved[i] = 1);
-	BAD(EFAULT, qc.name = 8);
-	BAD(EINVAL, qc.name = (uintptr_t)"bad/name");
-	BAD(EINVAL, qc.name = (uintptr_t)"");
-	BAD(EINVAL, qc.name = (uintptr_t)".hidden");
+	BAD(EFAULT, qc.obj.name = 8);
+	BAD(EINVAL, qc.obj.name = (uintptr_t)"bad/name");
+	BAD(EINVAL, qc.obj.name = (uintptr_t)"");
+	BAD(EINVAL, qc.obj.name = (uintptr_t)".hidden");
 #undef BAD
 	errno = 0;
 	EXPECT_EQ(-1, ioctl(self->dev, KIPC_IOC_QUEUE_CREATE, NULL));
@@ -1003,7 +991,7 @@ TEST_F(queue, bad_create)
 	/* Bytes only is fine: max_msgs then defaults to the module's. */
 	i = kq_create_full(self->dev, 64, 0, 640, RW, 0, NULL, 0600);
 	ASSERT_LE(0, i);
-	EXPECT_EQ(640, kq_fdinfo(i, "max-bytes"));
+	EXPECT_EQ(640, kq_info(i, "max-bytes"));
 	close(i);
 }
 
@@ -1038,7 +1026,7 @@ TEST_F(queue, bad_xfer)
 	XBAD(KIPC_QUEUE_IOC_SEND, EINVAL, x.msg.uid = 1);
 	XBAD(KIPC_QUEUE_IOC_SEND, EINVAL, x.msg.gid = 1);
 	XBAD(KIPC_QUEUE_IOC_SEND, EINVAL, x.msg.reserved = 1);
-	XBAD(KIPC_QUEUE_IOC_SEND, EINVAL, x.flags = KIPC_QUEUE_PEEK);
+	XBAD(KIPC_QUEUE_IOC_SEND, EINVAL, x.flags = KIPC_RECV_PEEK);
 	XBAD(KIPC_QUEUE_IOC_SEND, EINVAL, x.flags = 1U << 31);
 	XBAD(KIPC_QUEUE_IOC_SEND, EINVAL, x.reserved0 = 1);
 	XBAD(KIPC_QUEUE_IOC_SEND, EINVAL, x.reserved[1] = 1);
@@ -1049,7 +1037,7 @@ TEST_F(queue, bad_xfer)
 	XBAD(KIPC_QUEUE_IOC_RECV, EINVAL, x.msg.reserved = 1);
 	XBAD(KIPC_QUEUE_IOC_RECV, EFAULT, x.msg.buf = 0);
 	XBAD(KIPC_QUEUE_IOC_RECV, EFAULT, x.msg.buf = 0xffffffff81000000ULL);
-	XBAD(KIPC_QUEUE_IOC_RECV, EFAULT, x.msg.buf = 0; x.flags = KIPC_QUEUE_PEEK);
+	XBAD(KIPC_QUEUE_IOC_RECV, EFAULT, x.msg.buf = 0; x.flags = KIPC_RECV_PEEK);
 	XBAD(KIPC_QUEUE_IOC_RECV, EMSGSIZE, x.msg.len = 0);
 #undef XBAD
 	errno = 0;
@@ -1059,9 +1047,10 @@ TEST_F(queue, bad_xfer)
 	EXPECT_EQ(EFAULT, errno);
 	EXPECT_EQ(-1, ioctl(fd, _IOWR(KIPC_IOC_MAGIC, 0x2f, struct kipc_queue_xfer), &x));
 	EXPECT_EQ(ENOTTY, errno);
-	/* Too short a struct. */
-	EXPECT_EQ(-1, ioctl(fd, _IOC(_IOC_WRITE, KIPC_IOC_MAGIC, 0x20, 16), &x));
-	EXPECT_EQ(EINVAL, errno);
+	/* Too short a struct: another command. */
+	EXPECT_EQ(-1, ioctl(fd, _IOC(_IOC_WRITE, KIPC_IOC_MAGIC,
+				     _IOC_NR(KIPC_QUEUE_IOC_SEND), 16), &x));
+	EXPECT_EQ(ENOTTY, errno);
 
 	/* Vectors: count 0 or too big, bad entries refused as a whole. */
 	memset(v, 0, sizeof(v));
@@ -1074,18 +1063,18 @@ TEST_F(queue, bad_xfer)
 	EXPECT_EQ(-EINVAL, kq_sendv(fd, v, UINT32_MAX, 0, 0));
 	EXPECT_EQ(-EINVAL, kq_recvv(fd, v, 0, 0, 0));
 	EXPECT_EQ(-EINVAL, kq_recvv(fd, v, KIPC_QUEUE_VEC_MAX + 1, 0, 0));
-	EXPECT_EQ(-EINVAL, kq_recvv(fd, v, 1, KIPC_QUEUE_PEEK, 0));
+	EXPECT_EQ(-EINVAL, kq_recvv(fd, v, 1, KIPC_RECV_PEEK, 0));
 	EXPECT_EQ(-EINVAL, kq_sendv(fd, v, 1, 16, 0));
 	EXPECT_EQ(-EFAULT, kq_sendv(fd, NULL, 2, 0, 0));
 	EXPECT_EQ(-EFAULT, kq_recvv(fd, NULL, 2, 0, 0));
 	v[2].prio = 99;
-	EXPECT_EQ(-EINVAL, kq_sendv(fd, v, 3, KIPC_QUEUE_NONBLOCK, 0));
+	EXPECT_EQ(-EINVAL, kq_sendv(fd, v, 3, KIPC_WAIT_NONBLOCK, 0));
 	v[2].prio = 0;
 	v[2].len = 1000;
-	EXPECT_EQ(-EMSGSIZE, kq_sendv(fd, v, 3, KIPC_QUEUE_NONBLOCK, 0));
+	EXPECT_EQ(-EMSGSIZE, kq_sendv(fd, v, 3, KIPC_WAIT_NONBLOCK, 0));
 	v[2].len = 8;
 	v[3].reserved = 1;
-	EXPECT_EQ(-EINVAL, kq_recvv(fd, v, 4, KIPC_QUEUE_NONBLOCK, 0));
+	EXPECT_EQ(-EINVAL, kq_recvv(fd, v, 4, KIPC_WAIT_NONBLOCK, 0));
 	EXPECT_EQ(1, depth(fd));
 	close(fd);
 }
@@ -1107,7 +1096,7 @@ TEST_F(queue, efault_leaves_queue_unchanged)
 	EXPECT_EQ(-EFAULT, kq_send(fd, map + pg - 10, 20, 0, 0, 0));
 	EXPECT_EQ(-EFAULT, kq_send(fd, NULL, 20, 0, 0, 0));
 	EXPECT_EQ(0, depth(fd));
-	EXPECT_EQ(0, kq_fdinfo(fd, "bytes"));
+	EXPECT_EQ(0, kq_info(fd, "bytes"));
 
 	for (i = 0; i < 3; i++) {
 		snprintf(buf, sizeof(buf), "m%d", i);
@@ -1119,8 +1108,8 @@ TEST_F(queue, efault_leaves_queue_unchanged)
 	EXPECT_EQ(-1, read(fd, map + pg, 64));
 	EXPECT_EQ(EFAULT, errno);
 	EXPECT_EQ(3, depth(fd));
-	EXPECT_EQ(9, kq_fdinfo(fd, "bytes"));
-	EXPECT_EQ(0, kq_fdinfo(fd, "inflight"));
+	EXPECT_EQ(9, kq_info(fd, "bytes"));
+	EXPECT_EQ(0, kq_info(fd, "inflight"));
 
 	/* A descriptor that cannot be written back: -EFAULT, nothing taken. */
 	ASSERT_EQ(0, mprotect(map, pg, PROT_READ));
@@ -1300,7 +1289,7 @@ static int st_receiver(int dev, const char *name, struct st_shared *sh, int go)
 			v[i].len = ST_MAX;
 		}
 		ret = kq_recvv(fd, v, ST_BATCH, 0, 0);
-		if (ret == KIPC_QUEUE_EOF)
+		if (ret == 0)
 			break;
 		if (ret < 0)
 			return 22;
@@ -1354,8 +1343,8 @@ TEST_F_TIMEOUT(queue, stress_4x4_million, 900)
 	}
 	close(go[0]);
 	/* Everybody opens first, so end-of-stream cannot come early. */
-	while (kq_fdinfo(fd, "senders") < ST_SENDERS ||
-	       kq_fdinfo(fd, "receivers") < ST_RECEIVERS + 1)
+	while (kq_info(fd, "producers") < ST_SENDERS ||
+	       kq_info(fd, "consumers") < ST_RECEIVERS + 1)
 		usleep(10000);
 	ASSERT_EQ(0, kq_unlink(self->dev, name));
 	close(fd);
@@ -1363,7 +1352,7 @@ TEST_F_TIMEOUT(queue, stress_4x4_million, 900)
 		ASSERT_EQ(1, write(go[1], "g", 1));
 	close(go[1]);
 	for (i = 0; i < ST_SENDERS + ST_RECEIVERS; i++)
-		EXPECT_EQ(0, reap(pids[i]));
+		EXPECT_EQ(0, tenv_reap(pids[i]));
 
 	for (s = 0; s < ST_SENDERS; s++) {
 		for (i = 0; i < ST_PER_SENDER; i++) {
@@ -1421,7 +1410,7 @@ static int kl_receiver(int dev, const char *name, struct kl_shared *sh)
 		return 20;
 	for (;;) {
 		ret = kq_recv(fd, msg, sizeof(msg), 0, 0, NULL);
-		if (ret == KIPC_QUEUE_EOF)
+		if (ret == 0)
 			return 0;
 		if (ret != sizeof(msg) || msg[0] >= KL_SENDERS || msg[1] >= KL_PER_SENDER) {
 			__atomic_fetch_add(&sh->errors, 1, __ATOMIC_RELAXED);
@@ -1458,7 +1447,7 @@ TEST_F_TIMEOUT(queue, kill9_mid_stream, 300)
 			_exit(kl_sender(self->dev, name, i, sh));
 		}
 	}
-	while (kq_fdinfo(fd, "senders") < KL_SENDERS)
+	while (kq_info(fd, "producers") < KL_SENDERS)
 		usleep(1000);
 	for (i = 0; i < KL_RECEIVERS; i++) {
 		rcv[i] = fork();
@@ -1468,7 +1457,7 @@ TEST_F_TIMEOUT(queue, kill9_mid_stream, 300)
 			_exit(kl_receiver(self->dev, name, sh));
 		}
 	}
-	while (kq_fdinfo(fd, "receivers") < KL_RECEIVERS + 1)
+	while (kq_info(fd, "consumers") < KL_RECEIVERS + 1)
 		usleep(1000);
 	ASSERT_EQ(0, kq_unlink(self->dev, name));
 	close(fd);
@@ -1478,14 +1467,14 @@ TEST_F_TIMEOUT(queue, kill9_mid_stream, 300)
 		usleep(1000);
 	kill(snd[0], SIGKILL);
 	kill(rcv[0], SIGKILL);
-	EXPECT_EQ(128 + SIGKILL, reap(snd[0]));
-	EXPECT_EQ(128 + SIGKILL, reap(rcv[0]));
+	EXPECT_EQ(128 + SIGKILL, tenv_reap(snd[0]));
+	EXPECT_EQ(128 + SIGKILL, tenv_reap(rcv[0]));
 	acked0 = __atomic_load_n(&sh->acked[0], __ATOMIC_ACQUIRE);
 	TH_LOG("killed sender 0 and receiver 0 after %u messages", sh->received);
-	EXPECT_EQ(0, reap(snd[1]));
+	EXPECT_EQ(0, tenv_reap(snd[1]));
 	TH_LOG("sender 1 done, %u received", sh->received);	/* finishes; its close ends the stream */
 	for (i = 1; i < KL_RECEIVERS; i++)
-		EXPECT_EQ(0, reap(rcv[i]));	/* both see end-of-stream */
+		EXPECT_EQ(0, tenv_reap(rcv[i]));	/* both see end-of-stream */
 
 	for (s = 0; s < KL_SENDERS; s++) {
 		uint32_t acked = s ? KL_PER_SENDER : acked0;
@@ -1528,7 +1517,7 @@ TEST_F_TIMEOUT(queue, kill9_mid_stream, 300)
 			_exit(r);
 		}
 	}
-	while (kq_fdinfo(fd, "receivers") < 3)
+	while (kq_info(fd, "consumers") < 3)
 		usleep(1000);
 	snd[0] = fork();
 	ASSERT_LE(0, snd[0]);
@@ -1542,18 +1531,18 @@ TEST_F_TIMEOUT(queue, kill9_mid_stream, 300)
 		/* Full now: blocks until the receivers are gone. */
 		_exit(kq_send(t, "b", 1, 0, 0, 0) == -EPIPE ? 0 : 3);
 	}
-	while (kq_fdinfo(fd, "send-waiters") < 1)
+	while (kq_info(fd, "write-waiters") < 1)
 		usleep(1000);
 	ASSERT_EQ(0, kq_unlink(self->dev, name));
-	while (kq_fdinfo(fd, "send-waiters") < 1)
+	while (kq_info(fd, "write-waiters") < 1)
 		usleep(1000);
 	close(fd);
 	TH_LOG("sender blocked; killing the receivers");
 	kill(rcv[0], SIGKILL);
 	kill(rcv[1], SIGKILL);
-	EXPECT_EQ(128 + SIGKILL, reap(rcv[0]));
-	EXPECT_EQ(128 + SIGKILL, reap(rcv[1]));
-	EXPECT_EQ(0, reap(snd[0]));
+	EXPECT_EQ(128 + SIGKILL, tenv_reap(rcv[0]));
+	EXPECT_EQ(128 + SIGKILL, tenv_reap(rcv[1]));
+	EXPECT_EQ(0, tenv_reap(snd[0]));
 	munmap(sh, sizeof(*sh));
 }
 

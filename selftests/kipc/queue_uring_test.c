@@ -19,6 +19,7 @@
 #include "kselftest_harness.h"
 #include "kipc_test.h"
 #include "kipc_queue_util.h"
+#include "tenv.h"
 
 FIXTURE(uring) {
 	int dev;
@@ -99,15 +100,6 @@ static pid_t delayed_send(int tx)
 	return pid;
 }
 
-static int reap(pid_t pid)
-{
-	int status;
-
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 TEST_F(uring, pollin_on_data)
 {
 	__u64 tag;
@@ -123,7 +115,7 @@ TEST_F(uring, pollin_on_data)
 	ASSERT_EQ(0, completion(&self->ring, 10000, &tag, &res));
 	EXPECT_EQ(1, tag);
 	EXPECT_TRUE(res & POLLIN);
-	EXPECT_EQ(0, reap(pid));
+	EXPECT_EQ(0, tenv_reap(pid));
 	EXPECT_EQ(1, read(self->rx, buf, sizeof(buf)));
 
 	/* Data already there: completes at once. */
@@ -177,7 +169,7 @@ TEST_F(uring, pollerr_on_last_receiver)
 	ASSERT_EQ(0, completion(&self->ring, 10000, &tag, &res));
 	EXPECT_EQ(5, tag);
 	EXPECT_TRUE(res & POLLERR);
-	EXPECT_EQ(-EPIPE, kq_send(self->tx, "g", 1, 0, KIPC_QUEUE_NONBLOCK, 0));
+	EXPECT_EQ(-EPIPE, kq_send(self->tx, "g", 1, 0, KIPC_WAIT_NONBLOCK, 0));
 }
 
 KIPC_TEST_HARNESS_MAIN

@@ -240,27 +240,27 @@ static void rf_create(struct rf_worker *w, uint64_t *s)
 	if ((rf.features & KIPC_FEAT_RING) && rf_below(s, 2)) {
 		struct kipc_ring_create rc = {
 			.flags = rf_below(s, 3) ? 0 : KIPC_RING_F_MPSC,
-			.role = rf_role(s),
+			.obj.role = rf_role(s),
 			.data_size = 4096ULL << rf_below(s, 4),
-			.name = rf_below(s, 3) ? 0 : rf_name(s),
-			.mode = rf_below(s, 2) ? 0600 : 0644,
-			.fd_flags = rf_fdflags(s),
+			.obj.name = rf_below(s, 3) ? 0 : rf_name(s),
+			.obj.mode = rf_below(s, 2) ? 0600 : 0644,
+			.obj.fd_flags = rf_fdflags(s),
 		};
 
-		rf_begin(w, "RING_CREATE", rf.dev, rc.role);
+		rf_begin(w, "RING_CREATE", rf.dev, rc.obj.role);
 		ret = ioctl(rf.dev, KIPC_IOC_RING_CREATE, &rc);
 		rf_end(w, "RING_CREATE", ret);
 	} else {
 		struct kipc_queue_create qc;
 
 		memset(&qc, 0, sizeof(qc));
-		qc.role = rf_role(s);
+		qc.obj.role = rf_role(s);
 		qc.max_msg_size = 1 + rf_below(s, 2048);
 		qc.max_msgs = 1 + rf_below(s, 16);
-		qc.name = rf_below(s, 3) ? 0 : rf_name(s);
-		qc.mode = 0600;
-		qc.fd_flags = rf_fdflags(s);
-		rf_begin(w, "QUEUE_CREATE", rf.dev, qc.role);
+		qc.obj.name = rf_below(s, 3) ? 0 : rf_name(s);
+		qc.obj.mode = 0600;
+		qc.obj.fd_flags = rf_fdflags(s);
+		rf_begin(w, "QUEUE_CREATE", rf.dev, qc.obj.role);
 		ret = ioctl(rf.dev, KIPC_IOC_QUEUE_CREATE, &qc);
 		rf_end(w, "QUEUE_CREATE", ret);
 	}
@@ -301,10 +301,9 @@ static void rf_dev_call(struct rf_worker *w, uint64_t *s)
 	case 2: {
 		struct kipc_list ls = {
 			.nr_entries = rf_below(s, 16),
-			.entry_size = sizeof(struct kipc_obj_entry),
 		};
 
-		ls.entries = rf_ptr(s, ls.nr_entries * ls.entry_size);
+		ls.entries = rf_ptr(s, ls.nr_entries * sizeof(struct kipc_obj_entry));
 		rf_begin(w, "LIST", rf.dev, ls.entries);
 		ret = ioctl(rf.dev, KIPC_IOC_LIST, &ls);
 		rf_end(w, "LIST", ret);
@@ -370,9 +369,9 @@ static void rf_obj_call(struct rf_worker *w, uint64_t *s)
 		x.msg.len = rf_below(s, 3000);
 		x.msg.buf = rf_ptr(s, x.msg.len);
 		x.msg.prio = rf_below(s, 32);
-		x.flags = rf_below(s, 2) ? KIPC_QUEUE_NONBLOCK : 0;
+		x.flags = rf_below(s, 2) ? KIPC_WAIT_NONBLOCK : 0;
 		if (!send && !rf_below(s, 4))
-			x.flags |= KIPC_QUEUE_PEEK;
+			x.flags |= KIPC_RECV_PEEK;
 		if (!rf_below(s, 3))
 			x.timeout = kq_now(CLOCK_MONOTONIC) + rf_below(s, 2000000);
 		rf_begin(w, send ? "SEND" : "RECV", fd, x.msg.buf);
@@ -395,7 +394,7 @@ static void rf_obj_call(struct rf_worker *w, uint64_t *s)
 		memset(&mx, 0, sizeof(mx));
 		mx.msgs = rf_below(s, 6) ? (uintptr_t)v : rf_ptr(s, n * sizeof(v[0]));
 		mx.count = n;
-		mx.flags = rf_below(s, 2) ? KIPC_QUEUE_NONBLOCK : 0;
+		mx.flags = rf_below(s, 2) ? KIPC_WAIT_NONBLOCK : 0;
 		rf_begin(w, send ? "SENDV" : "RECVV", fd, mx.msgs);
 		ret = ioctl(fd, send ? KIPC_QUEUE_IOC_SENDV : KIPC_QUEUE_IOC_RECVV, &mx);
 		rf_end(w, send ? "SENDV" : "RECVV", ret);
@@ -428,7 +427,7 @@ static void rf_obj_call(struct rf_worker *w, uint64_t *s)
 }
 
 /* Map, unmap, remap, reprotect ring mappings; table-driven by UAPI offset. */
-static const uint64_t rf_map_offs[] = { KIPC_RING_OFF_INFO, KIPC_RING_OFF_RING };
+static const uint64_t rf_map_offs[] = { KIPC_RING_OFF_LAYOUT, KIPC_RING_OFF_RING };
 
 static void rf_mm_call(struct rf_worker *w, uint64_t *s)
 {
@@ -439,17 +438,17 @@ static void rf_mm_call(struct rf_worker *w, uint64_t *s)
 	pthread_mutex_lock(&rf.map_lock);
 	switch (rf_below(s, 4)) {
 	case 0: {
-		const struct kipc_ring_info *info;
+		const struct kipc_ring_layout *info;
 		uint64_t off = rf_map_offs[rf_below(s, 2)];
 		size_t len = rf.pg;
 		int prot = rf_below(s, 3) ? PROT_READ | PROT_WRITE : PROT_READ;
 
 		if (!rf_below(s, 8))
 			off += (uint64_t)rf_below(s, 4) * rf.pg;
-		if (off != KIPC_RING_OFF_INFO) {
+		if (off != KIPC_RING_OFF_LAYOUT) {
 			/* The length the info page states, or a wrong one. */
 			rf_begin(w, "mmap-info", fd, 0);
-			info = mmap(NULL, rf.pg, PROT_READ, MAP_SHARED, fd, KIPC_RING_OFF_INFO);
+			info = mmap(NULL, rf.pg, PROT_READ, MAP_SHARED, fd, KIPC_RING_OFF_LAYOUT);
 			rf_end(w, "mmap-info", info == MAP_FAILED ? -1 : 0);
 			if (info != MAP_FAILED) {
 				len = info->map_size;
@@ -558,7 +557,7 @@ static void rf_wait_call(struct rf_worker *w, uint64_t *s)
 			memset(buf, 0, sizeof(buf));
 			x.msg.buf = (uintptr_t)buf;
 			x.msg.len = sizeof(buf);
-			x.flags = KIPC_QUEUE_NONBLOCK;
+			x.flags = KIPC_WAIT_NONBLOCK;
 			ioctl(fd, KIPC_QUEUE_IOC_SEND, &x);
 			if (how == 0)
 				_exit(0);

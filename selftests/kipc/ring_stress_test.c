@@ -33,7 +33,7 @@
 
 static void await_waiters(int fd, long long n)
 {
-	while (tobj_fdinfo(fd, "waiters") != n)
+	while (tobj_info(fd, "waiters") != n)
 		usleep(1000);
 }
 
@@ -164,13 +164,13 @@ TEST_F_TIMEOUT(peer, kill_producer_blocked, 300)
 	committed = __atomic_load_n(self->progress, __ATOMIC_ACQUIRE);
 	EXPECT_EQ(0, tring_unlink(self->dev, self->name));
 
-	EXPECT_EQ(KIPC_RING_STATE_NO_PRODUCERS, c.info->state);
+	EXPECT_EQ(KIPC_STATE_NO_PRODUCERS, c.info->state);
 	EXPECT_EQ(0, c.info->nr_producers);
 	pfd.fd = fd;
 	pfd.events = POLLIN;
 	EXPECT_EQ(1, poll(&pfd, 1, 0));
 	EXPECT_EQ(POLLIN | POLLHUP, pfd.revents);
-	EXPECT_EQ(KIPC_WAIT_HUP, tring_wait(fd, KIPC_EV_READABLE, c.prod->read_seq, 0, 0));
+	EXPECT_EQ(TRING_HUP, tring_wait(fd, KIPC_EV_READABLE, c.prod->read_seq, 0, 0));
 
 	rest = drain(_metadata, &c, &seq);
 	ASSERT_LE(0, rest);
@@ -244,7 +244,7 @@ TEST_F_TIMEOUT(peer, kill_consumer, 300)
 		}
 	}
 	/* Wait for the consumer to be there before filling. */
-	while (tobj_fdinfo(fd, "consumers") != 1)
+	while (tobj_info(fd, "consumers") != 1)
 		usleep(1000);
 	for (seq = 0; seq < 20000; seq++) {
 		uint32_t len = tring_test_len(0, seq, p.max_record);
@@ -267,7 +267,7 @@ TEST_F_TIMEOUT(peer, kill_consumer, 300)
 		tring_commit(&p, pos, len);
 	}
 	EXPECT_EQ(-EPIPE, ret);
-	EXPECT_EQ(KIPC_RING_STATE_NO_CONSUMERS, p.info->state);
+	EXPECT_EQ(KIPC_STATE_NO_CONSUMERS, p.info->state);
 	EXPECT_EQ(-EPIPE, tring_wait(fd, KIPC_EV_WRITABLE, p.cons->write_seq, 0, 0));
 	pfd.fd = fd;
 	pfd.events = POLLOUT;
@@ -365,7 +365,7 @@ TEST_F_TIMEOUT(peer, hostile_peer, 600)
 		ASSERT_EQ(0, tring_map(&c, cfd, KIPC_ROLE_CONSUMER));
 		pid = spawn_vandal(self->dev, self->name);
 		ASSERT_LT(0, pid);
-		while (tobj_fdinfo(cfd, "producers") != 2)
+		while (tobj_info(cfd, "producers") != 2)
 			usleep(1000);
 
 		for (int i = 0; i < 3000; i++) {
@@ -404,14 +404,13 @@ TEST_F_TIMEOUT(peer, hostile_peer, 600)
 				nio++;
 			}
 			if (i % 100 == 0) {
-				tobj_fdinfo(cfd, "used");
+				tobj_info(cfd, "used");
 				memset(&ls, 0, sizeof(ls));
 				ls.entries = (uintptr_t)ents;
 				ls.nr_entries = 16;
-				ls.entry_size = sizeof(ents[0]);
 				ASSERT_EQ(0, ioctl(self->dev, KIPC_IOC_LIST, &ls));
 				for (unsigned int k = 0; k < ls.nr_entries; k++)
-					if (ents[k].type == KIPC_OBJ_RING)
+					if (ents[k].obj.type == KIPC_OBJ_RING)
 						ASSERT_GE(RING_SZ, ents[k].used);
 			}
 		}
@@ -458,7 +457,7 @@ TEST_F_TIMEOUT(peer, hostile_peer, 600)
 		/* And the hang-up. */
 		ASSERT_EQ(0, kill(pid, SIGKILL));
 		ASSERT_EQ(pid, waitpid(pid, NULL, 0));
-		EXPECT_EQ(KIPC_WAIT_HUP, tring_wait(cfd, KIPC_EV_READABLE,
+		EXPECT_EQ(TRING_HUP, tring_wait(cfd, KIPC_EV_READABLE,
 						    c.prod->read_seq, 0, 0));
 		pfd[0].fd = cfd;
 		pfd[0].events = POLLIN;

@@ -41,8 +41,10 @@
 #define UID2		1002
 #define GID_SHARE	2000
 
-#define CREATE_SZ(sz) _IOC(_IOC_READ | _IOC_WRITE, KIPC_IOC_MAGIC, 0x01, (sz))
-#define WAIT_SZ(sz)   _IOC(_IOC_WRITE, KIPC_IOC_MAGIC, 0x10, (sz))
+#define CREATE_SZ(sz) _IOC(_IOC_READ | _IOC_WRITE, KIPC_IOC_MAGIC, \
+			   _IOC_NR(KIPC_IOC_RING_CREATE), (sz))
+#define WAIT_SZ(sz)   _IOC(_IOC_READ | _IOC_WRITE, KIPC_IOC_MAGIC, \
+			   _IOC_NR(KIPC_RING_IOC_WAIT), (sz))
 
 static long page_size(void)
 {
@@ -71,14 +73,14 @@ static void create_args(struct kipc_ring_create *rc, uint64_t size,
 {
 	memset(rc, 0, sizeof(*rc));
 	rc->data_size = size;
-	rc->role = role;
-	rc->mode = 0600;
+	rc->obj.role = role;
+	rc->obj.mode = 0600;
 }
 
 /* Wait (without a time limit of our own) until @n tasks sleep in WAIT. */
 static void await_waiters(int fd, long long n)
 {
-	while (tobj_fdinfo(fd, "waiters") != n)
+	while (tobj_info(fd, "waiters") != n)
 		usleep(1000);
 }
 
@@ -144,7 +146,7 @@ TEST_F(ring, get_info)
 
 TEST_F(ring, create_and_info_page)
 {
-	const struct kipc_ring_info *info;
+	const struct kipc_ring_layout *info;
 	struct kipc_ring_create rc;
 	char link[64], path[64];
 	ssize_t n;
@@ -153,7 +155,7 @@ TEST_F(ring, create_and_info_page)
 	create_args(&rc, RING_SZ, KIPC_ROLE_PRODUCER | KIPC_ROLE_CONSUMER);
 	fd = xioctl(self->dev, KIPC_IOC_RING_CREATE, &rc);
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(fd, rc.fd);
+	EXPECT_EQ(fd, rc.obj.fd);
 	/* Inputs come back untouched, reserved fields stay zero. */
 	EXPECT_EQ(RING_SZ, rc.data_size);
 	EXPECT_EQ(0, rc.flags);
@@ -170,7 +172,7 @@ TEST_F(ring, create_and_info_page)
 	link[n] = 0;
 	EXPECT_NE(NULL, strstr(link, "[kipc-ring]"));
 
-	info = mmap(NULL, page_size(), PROT_READ, MAP_SHARED, fd, KIPC_RING_OFF_INFO);
+	info = mmap(NULL, page_size(), PROT_READ, MAP_SHARED, fd, KIPC_RING_OFF_LAYOUT);
 	ASSERT_NE(MAP_FAILED, info);
 	EXPECT_EQ(KIPC_RING_MAGIC, info->magic);
 	EXPECT_EQ(KIPC_ABI_VERSION, info->abi_version);
@@ -194,13 +196,13 @@ TEST_F(ring, create_and_info_page)
 
 	/* O_NONBLOCK on request, MPSC flag and low-water mark recorded. */
 	create_args(&rc, RING_SZ, KIPC_ROLE_CONSUMER);
-	rc.fd_flags = KIPC_FD_NONBLOCK;
+	rc.obj.fd_flags = KIPC_FD_NONBLOCK;
 	rc.flags = KIPC_RING_F_MPSC;
 	rc.lowat = 1000;
 	fd = xioctl(self->dev, KIPC_IOC_RING_CREATE, &rc);
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(O_NONBLOCK, fcntl(fd, F_GETFL) & O_NONBLOCK);
-	info = mmap(NULL, page_size(), PROT_READ, MAP_SHARED, fd, KIPC_RING_OFF_INFO);
+	info = mmap(NULL, page_size(), PROT_READ, MAP_SHARED, fd, KIPC_RING_OFF_LAYOUT);
 	ASSERT_NE(MAP_FAILED, info);
 	EXPECT_EQ(KIPC_RING_F_MPSC, info->flags);
 	EXPECT_EQ(1000, info->lowat);
@@ -242,7 +244,7 @@ TEST_F(ring, create_bad_size)
 	rc.lowat = RING_SZ + 1;
 	EXPECT_EQ(-EINVAL, xioctl(self->dev, KIPC_IOC_RING_CREATE, &rc));
 	rc.lowat = RING_SZ;
-	rc.fd = 0;
+	rc.obj.fd = 0;
 	int fd = xioctl(self->dev, KIPC_IOC_RING_CREATE, &rc);
 
 	EXPECT_LE(0, fd);
@@ -267,17 +269,17 @@ TEST_F(ring, create_bad_fields)
 		}
 	}
 	create_args(&rc, RING_SZ, KIPC_ROLE_CONSUMER);
-	rc.fd_flags = 2;
+	rc.obj.fd_flags = 2;
 	EXPECT_EQ(-EINVAL, xioctl(self->dev, KIPC_IOC_RING_CREATE, &rc));
 	create_args(&rc, RING_SZ, KIPC_ROLE_CONSUMER);
-	rc.mode = 01000;
+	rc.obj.mode = 01000;
 	EXPECT_EQ(-EINVAL, xioctl(self->dev, KIPC_IOC_RING_CREATE, &rc));
 	create_args(&rc, RING_SZ, KIPC_ROLE_CONSUMER);
-	rc.mode = ~0U;
+	rc.obj.mode = ~0U;
 	EXPECT_EQ(-EINVAL, xioctl(self->dev, KIPC_IOC_RING_CREATE, &rc));
 	/* fd is an output: it must come in as zero. */
 	create_args(&rc, RING_SZ, KIPC_ROLE_CONSUMER);
-	rc.fd = 3;
+	rc.obj.fd = 3;
 	EXPECT_EQ(-EINVAL, xioctl(self->dev, KIPC_IOC_RING_CREATE, &rc));
 	for (int i = 0; i < 4; i++) {
 		create_args(&rc, RING_SZ, KIPC_ROLE_CONSUMER);
@@ -296,17 +298,15 @@ TEST_F(ring, create_bad_struct)
 
 	memset(buf, 0, sizeof(buf));
 	create_args(rc, RING_SZ, KIPC_ROLE_CONSUMER);
-	for (unsigned int sz = 0; sz < KIPC_RING_CREATE_SIZE_VER0; sz += 8)
-		EXPECT_EQ(-EINVAL, xioctl(self->dev, CREATE_SZ(sz), rc));
-	/* A newer caller's zero tail is fine, a non-zero one is not. */
-	fd = xioctl(self->dev, CREATE_SZ(256), rc);
+	/* The size is part of the command: any other one is -ENOTTY. */
+	for (unsigned int sz = 0; sz <= 256; sz += 8)
+		if (sz != sizeof(*rc))
+			EXPECT_EQ(-ENOTTY, xioctl(self->dev, CREATE_SZ(sz), rc));
+	EXPECT_EQ(-ENOTTY, xioctl(self->dev, CREATE_SZ(pg + 8), rc));
+	fd = xioctl(self->dev, CREATE_SZ(sizeof(*rc)), rc);
 	EXPECT_LE(0, fd);
 	close(fd);
-	rc->fd = 0;
-	buf[200] = 1;
-	EXPECT_EQ(-E2BIG, xioctl(self->dev, CREATE_SZ(256), rc));
-	buf[200] = 0;
-	EXPECT_EQ(-E2BIG, xioctl(self->dev, CREATE_SZ(pg + 8), rc));
+	rc->obj.fd = 0;
 
 	EXPECT_EQ(-EFAULT, xioctl(self->dev, KIPC_IOC_RING_CREATE, NULL));
 	map = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
@@ -317,7 +317,7 @@ TEST_F(ring, create_bad_struct)
 	EXPECT_EQ(-EFAULT, xioctl(self->dev, KIPC_IOC_RING_CREATE, map + pg - 16));
 	/* Name pointer to nowhere. */
 	create_args(rc, RING_SZ, KIPC_ROLE_CONSUMER);
-	rc->name = (uintptr_t)(map + pg);
+	rc->obj.name = (uintptr_t)(map + pg);
 	EXPECT_EQ(-EFAULT, xioctl(self->dev, KIPC_IOC_RING_CREATE, rc));
 	/* Read-only argument: the ring is made, the fd cannot be returned. */
 	create_args((void *)map, RING_SZ, KIPC_ROLE_CONSUMER);
@@ -441,14 +441,14 @@ TEST_F(ring, name_not_left_on_failure)
 
 TEST_F(ring, open_roles_and_counts)
 {
-	const struct kipc_ring_info *info;
+	const struct kipc_ring_layout *info;
 	int c, p, p2, pc;
 
 	uname_(self->name, "roles");
 	c = tring_create(self->dev, RING_SZ, KIPC_RING_F_MPSC, KIPC_ROLE_CONSUMER,
 			 self->name, 0600, 0);
 	ASSERT_LE(0, c);
-	info = mmap(NULL, page_size(), PROT_READ, MAP_SHARED, c, KIPC_RING_OFF_INFO);
+	info = mmap(NULL, page_size(), PROT_READ, MAP_SHARED, c, KIPC_RING_OFF_LAYOUT);
 	ASSERT_NE(MAP_FAILED, info);
 	EXPECT_EQ(0, info->nr_producers);
 	EXPECT_EQ(1, info->nr_consumers);
@@ -477,17 +477,17 @@ TEST_F(ring, open_roles_and_counts)
 	EXPECT_EQ(0, info->state);
 	close(p2);
 	EXPECT_EQ(0, info->nr_producers);
-	EXPECT_EQ(KIPC_RING_STATE_NO_PRODUCERS, info->state);
+	EXPECT_EQ(KIPC_STATE_NO_PRODUCERS, info->state);
 	/* A new producer resumes the stream. */
 	p = tring_open(self->dev, self->name, KIPC_ROLE_PRODUCER, 0);
 	ASSERT_LE(0, p);
 	EXPECT_EQ(0, info->state);
 	EXPECT_EQ(0, tring_unlink(self->dev, self->name));
 	close(c);
-	EXPECT_EQ(KIPC_RING_STATE_NO_CONSUMERS, info->state);
+	EXPECT_EQ(KIPC_STATE_NO_CONSUMERS, info->state);
 	EXPECT_EQ(0, info->nr_consumers);
 	close(p);
-	EXPECT_EQ(KIPC_RING_STATE_NO_CONSUMERS | KIPC_RING_STATE_NO_PRODUCERS,
+	EXPECT_EQ(KIPC_STATE_NO_CONSUMERS | KIPC_STATE_NO_PRODUCERS,
 		  info->state);
 	/* The mapping keeps the page (and ring) alive after the last fd. */
 	EXPECT_EQ(KIPC_RING_MAGIC, info->magic);
@@ -549,7 +549,7 @@ TEST_F(ring, mmap_bad)
 	/* Wrong lengths. */
 	errno = 0;
 	EXPECT_EQ(MAP_FAILED, mmap(NULL, 2 * pg, PROT_READ, MAP_SHARED, fd,
-				   KIPC_RING_OFF_INFO));
+				   KIPC_RING_OFF_LAYOUT));
 	EXPECT_EQ(EINVAL, errno);
 	errno = 0;
 	EXPECT_EQ(MAP_FAILED, mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_SHARED,
@@ -570,10 +570,10 @@ TEST_F(ring, mmap_bad)
 		const struct { size_t len; int prot, flags; off_t off; int err; } bad[] = {
 			{ msz, PROT_READ | PROT_WRITE, MAP_PRIVATE, KIPC_RING_OFF_RING, EINVAL },
 			{ msz, PROT_READ, MAP_PRIVATE, KIPC_RING_OFF_RING, EINVAL },
-			{ pg, PROT_READ, MAP_PRIVATE, KIPC_RING_OFF_INFO, EINVAL },
+			{ pg, PROT_READ, MAP_PRIVATE, KIPC_RING_OFF_LAYOUT, EINVAL },
 			{ pg, PROT_READ | PROT_WRITE, MAP_PRIVATE, KIPC_RING_OFF_CONS, EINVAL },
-			{ pg, PROT_READ | PROT_WRITE, MAP_SHARED, KIPC_RING_OFF_INFO, EPERM },
-			{ pg, PROT_WRITE, MAP_SHARED, KIPC_RING_OFF_INFO, EPERM },
+			{ pg, PROT_READ | PROT_WRITE, MAP_SHARED, KIPC_RING_OFF_LAYOUT, EPERM },
+			{ pg, PROT_WRITE, MAP_SHARED, KIPC_RING_OFF_LAYOUT, EPERM },
 		};
 
 		for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -583,7 +583,7 @@ TEST_F(ring, mmap_bad)
 			EXPECT_EQ(bad[i].err, errno) TH_LOG("case %u", i);
 		}
 	}
-	p = mmap(NULL, pg, PROT_READ, MAP_SHARED, fd, KIPC_RING_OFF_INFO);
+	p = mmap(NULL, pg, PROT_READ, MAP_SHARED, fd, KIPC_RING_OFF_LAYOUT);
 	ASSERT_NE(MAP_FAILED, p);
 	errno = 0;
 	EXPECT_EQ(-1, mprotect(p, pg, PROT_READ | PROT_WRITE));
@@ -663,8 +663,8 @@ TEST_F(ring, mapping_is_not_an_endpoint)
 	r.fd = -1;
 	close(p);
 	EXPECT_EQ(0, r.info->nr_producers);
-	EXPECT_EQ(KIPC_RING_STATE_NO_PRODUCERS, r.info->state);
-	EXPECT_EQ(KIPC_WAIT_HUP, tring_wait(c, KIPC_EV_READABLE, 0, 0, 0));
+	EXPECT_EQ(KIPC_STATE_NO_PRODUCERS, r.info->state);
+	EXPECT_EQ(TRING_HUP, tring_wait(c, KIPC_EV_READABLE, 0, 0, 0));
 	/* The memory is still there and shared. */
 	r.data[5] = 9;
 	close(c);
@@ -723,16 +723,16 @@ TEST_F(ring, wait_wake_bad_args)
 			EXPECT_EQ(-EINVAL, tring_wake(both, events[i]));
 		}
 	}
-	for (int bit = 1; bit < 32; bit++)
+	for (int bit = 2; bit < 32; bit++)
 		EXPECT_EQ(-EINVAL, tring_wait(both, KIPC_EV_READABLE, 1, 0, 1U << bit));
 	EXPECT_EQ(-EINVAL, tring_wait(both, KIPC_EV_READABLE, 1, 1ULL << 63, 0));
 	EXPECT_EQ(-EINVAL, tring_wait(both, KIPC_EV_READABLE, 1, ~0ULL, 0));
 	EXPECT_EQ(-EINVAL, tring_wait(both, KIPC_EV_READABLE, 1, ~0ULL,
-				      KIPC_WAIT_F_REALTIME));
+				      KIPC_WAIT_REALTIME));
 	memset(&w, 0, sizeof(w));
 	w.event = KIPC_EV_READABLE;
 	w.seq = 1;
-	w.reserved0 = 1;
+	w.state = 1;	/* in: must be zero */
 	EXPECT_EQ(-EINVAL, xioctl(both, KIPC_RING_IOC_WAIT, &w));
 	for (int i = 0; i < 2; i++) {
 		memset(&w, 0, sizeof(w));
@@ -748,8 +748,8 @@ TEST_F(ring, wait_wake_bad_args)
 	wk.flags = 0;
 	wk.reserved[1] = 1;
 	EXPECT_EQ(-EINVAL, xioctl(both, KIPC_RING_IOC_WAKE, &wk));
-	for (unsigned int sz = 0; sz < KIPC_RING_WAIT_SIZE_VER0; sz += 8)
-		EXPECT_EQ(-EINVAL, xioctl(both, WAIT_SZ(sz), &w));
+	for (unsigned int sz = 0; sz < sizeof(w); sz += 8)
+		EXPECT_EQ(-ENOTTY, xioctl(both, WAIT_SZ(sz), &w));
 
 	/* The role must fit the event: consumers wait for data ... */
 	EXPECT_EQ(-EBADF, tring_wait(prod, KIPC_EV_READABLE, 1, 0, 0));
@@ -806,14 +806,14 @@ TEST_F(ring, wait_returns_at_once_and_times_out)
 	/* Realtime deadline. */
 	dl = tring_now_ns(CLOCK_REALTIME) + 50 * 1000000ULL;
 	EXPECT_EQ(-ETIMEDOUT, tring_wait(fd, KIPC_EV_READABLE, 5, dl,
-					 KIPC_WAIT_F_REALTIME));
+					 KIPC_WAIT_REALTIME));
 	EXPECT_LE(dl, tring_now_ns(CLOCK_REALTIME));
 	/* Deadlines in the past. */
 	EXPECT_EQ(-ETIMEDOUT, tring_wait(fd, KIPC_EV_READABLE, 5, 1, 0));
 	EXPECT_EQ(-ETIMEDOUT, tring_wait(fd, KIPC_EV_READABLE, 5,
 					 tring_now_ns(CLOCK_MONOTONIC), 0));
 	EXPECT_EQ(-ETIMEDOUT, tring_wait(fd, KIPC_EV_READABLE, 5, 1,
-					 KIPC_WAIT_F_REALTIME));
+					 KIPC_WAIT_REALTIME));
 	/* A largest-possible deadline is valid (and far away). */
 	EXPECT_EQ(0, tring_wait(fd, KIPC_EV_READABLE, 4, (1ULL << 63) - 1, 0));
 
@@ -1063,11 +1063,11 @@ TEST_F_TIMEOUT(ring, hangup_both_ways, 120)
 
 		/* Woken by the record or by the hang-up, whichever it sees. */
 		ret = tring_wait(cfd, KIPC_EV_READABLE, seq, 0, 0);
-		EXPECT_TRUE(ret == 0 || ret == KIPC_WAIT_HUP);
+		EXPECT_TRUE(ret == 0 || ret == TRING_HUP);
 	}
 	EXPECT_EQ(0, child_status(pid));
-	EXPECT_EQ(KIPC_WAIT_HUP, tring_wait(cfd, KIPC_EV_READABLE, c.prod->read_seq, 0, 0));
-	EXPECT_EQ(KIPC_RING_STATE_NO_PRODUCERS, c.info->state);
+	EXPECT_EQ(TRING_HUP, tring_wait(cfd, KIPC_EV_READABLE, c.prod->read_seq, 0, 0));
+	EXPECT_EQ(KIPC_STATE_NO_PRODUCERS, c.info->state);
 	pfds[0].fd = cfd;
 	pfds[0].events = POLLIN;
 	EXPECT_EQ(1, poll(pfds, 1, 0));
@@ -1219,6 +1219,7 @@ TEST_F(ring, poll_announces)
 	c.cons->head = ~0ULL - 3;
 	p.prod->tail = 1ULL << 62;
 	EXPECT_EQ(1, poll(&pfd, 1, 0));
+	/* The kernel's own report clamps what the peers wrote. */
 	EXPECT_LE(0, tobj_fdinfo(cf, "used"));
 	EXPECT_GE(4 * KB, tobj_fdinfo(cf, "used"));
 	tring_unmap(&c);
@@ -1243,7 +1244,7 @@ TEST_F(ring, poll_lowat_and_mpsc_commit)
 		struct kipc_ring_create rc;
 
 		create_args(&rc, 4 * KB, KIPC_ROLE_CONSUMER);
-		rc.name = (uintptr_t)name;
+		rc.obj.name = (uintptr_t)name;
 		rc.lowat = 2048;
 		cf = xioctl(self->dev, KIPC_IOC_RING_CREATE, &rc);
 		ASSERT_LE(0, cf);
@@ -1427,11 +1428,11 @@ TEST_F_TIMEOUT(ring, epoll_edge_triggered, 120)
 	tring_unmap(&c);
 }
 
-TEST_F(ring, fdinfo_and_list)
+TEST_F(ring, info_and_list)
 {
 	struct kipc_obj_entry *e, *ents;
+	struct kipc_obj_head h;
 	struct kipc_list ls;
-	char buf[128];
 	long long id;
 	int p, c;
 
@@ -1442,22 +1443,20 @@ TEST_F(ring, fdinfo_and_list)
 	p = tring_open(self->dev, self->name, KIPC_ROLE_PRODUCER, 0);
 	ASSERT_LE(0, p);
 
-	EXPECT_EQ(RING_SZ, tobj_fdinfo(c, "size"));
-	EXPECT_EQ(1, tobj_fdinfo(c, "producers"));
-	EXPECT_EQ(1, tobj_fdinfo(c, "consumers"));
-	EXPECT_EQ(0, tobj_fdinfo(c, "waiters"));
-	EXPECT_EQ(0, tobj_fdinfo(c, "head"));
-	EXPECT_EQ(0, tobj_fdinfo(c, "tail"));
-	EXPECT_EQ(KIPC_RING_F_MPSC, tobj_fdinfo(c, "ring-flags"));
-	ASSERT_EQ(0, tobj_fdinfo_str(c, "role", buf, sizeof(buf)));
-	EXPECT_STREQ("consumer", buf);
-	ASSERT_EQ(0, tobj_fdinfo_str(p, "role", buf, sizeof(buf)));
-	EXPECT_STREQ("producer", buf);
-	ASSERT_EQ(0, tobj_fdinfo_str(p, "name", buf, sizeof(buf)));
-	EXPECT_STREQ(self->name, buf);
-	id = tobj_fdinfo(c, "kipc-ring-id");
+	EXPECT_EQ(RING_SZ, tobj_info(c, "data-size"));
+	EXPECT_EQ(1, tobj_info(c, "producers"));
+	EXPECT_EQ(1, tobj_info(c, "consumers"));
+	EXPECT_EQ(0, tobj_info(c, "waiters"));
+	EXPECT_EQ(0, tobj_info(c, "head"));
+	EXPECT_EQ(0, tobj_info(c, "tail"));
+	EXPECT_EQ(KIPC_RING_F_MPSC, tobj_info(c, "ring-flags"));
+	EXPECT_EQ(KIPC_ROLE_CONSUMER, tobj_info(c, "role"));
+	EXPECT_EQ(KIPC_ROLE_PRODUCER, tobj_info(p, "role"));
+	ASSERT_EQ(0, tobj_head(p, &h));
+	EXPECT_STREQ(self->name, h.name);
+	id = tobj_info(c, "kipc-id");
 	EXPECT_LT(0, id);
-	EXPECT_EQ(id, tobj_fdinfo(p, "kipc-ring-id"));
+	EXPECT_EQ(id, tobj_info(p, "kipc-id"));
 
 	ents = calloc(1024, sizeof(*ents));
 	ASSERT_NE(NULL, ents);
@@ -1465,34 +1464,39 @@ TEST_F(ring, fdinfo_and_list)
 	memset(&ls, 0, sizeof(ls));
 	ls.entries = (uintptr_t)ents;
 	ls.nr_entries = 1024;
-	ls.entry_size = sizeof(*ents);
 	ASSERT_EQ(0, xioctl(self->dev, KIPC_IOC_LIST, &ls));
 	e = NULL;
 	for (unsigned int i = 0; i < ls.nr_entries; i++)
-		if (ents[i].id == (uint64_t)id)
+		if (ents[i].obj.id == (uint64_t)id)
 			e = &ents[i];
 	ASSERT_NE(NULL, e);
-	EXPECT_EQ(KIPC_OBJ_RING, e->type);
-	EXPECT_EQ(0640, e->mode);
-	EXPECT_EQ(1, e->nr_producers);
-	EXPECT_EQ(1, e->nr_consumers);
+	EXPECT_EQ(KIPC_OBJ_RING, e->obj.type);
+	EXPECT_EQ(0, e->obj.role);
+	EXPECT_EQ(0640, e->obj.mode);
+	EXPECT_EQ(0, e->obj.state);
+	EXPECT_EQ(1, e->obj.nr_producers);
+	EXPECT_EQ(1, e->obj.nr_consumers);
 	EXPECT_EQ(RING_SZ, e->size);
 	EXPECT_EQ(0, e->used);
 	EXPECT_EQ(0, e->count);
 	EXPECT_EQ(KIPC_RING_F_MPSC, e->flags);
-	EXPECT_EQ(0, e->waiters);
-	EXPECT_STREQ(self->name, e->name);
-	for (size_t k = strlen(e->name); k < sizeof(e->name); k++)
-		EXPECT_EQ(0, e->name[k]);
+	EXPECT_EQ(0, e->obj.read_waiters);
+	EXPECT_EQ(0, e->obj.write_waiters);
+	EXPECT_STREQ(self->name, e->obj.name);
+	for (size_t k = strlen(e->obj.name); k < sizeof(e->obj.name); k++)
+		EXPECT_EQ(0, e->obj.name[k]);
+	EXPECT_EQ(0, e->obj.reserved[0]);
+	EXPECT_EQ(0, e->obj.reserved[1]);
+	EXPECT_EQ(0, e->reserved0);
 	EXPECT_EQ(0, e->reserved[0]);
 	EXPECT_EQ(0, e->reserved[1]);
 
 	EXPECT_EQ(0, tring_unlink(self->dev, self->name));
-	ASSERT_EQ(0, tobj_fdinfo_str(p, "name", buf, sizeof(buf)));
-	EXPECT_STREQ("-", buf);
+	ASSERT_EQ(0, tobj_head(p, &h));
+	EXPECT_STREQ("", h.name);
 	close(p);
-	EXPECT_EQ(0, tobj_fdinfo(c, "producers"));
-	EXPECT_EQ(KIPC_RING_STATE_NO_PRODUCERS, tobj_fdinfo(c, "state"));
+	EXPECT_EQ(0, tobj_info(c, "producers"));
+	EXPECT_EQ(KIPC_STATE_NO_PRODUCERS, tobj_info(c, "state"));
 	free(ents);
 	close(c);
 }
@@ -1673,7 +1677,7 @@ TEST_F(ring, permissions)
  * Forge a one-record message at the tail of a writable RING mapping @m
  * (the producer's page first, tail at its start) and publish it.
  */
-static void forge_record(void *m, const struct kipc_ring_info *info)
+static void forge_record(void *m, const struct kipc_ring_layout *info)
 {
 	volatile uint64_t *tail = m;
 	uint64_t t = *tail;
@@ -1695,7 +1699,7 @@ static void forge_record(void *m, const struct kipc_ring_info *info)
  */
 static int reader_tries_to_write(int dev, const char *name)
 {
-	const struct kipc_ring_info *info;
+	const struct kipc_ring_layout *info;
 	size_t msz;
 	void *m;
 	int fd;
@@ -1705,7 +1709,7 @@ static int reader_tries_to_write(int dev, const char *name)
 	fd = tring_open(dev, name, KIPC_ROLE_CONSUMER, 0);
 	if (fd < 0)
 		return 10;	/* read permission must give a consumer fd */
-	info = mmap(NULL, page_size(), PROT_READ, MAP_SHARED, fd, KIPC_RING_OFF_INFO);
+	info = mmap(NULL, page_size(), PROT_READ, MAP_SHARED, fd, KIPC_RING_OFF_LAYOUT);
 	if (info == MAP_FAILED)
 		return 11;
 	msz = info->map_size;

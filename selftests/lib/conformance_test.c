@@ -1505,6 +1505,45 @@ TEST_F(chan, unaligned_positions_are_ebadmsg)
 	EXPECT_EQ(0, kipc_unlink(name, &o));
 }
 
+/*
+ * ABI 3: every ring's rec_salt has KIPC_REC_SALT_SET, so that no tag of
+ * the first lap is zero.  A layout whose salt lacks it (from an older
+ * writer, or forged) would let a reserved, still zero header read as
+ * committed: an endpoint must refuse the ring.  The shm backend's layout
+ * page is the first page of its file, which a peer can rewrite.
+ */
+TEST_F(chan, salt_without_set_bit_is_ebadmsg)
+{
+	struct kipc_opts o = self->opts;
+	const char *dir = getenv("KIPC_RUNDIR");
+	kipc_chan *c, *x = NULL;
+	char name[64], path[256];
+	uint32_t salt;
+	int fd;
+
+	PRECHECK();
+	if (variant->backend != KIPC_BACKEND_SHM)
+		SKIP(return, "%s: the layout page is the kernel's", variant->name);
+	unique_name(name, sizeof(name), "salt");
+	kipc_unlink(name, &o);
+	ASSERT_EQ(0, kipc_create(&c, name, KIPC_CONSUMER, &o));
+	snprintf(path, sizeof(path), "%s/kipc.%s.shm",
+		 dir && *dir ? dir : "/dev/shm", name);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd) TH_LOG("%s: %s", path, strerror(errno));
+	ASSERT_EQ(4, pread(fd, &salt, 4, offsetof(struct kipc_ring_layout, rec_salt)));
+	EXPECT_NE(0, salt & KIPC_REC_SALT_SET);
+	salt &= ~KIPC_REC_SALT_SET;
+	ASSERT_EQ(4, pwrite(fd, &salt, 4, offsetof(struct kipc_ring_layout, rec_salt)));
+	close(fd);
+
+	EXPECT_EQ(-EBADMSG, kipc_open(&x, name, KIPC_PRODUCER, &o));
+	if (x)
+		kipc_close(x);
+	EXPECT_EQ(0, kipc_close(c));
+	EXPECT_EQ(0, kipc_unlink(name, &o));
+}
+
 TEST_F_TIMEOUT(chan, hostile_peer_scribbles, 120)
 {
 	static uint8_t buf[MAX_MSG];

@@ -66,7 +66,7 @@ TEST(module_present_if_loaded)
 	if (ret == -ENODEV)
 		SKIP(return, "kipc module not loaded");
 	ASSERT_EQ(0, ret);
-	EXPECT_EQ(2, info.abi_version);	/* KIPC_ABI_VERSION */
+	EXPECT_EQ(3, info.abi_version);	/* KIPC_ABI_VERSION */
 	EXPECT_TRUE(info.features & KIPC_FEATURE_INFO);
 	for (int i = 0; i < 5; i++)
 		EXPECT_EQ(0, info.reserved[i]);

@@ -360,13 +360,13 @@ static int kq_create(size_t msg_size, uint32_t max_msgs, uint64_t max_bytes)
 	if (dfd < 0)
 		return -errno;
 	memset(&qc, 0, sizeof(qc));
-	qc.role = KIPC_ROLE_PRODUCER | KIPC_ROLE_CONSUMER;
+	qc.obj.role = KIPC_ROLE_PRODUCER | KIPC_ROLE_CONSUMER;
 	qc.max_msg_size = (uint32_t)msg_size;
 	qc.max_msgs = max_msgs;
 	qc.max_bytes = max_bytes;
-	qc.mode = 0600;
+	qc.obj.mode = 0600;
 	fd = ioctl(dfd, KIPC_IOC_QUEUE_CREATE, &qc);
-	fd = fd < 0 ? -errno : qc.fd;
+	fd = fd < 0 ? -errno : qc.obj.fd;
 	close(dfd);
 	return fd;
 }
@@ -425,7 +425,7 @@ static int kq_recv(void *ch, void *buf)
 	ret = ioctl(q->fd, KIPC_QUEUE_IOC_RECV, &x);
 	if (ret < 0)
 		return -errno;
-	if (ret == KIPC_QUEUE_EOF)
+	if (ret == 0)	/* end of stream */
 		return -EPIPE;
 	return (size_t)ret == q->len ? 0 : -EBADMSG;
 }
@@ -502,7 +502,7 @@ static int kq_recv_batch(void *ch, void *bufs, unsigned int max)
 	ret = ioctl(q->fd, KIPC_QUEUE_IOC_RECVV, &m);
 	if (ret < 0)
 		return -errno;
-	if (ret == KIPC_QUEUE_EOF)
+	if (ret == 0)	/* end of stream */
 		return -EPIPE;
 	for (int i = 0; i < ret; i++)
 		if (q->msgs[i].len != q->len)

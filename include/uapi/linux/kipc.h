@@ -2,76 +2,38 @@
 /*
  * kipc - fast, safe inter-process communication.
  *
- * User-space ABI of /dev/kipc.  Every structure is made of __u32/__u64
- * fields only, has explicit padding, and is laid out identically for 32-
- * and 64-bit callers.  Pointers travel as __u64.  Reserved fields and
- * unknown flag bits must be zero, or the kernel returns -EINVAL.
- *
  * Copyright (C) 2026 The kipc authors.
  */
 #ifndef _UAPI_LINUX_KIPC_H
 #define _UAPI_LINUX_KIPC_H
 
-#include <linux/const.h>
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
+/**
+ * DOC: ABI conventions
+ *
+ * User-space ABI of /dev/kipc.  Every structure is made of __u32/__u64
+ * fields only (and char arrays), has explicit padding, and is laid out
+ * identically for 32- and 64-bit callers.  Pointers travel as __u64.
+ *
+ * Structures are fixed: each has a @flags word whose unknown bits give
+ * -EINVAL, and reserved words that must be zero on input (-EINVAL
+ * otherwise) and are written as zero on output.  A command is matched
+ * exactly, size included: a structure of another size is another
+ * command and gives -ENOTTY.  A new field takes reserved space and means
+ * "old behaviour" when zero; when reserved space runs out the command
+ * gets a new number and the old one stays.  Documentation/userspace-api/
+ * kipc.rst, "Extending the ABI", gives the rules and the reasons.
+ *
+ * Bits of a __u32 field are written (1U << n), of a __u64 field
+ * (1ULL << n).  Every ioctl number is in one block at the end.
+ */
+
 #define KIPC_DEVICE_NAME	"kipc"
-#define KIPC_ABI_VERSION	2
+#define KIPC_ABI_VERSION	3
 
 #define KIPC_IOC_MAGIC		0xB9
-
-/*
- * Size-versioned ioctls.  The size encoded in the command number is the
- * size of the structure the caller was compiled against.  The kernel
- * accepts any size from the first published one (*_SIZE_VER0) up to one
- * page: fields the caller does not know are treated as zero on input and
- * are not written on output, and bytes beyond the kernel's own structure
- * must be zero (or the call fails with -E2BIG), exactly as clone3() and
- * openat2() handle their argument structures.
- */
-
-/* ---------------------------------------------------------------------- */
-/* Device information                                                      */
-/* ---------------------------------------------------------------------- */
-
-/* Feature bits reported in kipc_info.features. */
-#define KIPC_FEAT_INFO		_BITULL(0)	/* KIPC_IOC_GET_INFO */
-#define KIPC_FEAT_RING		_BITULL(1)	/* shared-memory rings */
-#define KIPC_FEAT_QUEUE		_BITULL(2)	/* kernel message queues */
-#define KIPC_FEAT_NAMES		_BITULL(3)	/* named objects */
-#define KIPC_FEAT_DUP		_BITULL(4)	/* KIPC_IOC_DUP */
-
-/**
- * struct kipc_info - answer of KIPC_IOC_GET_INFO
- * @flags:	in: must be zero.
- * @abi_version: out: KIPC_ABI_VERSION of the running module.
- * @features:	out: KIPC_FEAT_* bits the module implements.
- * @max_ring_size: out: largest ring data area, in bytes.
- * @max_msg_size: out: largest queue message, in bytes.
- * @page_size:	out: the kernel's PAGE_SIZE.
- * @struct_size: out: sizeof(struct kipc_info) in the kernel.
- * @reserved:	in: must be zero; out: zero.
- */
-struct kipc_info {
-	__u32 flags;
-	__u32 abi_version;
-	__u64 features;
-	__u64 max_ring_size;
-	__u32 max_msg_size;
-	__u32 page_size;
-	__u32 struct_size;
-	__u32 reserved0;
-	__u64 reserved[4];
-};
-
-#define KIPC_INFO_SIZE_VER0	72
-
-#define KIPC_IOC_GET_INFO	_IOWR(KIPC_IOC_MAGIC, 0x00, struct kipc_info)
-
-/* ---------------------------------------------------------------------- */
-/* Objects: common creation fields                                         */
-/* ---------------------------------------------------------------------- */
 
 #define KIPC_NAME_MAX		64	/* bytes, without the NUL */
 
@@ -81,24 +43,267 @@ struct kipc_info {
  * IPC namespace.  Anything else is -EINVAL.
  */
 
-/* Roles of an object fd (kipc_*_create.role, kipc_open.role). */
-#define KIPC_ROLE_PRODUCER	_BITUL(0)	/* ring producer / queue sender */
-#define KIPC_ROLE_CONSUMER	_BITUL(1)	/* ring consumer / queue receiver */
+/*
+ * Object types: kipc_open.type, kipc_unlink.type, kipc_obj_head.type; a
+ * module that implements type t sets (1ULL << t) in kipc_info.obj_types.
+ */
+#define KIPC_OBJ_RING		1
+#define KIPC_OBJ_QUEUE		2
+/*
+ * Reserved for types to come: 3 server, 4 connection; 5 topic; 6 region,
+ * 7 semaphore, 8 mutex, 9 event.
+ */
+
+/*
+ * Roles of an object fd, the same words for every type: a producer puts
+ * data in (a ring's writer, a queue's sender), a consumer takes it out.
+ */
+#define KIPC_ROLE_PRODUCER	(1U << 0)
+#define KIPC_ROLE_CONSUMER	(1U << 1)
 #define KIPC_ROLE_MASK		(KIPC_ROLE_PRODUCER | KIPC_ROLE_CONSUMER)
 
-/* Flags of the returned fd (kipc_*_create.fd_flags, kipc_open.fd_flags). */
-#define KIPC_FD_NONBLOCK	_BITUL(0)	/* O_NONBLOCK */
+/* Flags of a returned fd (kipc_obj_create.fd_flags, kipc_open.fd_flags). */
+#define KIPC_FD_NONBLOCK	(1U << 0)	/* O_NONBLOCK */
+
+/*
+ * Peer state of an object, the same bits everywhere: the ring layout
+ * page, every INFO answer, LIST entries and the ring WAIT answer.  A bit
+ * is set when the last fd of that role is closed (an object that never
+ * had one is not in that state) and cleared when a new one is opened, as
+ * for a FIFO.  End of stream is only ever a receive returning 0, once
+ * NO_PRODUCERS is set and everything is consumed; a send, or a wait for
+ * room, with NO_CONSUMERS set fails with -EPIPE.
+ */
+#define KIPC_STATE_NO_PRODUCERS	(1U << 0)
+#define KIPC_STATE_NO_CONSUMERS	(1U << 1)
+
+/*
+ * Flags of every blocking command (ring WAIT, queue SEND/RECV/SENDV/
+ * RECVV), the same bits in each.  Command-specific bits start at bit 8.
+ */
+#define KIPC_WAIT_NONBLOCK	(1U << 0)	/* -EAGAIN instead of blocking */
+#define KIPC_WAIT_REALTIME	(1U << 1)	/* timeout on CLOCK_REALTIME */
+#define KIPC_WAIT_MASK		(KIPC_WAIT_NONBLOCK | KIPC_WAIT_REALTIME)
+#define KIPC_RECV_PEEK		(1U << 8)	/* queue RECV: copy, do not remove */
+
+/* ---------------------------------------------------------------------- */
+/* Device information                                                      */
+/* ---------------------------------------------------------------------- */
+
+/* Feature bits reported in kipc_info.features. */
+#define KIPC_FEAT_INFO		(1ULL << 0)	/* KIPC_IOC_GET_INFO */
+#define KIPC_FEAT_RING		(1ULL << 1)	/* shared-memory rings */
+#define KIPC_FEAT_QUEUE		(1ULL << 2)	/* kernel message queues */
+#define KIPC_FEAT_NAMES		(1ULL << 3)	/* named objects */
+#define KIPC_FEAT_DUP		(1ULL << 4)	/* KIPC_IOC_DUP */
+
+/**
+ * struct kipc_info - argument of KIPC_IOC_GET_INFO
+ * @flags:	in: must be zero.
+ * @abi_version: out: KIPC_ABI_VERSION of the running module.
+ * @features:	out: KIPC_FEAT_* bits the module implements.
+ * @obj_types:	out: (1ULL << KIPC_OBJ_*) for each object type it implements.
+ * @max_ring_size: out: largest ring data area, in bytes.
+ * @max_msg_size: out: largest queue message, in bytes.
+ * @page_size:	out: the kernel's PAGE_SIZE.
+ * @reserved:	in: must be zero; out: zero.
+ *
+ * @flags and @abi_version lead every version of this structure, so a
+ * program can always tell which ABI a module speaks.
+ */
+struct kipc_info {
+	__u32 flags;
+	__u32 abi_version;
+	__u64 features;
+	__u64 obj_types;
+	__u64 max_ring_size;
+	__u32 max_msg_size;
+	__u32 page_size;
+	__u64 reserved[5];
+};
+
+/* ---------------------------------------------------------------------- */
+/* Objects: what every type shares                                         */
+/* ---------------------------------------------------------------------- */
+
+/**
+ * struct kipc_obj_create - leading fields of every creation structure
+ * @name:	user pointer to a NUL-terminated name, or 0 for anonymous
+ * @mode:	permission bits (0..0777) checked by KIPC_IOC_OPEN
+ * @role:	KIPC_ROLE_* of the returned fd (at least one)
+ * @fd_flags:	KIPC_FD_*
+ * @fd:		in: must be zero; out: the new fd (also the ioctl's return
+ *		value; always O_CLOEXEC)
+ *
+ * On error no fd, object or name is left behind.
+ */
+struct kipc_obj_create {
+	__u64 name;
+	__u32 mode;
+	__u32 role;
+	__u32 fd_flags;
+	__s32 fd;
+};
+
+/**
+ * struct kipc_obj_head - leading part of every INFO answer and LIST entry
+ * @id:		unique object id
+ * @type:	KIPC_OBJ_*
+ * @role:	INFO: the fd's KIPC_ROLE_*; LIST: 0
+ * @mode:	permission bits
+ * @uid:	owner, in the caller's user namespace (overflowuid if unmapped)
+ * @gid:	group, likewise
+ * @state:	KIPC_STATE_*
+ * @nr_producers: producer fds open
+ * @nr_consumers: consumer fds open
+ * @read_waiters: tasks sleeping for data (ring WAIT(READABLE), queue
+ *		receives)
+ * @write_waiters: tasks sleeping for room (ring WAIT(WRITABLE), queue
+ *		sends)
+ * @name:	NUL-terminated name, empty when anonymous or unlinked
+ * @reserved:	zero
+ */
+struct kipc_obj_head {
+	__u64 id;
+	__u32 type;
+	__u32 role;
+	__u32 mode;
+	__u32 uid;
+	__u32 gid;
+	__u32 state;
+	__u32 nr_producers;
+	__u32 nr_consumers;
+	__u32 read_waiters;
+	__u32 write_waiters;
+	char name[KIPC_NAME_MAX + 8];
+	__u64 reserved[2];
+};
+
+/**
+ * struct kipc_open - argument of KIPC_IOC_OPEN (every type)
+ * @name:	user pointer to the NUL-terminated name
+ * @type:	KIPC_OBJ_*
+ * @role:	KIPC_ROLE_*; producer needs write, consumer read permission
+ * @fd_flags:	KIPC_FD_*
+ * @fd:		in: must be zero; out: the new fd (also the ioctl's return
+ *		value; always O_CLOEXEC)
+ * @flags:	must be zero
+ * @reserved0:	must be zero
+ * @reserved:	must be zero
+ */
+struct kipc_open {
+	__u64 name;
+	__u32 type;
+	__u32 role;
+	__u32 fd_flags;
+	__s32 fd;
+	__u32 flags;
+	__u32 reserved0;
+	__u64 reserved[3];
+};
+
+/**
+ * struct kipc_unlink - argument of KIPC_IOC_UNLINK
+ * @name:	user pointer to the NUL-terminated name
+ * @type:	KIPC_OBJ_*, or 0 for any
+ * @flags:	must be zero
+ * @reserved:	must be zero
+ */
+struct kipc_unlink {
+	__u64 name;
+	__u32 type;
+	__u32 flags;
+	__u64 reserved[2];
+};
+
+/**
+ * struct kipc_obj_entry - one element of the KIPC_IOC_LIST array
+ * @obj:	the common head (@obj.role is 0)
+ * @size:	ring: data bytes; queue: most bytes queued (max_bytes)
+ * @used:	ring: bytes between head and tail as last published
+ *		(untrusted); queue: bytes queued
+ * @count:	queue: messages queued; ring: 0
+ * @flags:	KIPC_RING_F_* or the queue's flags
+ * @reserved0:	zero
+ * @reserved:	zero
+ */
+struct kipc_obj_entry {
+	struct kipc_obj_head obj;
+	__u64 size;
+	__u64 used;
+	__u64 count;
+	__u32 flags;
+	__u32 reserved0;
+	__u64 reserved[2];
+};
+
+/**
+ * struct kipc_list - argument of KIPC_IOC_LIST
+ * @entries:	user pointer to an array of struct kipc_obj_entry
+ * @nr_entries:	in: capacity of the array; out: entries written
+ * @nr_total:	in: must be zero; out: objects visible to the caller
+ *		(names are scoped to its IPC namespace; anonymous objects
+ *		are listed only to root in the initial user namespace and
+ *		to their owner)
+ * @flags:	must be zero
+ * @reserved0:	must be zero
+ * @reserved:	must be zero
+ */
+struct kipc_list {
+	__u64 entries;
+	__u32 nr_entries;
+	__u32 nr_total;
+	__u32 flags;
+	__u32 reserved0;
+	__u64 reserved[2];
+};
+
+/**
+ * struct kipc_dup - argument of KIPC_IOC_DUP
+ * @fd:		a kipc object fd of the caller
+ * @role:	KIPC_ROLE_* of the new fd: at least one role, and only
+ *		roles @fd has itself (no permission check is made, so an
+ *		fd never gains a role by being duplicated)
+ * @fd_flags:	KIPC_FD_* of the new fd (nothing is inherited from @fd's
+ *		file status flags)
+ * @flags:	must be zero
+ * @new_fd:	in: must be zero; out: the new fd (also the ioctl's return
+ *		value; always O_CLOEXEC)
+ * @reserved0:	must be zero
+ * @reserved:	must be zero
+ *
+ * Unlike dup(2), the new fd is a new open file of the same object: it
+ * counts as its own endpoint, so closing it (or the death of the process
+ * that holds it) is seen by the peers on its own.  The usual way to make
+ * an anonymous pair for fork()ed children is to create an object with
+ * both roles, DUP a producer and a consumer fd, and close the original.
+ *
+ * Errors: -EBADF (@fd is not open, or not a kipc object fd), -EINVAL
+ * (unknown role, flags or fd_flags bits, no role, a role @fd does not
+ * have, non-zero reserved fields or @new_fd), -EMFILE, -EFAULT, -ENOMEM.
+ */
+struct kipc_dup {
+	__s32 fd;
+	__u32 role;
+	__u32 fd_flags;
+	__u32 flags;
+	__s32 new_fd;
+	__u32 reserved0;
+	__u64 reserved[2];
+};
 
 /* ---------------------------------------------------------------------- */
 /* Rings                                                                   */
 /* ---------------------------------------------------------------------- */
 
-/*
+/**
+ * DOC: ring memory layout
+ *
  * A ring is a shared-memory byte ring carrying variable-length records.
  * It is mapped with three mmap() calls on the ring fd, one per writer:
  *
- *   offset KIPC_RING_OFF_INFO, 1 page, MAP_SHARED, PROT_READ only:
- *	struct kipc_ring_info, written by the kernel only (geometry, peer
+ *   offset KIPC_RING_OFF_LAYOUT, 1 page, MAP_SHARED, PROT_READ only:
+ *	struct kipc_ring_layout, written by the kernel only (geometry, peer
  *	state).  A writable mapping is refused with -EPERM, and mprotect()
  *	cannot make it writable later (-EACCES).
  *   offset KIPC_RING_OFF_RING, KIPC_RING_MAP_SIZE(page_size, data_size)
@@ -135,49 +340,34 @@ struct kipc_info {
  *
  * Records: struct kipc_rec_hdr, then len payload bytes, padded to
  * KIPC_REC_ALIGN.  A record takes KIPC_REC_SPACE(len) bytes of ring.  Its
- * tag is KIPC_REC_TAG(pos, info.rec_salt), pos being the record's
+ * tag is KIPC_REC_TAG(pos, layout.rec_salt), pos being the record's
  * position; a consumer checks it on every record.
  *
- * Single producer (default):
- *	producer: write payload and header (len, tag) at tail;
- *		  store-release tail += space.
- *	consumer: load-acquire tail; records in [head, tail) are complete;
- *		  after use, store-release head += space.
- * Multi producer (KIPC_RING_F_MPSC), Agrona/Aeron many-to-one style:
- *	producer: reserve with a compare-and-swap loop on tail (fails when
- *		  tail + space - head > size); write the payload and
- *		  hdr.len; then store-release hdr.tag.
- *	consumer: a record is complete once load-acquire of its hdr.tag
- *		  equals KIPC_REC_TAG(head, rec_salt); then it reads hdr.len;
- *		  after use it store-releases head += space.  It never writes
- *		  the data area: what lies at a reserved but uncommitted
- *		  position is a header or payload of an earlier lap, whose
- *		  tag is that of another position (see KIPC_REC_TAG).
+ * Moving data is described in "ring data protocol" below.
+ *
  * Nothing in the shared pages is trusted by the kernel; consumers must
  * bounds-check len against the committed range and the ring size.
  *
- * Sleeping: see KIPC_RING_IOC_WAIT and the protocol comment there.
+ * The bytes of the PROD and CONS pages after struct kipc_ring_prod and
+ * struct kipc_ring_cons, from KIPC_RING_USER_OFFSET to the end of the
+ * page, are the user area: free for user space (libkipc keeps its own
+ * bookkeeping there), never read or written by the kernel.  They follow
+ * the rights of their page.
+ *
+ * Sleeping: see "ring sleep protocol" below and KIPC_RING_IOC_WAIT.
  */
 
-#define KIPC_RING_OFF_INFO	0x00000000ULL
+#define KIPC_RING_OFF_LAYOUT	0x00000000ULL
 #define KIPC_RING_OFF_RING	0x10000000ULL
 #define KIPC_RING_OFF_CONS	0x20000000ULL
 
 #define KIPC_RING_MAGIC		0x6b697072	/* "kipr" */
 
-#define KIPC_RING_F_MPSC	_BITUL(0)	/* many producers, one consumer */
-
-/*
- * kipc_ring_info.state: written by the kernel only, with release
- * semantics; read it with load-acquire.  A bit is set when the last fd
- * of that role is closed (a ring that never had one is not in that
- * state) and cleared when a new one is opened, as for a FIFO.
- */
-#define KIPC_RING_STATE_NO_PRODUCERS	_BITUL(0)	/* last producer closed */
-#define KIPC_RING_STATE_NO_CONSUMERS	_BITUL(1)	/* last consumer closed */
+/* kipc_ring_create.flags, kipc_ring_layout.flags, kipc_ring_info.ring_flags */
+#define KIPC_RING_F_MPSC	(1U << 0)	/* many producers, one consumer */
 
 /**
- * struct kipc_ring_info - read-only page at KIPC_RING_OFF_INFO
+ * struct kipc_ring_layout - read-only page at KIPC_RING_OFF_LAYOUT
  * @magic:	KIPC_RING_MAGIC
  * @abi_version: KIPC_ABI_VERSION
  * @flags:	KIPC_RING_F_* the ring was created with
@@ -187,7 +377,8 @@ struct kipc_info {
  * @ctrl_offset: offset of struct kipc_ring_prod in the RING mapping (0)
  * @data_offset: offset of the first data copy in the RING mapping
  * @map_size:	length of the RING mapping (page + 2 * data_size)
- * @state:	KIPC_RING_STATE_*
+ * @state:	KIPC_STATE_*, written by the kernel only with release
+ *		semantics; read it with load-acquire
  * @nr_producers: producer fds open
  * @nr_consumers: consumer fds open
  * @lowat:	EPOLLOUT is reported when at least this many bytes are free
@@ -195,8 +386,11 @@ struct kipc_info {
  *		life: see KIPC_REC_TAG
  * @reserved0:	zero
  * @reserved:	zero
+ *
+ * Written by the kernel only.  A writable mapping is refused with
+ * -EPERM, and mprotect() cannot make it writable later (-EACCES).
  */
-struct kipc_ring_info {
+struct kipc_ring_layout {
 	__u32 magic;
 	__u32 abi_version;
 	__u32 flags;
@@ -225,8 +419,12 @@ struct kipc_ring_info {
  * @write_announce: KIPC_ANNOUNCE_* of producers sleeping or polling
  *		for room
  *
+ * @pad0:	padding: each field sits on its own cache line
+ * @pad1:	padding
+ * @pad2:	padding; the user area follows (KIPC_RING_USER_OFFSET)
+ *
  * Written by producers and the kernel, read-only for consumer-only fds.
- * Each field sits on its own cache line.  Trusted by nobody.
+ * Trusted by nobody.
  */
 struct kipc_ring_prod {
 	__u64 tail;
@@ -245,8 +443,12 @@ struct kipc_ring_prod {
  * @read_announce: KIPC_ANNOUNCE_* of a consumer sleeping or polling for
  *		data
  *
+ * @pad0:	padding: each field sits on its own cache line
+ * @pad1:	padding
+ * @pad2:	padding; the user area follows (KIPC_RING_USER_OFFSET)
+ *
  * Written by consumers and the kernel, read-only for producer-only fds.
- * Each field sits on its own cache line.  Trusted by nobody.
+ * Trusted by nobody.
  */
 struct kipc_ring_cons {
 	__u64 head;
@@ -263,9 +465,9 @@ struct kipc_ring_cons {
  * for user space (libkipc's shm backend says there how to wake it);
  * wakers compare announcements with them masked out.  0: nobody.
  */
-#define KIPC_ANNOUNCE_VALID	_BITUL(31)
-#define KIPC_ANNOUNCE_USER	(_BITUL(30) | _BITUL(29))
-#define KIPC_ANNOUNCE_SEQ	(_BITUL(29) - 1)
+#define KIPC_ANNOUNCE_VALID	(1U << 31)
+#define KIPC_ANNOUNCE_USER	((1U << 30) | (1U << 29))
+#define KIPC_ANNOUNCE_SEQ	((1U << 29) - 1)
 #define KIPC_ANNOUNCE(seq)	(KIPC_ANNOUNCE_VALID | ((seq) & KIPC_ANNOUNCE_SEQ))
 
 /**
@@ -273,14 +475,14 @@ struct kipc_ring_cons {
  * @len:	payload length, | KIPC_REC_PAD for a padding record (a
  *		reservation given up, or the unused end of one), which a
  *		consumer skips
- * @tag:	KIPC_REC_TAG(position of this header, info.rec_salt)
+ * @tag:	KIPC_REC_TAG(position of this header, layout.rec_salt)
  */
 struct kipc_rec_hdr {
 	__u32 len;
 	__u32 tag;
 };
 
-#define KIPC_REC_PAD		_BITUL(31)
+#define KIPC_REC_PAD		(1U << 31)
 #define KIPC_REC_LEN_MASK	(KIPC_REC_PAD - 1)
 #define KIPC_REC_ALIGN		8
 #define KIPC_REC_SPACE(len) \
@@ -302,116 +504,68 @@ struct kipc_rec_hdr {
  * reserved but not yet written (still zero in a fresh ring) never reads
  * as committed.
  */
-#define KIPC_REC_SALT_SET	_BITUL(31)
+#define KIPC_REC_SALT_SET	(1U << 31)
 #define KIPC_RING_MAP_SIZE(page_size, data_size) \
 	((__u64)(page_size) + 2 * (__u64)(data_size))
 
+/* Start of the user area in the PROD and CONS pages (see the layout). */
+#define KIPC_RING_USER_OFFSET	(3 * KIPC_CACHELINE)
+
 /**
- * struct kipc_ring_create - argument of KIPC_IOC_RING_CREATE
- * @flags:	KIPC_RING_F_*
- * @role:	KIPC_ROLE_* of the returned fd (at least one)
- * @data_size:	bytes; a power of two, a multiple of the page size
- *		(else -EINVAL), at most kipc_info.max_ring_size (else -E2BIG)
- * @name:	user pointer to a NUL-terminated name, or 0 for anonymous
- * @mode:	permission bits (0..0777) checked by KIPC_IOC_OPEN
- * @fd_flags:	KIPC_FD_*
- * @lowat:	EPOLLOUT low-water mark in bytes, at most @data_size
- *		(0: KIPC_REC_SPACE(1), room for a one-byte record)
- * @fd:		in: must be zero; out: the new ring fd (also the ioctl's
- *		return value; always O_CLOEXEC)
- * @reserved:	must be zero
+ * DOC: ring data protocol
  *
- * Errors: -EINVAL (unknown flags or role bits, bad fd_flags, mode, size,
- * lowat or name, non-zero reserved fields), -E2BIG, -ENOSPC (per-user
- * limit, module parameter max_user_bytes), -ENOMEM, -EEXIST (name in
- * use), -EFAULT, -EMFILE.  On error no fd, ring or name is left behind.
- */
-struct kipc_ring_create {
-	__u32 flags;
-	__u32 role;
-	__u64 data_size;
-	__u64 name;
-	__u32 mode;
-	__u32 fd_flags;
-	__u32 lowat;
-	__s32 fd;
-	__u64 reserved[4];
-};
-
-#define KIPC_RING_CREATE_SIZE_VER0	72
-
-/**
- * struct kipc_open - argument of KIPC_IOC_OPEN (rings and queues)
- * @name:	user pointer to the NUL-terminated name
- * @type:	KIPC_OBJ_RING or KIPC_OBJ_QUEUE
- * @role:	KIPC_ROLE_*; producer needs write, consumer read permission
- * @fd_flags:	KIPC_FD_*
- * @fd:		out: the new fd (also the ioctl's return value)
- * @reserved:	must be zero
- */
-struct kipc_open {
-	__u64 name;
-	__u32 type;
-	__u32 role;
-	__u32 fd_flags;
-	__s32 fd;
-	__u64 reserved[4];
-};
-
-#define KIPC_OPEN_SIZE_VER0	56
-
-#define KIPC_OBJ_RING		1
-#define KIPC_OBJ_QUEUE		2
-
-/**
- * struct kipc_unlink - argument of KIPC_IOC_UNLINK
- * @name:	user pointer to the NUL-terminated name
- * @type:	KIPC_OBJ_RING, KIPC_OBJ_QUEUE, or 0 for either
- * @flags:	must be zero
- * @reserved:	must be zero
- */
-struct kipc_unlink {
-	__u64 name;
-	__u32 type;
-	__u32 flags;
-	__u64 reserved[2];
-};
-
-#define KIPC_UNLINK_SIZE_VER0	32
-
-/* Events of KIPC_RING_IOC_WAIT / _WAKE. */
-#define KIPC_EV_READABLE	1	/* consumer waits for data */
-#define KIPC_EV_WRITABLE	2	/* producer waits for room */
-
-#define KIPC_WAIT_F_REALTIME	_BITUL(0)	/* timeout on CLOCK_REALTIME */
-
-/**
- * struct kipc_ring_wait - argument of KIPC_RING_IOC_WAIT
- * @event:	KIPC_EV_READABLE (read_seq) or KIPC_EV_WRITABLE (write_seq)
- * @seq:	the event count value the caller read before its last check
- * @flags:	KIPC_WAIT_F_*
- * @reserved0:	must be zero
- * @timeout:	absolute, in ns, on CLOCK_MONOTONIC (or REALTIME); 0: none
- * @reserved:	must be zero
+ * Single producer (the default)::
  *
- * Sleeps while the event count (kipc_ring_prod.read_seq for READABLE,
- * kipc_ring_cons.write_seq for WRITABLE) still equals @seq.
- * Returns 0 after a wake-up or when the count already differs,
- * KIPC_WAIT_HUP (positive) when waiting for data and no producer is left
- * (KIPC_RING_STATE_NO_PRODUCERS: every committed record is visible; drain
- * them, then stop), -EPIPE when waiting for room and no consumer is left,
- * -ETIMEDOUT once the deadline passed, -EINTR on a signal (restarted
- * instead under SA_RESTART: the deadline is absolute), -EAGAIN instead of
- * sleeping on an O_NONBLOCK fd, -EBADF when the fd's role does not match
- * the event (READABLE needs a consumer fd, WRITABLE a producer fd),
- * -EINVAL for a bad event, flags, reserved field or a timeout above
- * INT64_MAX.  A CLOCK_MONOTONIC deadline is in the caller's time
- * namespace.
+ *   producer                                   consumer
+ *   tail = own copy                            head = own copy
+ *   head = load_acquire(&cons->head)           tail = load_acquire(&prod->tail)
+ *   if (tail + space - head > data_size)       if (tail == head)
+ *           full                                       empty
+ *   write payload, len and tag at tail         check tag, read record at head
+ *   store_release(&prod->tail, tail + space)   store_release(&cons->head, head + space)
+ *
+ * The consumer's acquire of tail pairs with the producer's release, so it
+ * sees the whole record; the producer's acquire of head pairs with the
+ * consumer's release, so it never overwrites bytes still being read.
+ *
+ * Many producers (KIPC_RING_F_MPSC): producers reserve space with a
+ * compare-and-swap on tail and commit by writing the tag last, as in
+ * Aeron's many-to-one ring buffer, but with a commit mark that the
+ * consumer never has to reset::
+ *
+ *   producer                                   consumer
+ *   head = load_acquire(&cons->head)           t = load_acquire(&hdr_at_head->tag)
+ *   tail = load(&prod->tail)                   if (t != KIPC_REC_TAG(head, salt))
+ *   do {                                               nothing (yet)
+ *           if (tail + space - head > size)    read len and the record
+ *                   full                       store_release(&cons->head, head + space)
+ *   } while (!cas(&prod->tail, &tail,
+ *                 tail + space))
+ *   write payload and hdr.len
+ *   store_release(&hdr->tag, KIPC_REC_TAG(tail, salt))
+ *
+ * Reading head before tail guarantees head <= tail in the check.  The
+ * consumer never writes the data area.  What lies at a reserved position
+ * before its producer commits is zero on the first lap, and never a valid
+ * tag there (see KIPC_REC_SALT_SET); on later laps it was written on an
+ * earlier lap, a header (whose tag is that of a position a multiple of
+ * data_size earlier) or payload bytes, and neither carries the tag of
+ * this position but in the residual cases KIPC_REC_TAG describes.  A
+ * producer that dies between reserving and committing blocks the records
+ * behind it.
+ */
+
+/**
+ * DOC: ring sleep protocol
+ *
+ * A consumer that finds the ring empty (a producer that finds it full)
+ * sleeps with KIPC_RING_IOC_WAIT and is woken by its peer with
+ * KIPC_RING_IOC_WAKE, or by poll()/epoll.
  *
  * The protocol.  Each side writes only its own page: the sleeper
  * announces in its page the count it read, the waker bumps the count in
  * its page.  Consumer side (the producer side mirrors it with
- * write_seq in the CONS page and write_announce in the PROD page):
+ * write_seq in the CONS page and write_announce in the PROD page)::
  *
  *   consumer (CPU0)                      producer (CPU1)
  *   s = load_acquire(prod.read_seq)      write record
@@ -445,17 +599,97 @@ struct kipc_unlink {
  * more.  Edge-triggered epoll does not call poll() again after an event:
  * before each epoll_wait(), announce and re-check exactly as above.
  */
+
+/* Events of KIPC_RING_IOC_WAIT / _WAKE. */
+#define KIPC_EV_READABLE	1	/* consumer waits for data */
+#define KIPC_EV_WRITABLE	2	/* producer waits for room */
+
+/**
+ * struct kipc_ring_create - argument of KIPC_IOC_RING_CREATE
+ * @obj:	the common creation fields
+ * @flags:	KIPC_RING_F_*
+ * @lowat:	EPOLLOUT low-water mark in bytes, at most @data_size
+ *		(0: KIPC_REC_SPACE(1), room for a one-byte record)
+ * @data_size:	bytes; a power of two, a multiple of the page size
+ *		(else -EINVAL), at most kipc_info.max_ring_size (else -E2BIG)
+ * @reserved:	must be zero
+ *
+ * Errors: -EINVAL (unknown flags or role bits, bad fd_flags, mode, size,
+ * lowat or name, non-zero reserved fields), -E2BIG, -ENOSPC (per-user
+ * limit, module parameter max_user_bytes), -ENOMEM, -EEXIST (name in
+ * use), -EFAULT, -EMFILE.
+ */
+struct kipc_ring_create {
+	struct kipc_obj_create obj;
+	__u32 flags;
+	__u32 lowat;
+	__u64 data_size;
+	__u64 reserved[4];
+};
+
+/**
+ * struct kipc_ring_info - argument of KIPC_RING_IOC_INFO
+ * @flags:	in: must be zero
+ * @ring_flags:	out: KIPC_RING_F_*
+ * @obj:	out: the common head (@obj.role: the fd's roles)
+ * @data_size:	out: bytes in the data area
+ * @max_record:	out: largest payload of one record
+ * @head:	out: consumer position as last published (untrusted)
+ * @tail:	out: producer position as last published (untrusted)
+ * @lowat:	out: EPOLLOUT low-water mark
+ * @read_seq:	out: event count of KIPC_EV_READABLE
+ * @write_seq:	out: event count of KIPC_EV_WRITABLE
+ * @reserved0:	in: must be zero; out: zero
+ * @reserved:	in: must be zero; out: zero
+ */
+struct kipc_ring_info {
+	__u32 flags;
+	__u32 ring_flags;
+	struct kipc_obj_head obj;
+	__u64 data_size;
+	__u64 max_record;
+	__u64 head;
+	__u64 tail;
+	__u32 lowat;
+	__u32 read_seq;
+	__u32 write_seq;
+	__u32 reserved0;
+	__u64 reserved[4];
+};
+
+/**
+ * struct kipc_ring_wait - argument of KIPC_RING_IOC_WAIT
+ * @event:	KIPC_EV_READABLE (read_seq) or KIPC_EV_WRITABLE (write_seq)
+ * @seq:	the event count value the caller read before its last check
+ * @flags:	KIPC_WAIT_*
+ * @state:	in: must be zero; out: KIPC_STATE_* when WAIT returned
+ * @timeout:	absolute, in ns, on CLOCK_MONOTONIC (or REALTIME); 0: none
+ * @reserved:	must be zero
+ *
+ * Sleeps while the event count (kipc_ring_prod.read_seq for READABLE,
+ * kipc_ring_cons.write_seq for WRITABLE) still equals @seq.
+ * Returns 0 after a wake-up, when the count already differs, or when
+ * waiting for data and no producer is left (@state has
+ * KIPC_STATE_NO_PRODUCERS: every committed record is visible; drain
+ * them, then stop); -EPIPE when waiting for room and no consumer is
+ * left, -ETIMEDOUT once the deadline passed, -EINTR on a signal
+ * (restarted instead under SA_RESTART: the deadline is absolute),
+ * -EAGAIN instead of sleeping with KIPC_WAIT_NONBLOCK or on an
+ * O_NONBLOCK fd, -EBADF when the fd's role does not match the event
+ * (READABLE needs a consumer fd, WRITABLE a producer fd), -EINVAL for a
+ * bad event, flags, reserved field or a timeout above INT64_MAX.  A
+ * CLOCK_MONOTONIC deadline is in the caller's time namespace.  @state is
+ * written back on every return but -EINVAL, -EFAULT and -EBADF (and not
+ * before a transparent restart, which reads the argument again).
+ */
 struct kipc_ring_wait {
 	__u32 event;
 	__u32 seq;
 	__u32 flags;
-	__u32 reserved0;
+	__u32 state;
 	__u64 timeout;
 	__u64 reserved[2];
 };
-
-#define KIPC_RING_WAIT_SIZE_VER0	40
-#define KIPC_WAIT_HUP		1
 
 /**
  * struct kipc_ring_wake - argument of KIPC_RING_IOC_WAKE
@@ -473,146 +707,27 @@ struct kipc_ring_wake {
 	__u64 reserved[2];
 };
 
-#define KIPC_RING_WAKE_SIZE_VER0	24
-
-/* ioctls on /dev/kipc */
-#define KIPC_IOC_RING_CREATE	_IOWR(KIPC_IOC_MAGIC, 0x01, struct kipc_ring_create)
-#define KIPC_IOC_OPEN		_IOWR(KIPC_IOC_MAGIC, 0x02, struct kipc_open)
-#define KIPC_IOC_UNLINK		_IOW(KIPC_IOC_MAGIC, 0x03, struct kipc_unlink)
-
-/* ---------------------------------------------------------------------- */
-/* Listing                                                                 */
-/* ---------------------------------------------------------------------- */
-
-/**
- * struct kipc_obj_entry - one object in the answer of KIPC_IOC_LIST
- * @id:		unique object id
- * @type:	KIPC_OBJ_RING or KIPC_OBJ_QUEUE
- * @mode:	permission bits
- * @uid:	owner, in the caller's user namespace (overflowuid if unmapped)
- * @gid:	group, likewise
- * @nr_producers: producer (sender) fds open
- * @nr_consumers: consumer (receiver) fds open
- * @size:	ring: data bytes; queue: largest number of bytes queued
- * @used:	ring: bytes between head and tail as last seen (untrusted);
- *		queue: bytes queued
- * @count:	queue: messages queued; ring: 0
- * @waiters:	tasks sleeping in WAIT / send / receive
- * @flags:	KIPC_RING_F_* or KIPC_QUEUE_F_*
- * @name:	NUL-terminated name, empty when anonymous or unlinked
- * @reserved:	zero
- */
-struct kipc_obj_entry {
-	__u64 id;
-	__u32 type;
-	__u32 mode;
-	__u32 uid;
-	__u32 gid;
-	__u32 nr_producers;
-	__u32 nr_consumers;
-	__u64 size;
-	__u64 used;
-	__u64 count;
-	__u32 waiters;
-	__u32 flags;
-	char name[KIPC_NAME_MAX + 8];
-	__u64 reserved[2];
-};
-
-#define KIPC_OBJ_ENTRY_SIZE_VER0	152
-
-/**
- * struct kipc_list - argument of KIPC_IOC_LIST
- * @entries:	user pointer to an array of struct kipc_obj_entry
- * @nr_entries:	in: capacity of the array; out: entries written
- * @entry_size:	in: sizeof(struct kipc_obj_entry) the caller knows
- *		(at least KIPC_OBJ_ENTRY_SIZE_VER0)
- * @nr_total:	out: objects visible to the caller (names are scoped to
- *		its IPC namespace; anonymous objects are listed only to
- *		root in the initial user namespace and to their owner)
- * @flags:	must be zero
- * @reserved:	must be zero
- */
-struct kipc_list {
-	__u64 entries;
-	__u32 nr_entries;
-	__u32 entry_size;
-	__u32 nr_total;
-	__u32 flags;
-	__u64 reserved[2];
-};
-
-#define KIPC_LIST_SIZE_VER0	40
-
-#define KIPC_IOC_LIST		_IOWR(KIPC_IOC_MAGIC, 0x04, struct kipc_list)
-/* 0x05: KIPC_IOC_QUEUE_CREATE, below */
-
-/* ---------------------------------------------------------------------- */
-/* Splitting an fd by role                                                 */
-/* ---------------------------------------------------------------------- */
-
-/**
- * struct kipc_dup - argument of KIPC_IOC_DUP
- * @fd:		a ring or queue fd of the caller
- * @role:	KIPC_ROLE_* of the new fd: at least one role, and only
- *		roles @fd has itself (no permission check is made, so an
- *		fd never gains a role by being duplicated)
- * @fd_flags:	KIPC_FD_* of the new fd (nothing is inherited from @fd's
- *		file status flags)
- * @flags:	must be zero
- * @new_fd:	in: must be zero; out: the new fd (also the ioctl's return
- *		value; always O_CLOEXEC)
- * @reserved0:	must be zero
- * @reserved:	must be zero
- *
- * Unlike dup(2), the new fd is a new open file of the same object: it
- * counts as its own endpoint, so closing it (or the death of the process
- * that holds it) is seen by the peers on its own.  The usual way to make
- * an anonymous pair for fork()ed children is to create an object with
- * both roles, DUP a producer and a consumer fd, and close the original.
- *
- * Errors: -EBADF (@fd is not open, or not a kipc ring or queue fd),
- * -EINVAL (unknown role, flags or fd_flags bits, no role, a role @fd
- * does not have, non-zero reserved fields or @new_fd), -EMFILE, -EFAULT,
- * -ENOMEM.
- */
-struct kipc_dup {
-	__s32 fd;
-	__u32 role;
-	__u32 fd_flags;
-	__u32 flags;
-	__s32 new_fd;
-	__u32 reserved0;
-	__u64 reserved[2];
-};
-
-#define KIPC_DUP_SIZE_VER0	40
-
-#define KIPC_IOC_DUP		_IOWR(KIPC_IOC_MAGIC, 0x06, struct kipc_dup)
-
-/* ioctls on a ring fd */
-#define KIPC_RING_IOC_WAIT	_IOW(KIPC_IOC_MAGIC, 0x10, struct kipc_ring_wait)
-#define KIPC_RING_IOC_WAKE	_IOW(KIPC_IOC_MAGIC, 0x11, struct kipc_ring_wake)
-
 /* ---------------------------------------------------------------------- */
 /* Queues                                                                  */
 /* ---------------------------------------------------------------------- */
 
-/*
- * A queue is a kernel-owned message queue: many senders, many receivers,
- * copy in, copy out.  Messages keep their boundaries, have a priority in
- * 0..KIPC_QUEUE_PRIO_MAX (higher is received first, FIFO within one
- * priority) and carry the sender's credentials as the kernel saw them.
- * A message holds 1..max_msg_size bytes.
+/**
+ * DOC: queues
  *
- * A queue fd with KIPC_ROLE_PRODUCER is a sender, one with
- * KIPC_ROLE_CONSUMER a receiver.  read() receives one message of any
- * priority, write() sends one at KIPC_QUEUE_PRIO_DEFAULT.  Once the last
- * sender fd is closed and the queue is drained, receivers see
- * end-of-stream (0 from read() and the receive ioctls, EPOLLHUP); once the
- * last receiver fd is closed, sends fail with -EPIPE and no SIGPIPE is
- * raised.  Either hang-up lasts until a new fd of that role is opened;
- * before the first one there is none, as for a ring.
+ * A queue is a kernel-owned message queue: many producers, many
+ * consumers, copy in, copy out.  Messages keep their boundaries, have a
+ * priority in 0..KIPC_QUEUE_PRIO_MAX (higher is received first, FIFO
+ * within one priority) and carry the producer's credentials as the
+ * kernel saw them.  A message holds 1..max_msg_size bytes.
+ *
+ * A queue fd with KIPC_ROLE_PRODUCER sends, one with KIPC_ROLE_CONSUMER
+ * receives.  read() receives one message of any priority, write() sends
+ * one at KIPC_QUEUE_PRIO_DEFAULT.  Once the last producer fd is closed
+ * and the queue is drained, consumers see end of stream (0 from read()
+ * and the receive ioctls, EPOLLHUP); once the last consumer fd is
+ * closed, sends fail with -EPIPE and no SIGPIPE is raised.  Either
+ * hang-up lasts until a new fd of that role is opened; before the first
+ * one there is none, as for a ring.
  *
  * See Documentation/userspace-api/kipc-queue.rst.
  */
@@ -621,29 +736,17 @@ struct kipc_dup {
 #define KIPC_QUEUE_PRIO_DEFAULT	0
 #define KIPC_QUEUE_VEC_MAX	1024	/* messages per SENDV / RECVV */
 
-/* kipc_queue_xfer.flags, kipc_queue_mxfer.flags */
-#define KIPC_QUEUE_NONBLOCK	_BITUL(0)	/* -EAGAIN instead of blocking */
-#define KIPC_QUEUE_PEEK		_BITUL(1)	/* RECV: copy, do not remove */
-#define KIPC_QUEUE_REALTIME	_BITUL(2)	/* timeout on CLOCK_REALTIME */
-
-/* Return value of RECV / RECVV at end-of-stream (messages are never empty). */
-#define KIPC_QUEUE_EOF		0
-
 /**
  * struct kipc_queue_create - argument of KIPC_IOC_QUEUE_CREATE
+ * @obj:	the common creation fields
  * @flags:	must be zero (no queue flags are defined yet)
- * @role:	KIPC_ROLE_* of the returned fd (at least one)
  * @max_msg_size: largest message, 1..max_msg_size module parameter
  * @max_msgs:	most messages queued, 0..max_queue_msgs module parameter;
  *		0 means "bounded by @max_bytes only"
+ * @reserved0:	must be zero
  * @max_bytes:	most payload bytes queued; 0 means @max_msgs * @max_msg_size.
  *		Otherwise at least @max_msg_size.  @max_msgs and @max_bytes
  *		may not both be zero.
- * @name:	user pointer to a NUL-terminated name, or 0 for anonymous
- * @mode:	permission bits (0..0777) checked by KIPC_IOC_OPEN
- * @fd_flags:	KIPC_FD_*
- * @fd:		out: the new queue fd (also the ioctl's return value)
- * @reserved0:	must be zero
  * @reserved:	must be zero
  *
  * Zero or malformed values give -EINVAL; values above a module
@@ -651,20 +754,40 @@ struct kipc_dup {
  * per-user byte limit when they are sent (-ENOSPC when exhausted).
  */
 struct kipc_queue_create {
+	struct kipc_obj_create obj;
 	__u32 flags;
-	__u32 role;
 	__u32 max_msg_size;
 	__u32 max_msgs;
-	__u64 max_bytes;
-	__u64 name;
-	__u32 mode;
-	__u32 fd_flags;
-	__s32 fd;
 	__u32 reserved0;
+	__u64 max_bytes;
 	__u64 reserved[4];
 };
 
-#define KIPC_QUEUE_CREATE_SIZE_VER0	80
+/**
+ * struct kipc_queue_info - argument of KIPC_QUEUE_IOC_INFO
+ * @flags:	in: must be zero
+ * @queue_flags: out: the flags the queue was created with
+ * @obj:	out: the common head (@obj.role: the fd's roles)
+ * @max_msg_size: out: largest message
+ * @max_msgs:	out: most messages queued (0: bounded by bytes only)
+ * @max_bytes:	out: most payload bytes queued
+ * @msgs:	out: messages queued
+ * @inflight:	out: messages taken by consumers and not yet copied out
+ * @bytes:	out: payload bytes queued
+ * @reserved:	in: must be zero; out: zero
+ */
+struct kipc_queue_info {
+	__u32 flags;
+	__u32 queue_flags;
+	struct kipc_obj_head obj;
+	__u32 max_msg_size;
+	__u32 max_msgs;
+	__u64 max_bytes;
+	__u32 msgs;
+	__u32 inflight;
+	__u64 bytes;
+	__u64 reserved[4];
+};
 
 /**
  * struct kipc_queue_msg - one message of a send or receive
@@ -673,12 +796,12 @@ struct kipc_queue_create {
  *		receive in: buffer size; out: message length, or the size
  *		needed when the call fails with -EMSGSIZE
  * @prio:	send: 0..KIPC_QUEUE_PRIO_MAX; receive out: the priority
- * @pid:	receive out: sender's process id in the receiver's pid
- *		namespace, 0 if the sender is not visible there;
+ * @pid:	receive out: producer's process id in the consumer's pid
+ *		namespace, 0 if the producer is not visible there;
  *		send: must be zero
- * @uid:	receive out: sender's effective uid in the receiver's user
+ * @uid:	receive out: producer's effective uid in the consumer's user
  *		namespace (overflowuid if unmapped); send: must be zero
- * @gid:	receive out: sender's effective gid, likewise
+ * @gid:	receive out: producer's effective gid, likewise
  * @reserved:	must be zero on send; zero on receive
  */
 struct kipc_queue_msg {
@@ -694,14 +817,13 @@ struct kipc_queue_msg {
 /**
  * struct kipc_queue_xfer - argument of KIPC_QUEUE_IOC_SEND / _RECV
  * @msg:	the message
- * @flags:	KIPC_QUEUE_NONBLOCK, KIPC_QUEUE_PEEK (RECV only),
- *		KIPC_QUEUE_REALTIME
+ * @flags:	KIPC_WAIT_*, and KIPC_RECV_PEEK on RECV
  * @reserved0:	must be zero
  * @timeout:	absolute, in ns, on CLOCK_MONOTONIC (or REALTIME); 0: none
  * @reserved:	must be zero
  *
- * SEND returns 0.  RECV returns the message length (>= 1), or
- * KIPC_QUEUE_EOF (0) at end-of-stream.
+ * SEND returns 0.  RECV returns the message length (>= 1), or 0 at end
+ * of stream, as read() does.
  */
 struct kipc_queue_xfer {
 	struct kipc_queue_msg msg;
@@ -711,13 +833,11 @@ struct kipc_queue_xfer {
 	__u64 reserved[2];
 };
 
-#define KIPC_QUEUE_XFER_SIZE_VER0	64
-
 /**
  * struct kipc_queue_mxfer - argument of KIPC_QUEUE_IOC_SENDV / _RECVV
  * @msgs:	user pointer to an array of struct kipc_queue_msg
  * @count:	entries in @msgs, 1..KIPC_QUEUE_VEC_MAX
- * @flags:	KIPC_QUEUE_NONBLOCK, KIPC_QUEUE_REALTIME
+ * @flags:	KIPC_WAIT_*
  * @timeout:	absolute, in ns, for the whole call; 0: none
  * @reserved:	must be zero
  *
@@ -725,8 +845,8 @@ struct kipc_queue_xfer {
  * blocking for each message as SEND would; RECVV blocks until one
  * message is there, then takes what is queued without blocking again.
  * An error after the first message ends the call with the count so far;
- * an error on the first message is returned.  RECVV returns
- * KIPC_QUEUE_EOF (0) at end-of-stream.
+ * an error on the first message is returned.  RECVV returns 0 at end of
+ * stream.
  */
 struct kipc_queue_mxfer {
 	__u64 msgs;
@@ -736,15 +856,40 @@ struct kipc_queue_mxfer {
 	__u64 reserved[2];
 };
 
-#define KIPC_QUEUE_MXFER_SIZE_VER0	40
+/* ---------------------------------------------------------------------- */
+/* Every ioctl                                                             */
+/* ---------------------------------------------------------------------- */
 
-/* ioctl on /dev/kipc */
-#define KIPC_IOC_QUEUE_CREATE	_IOWR(KIPC_IOC_MAGIC, 0x05, struct kipc_queue_create)
+/* On /dev/kipc: 0x00-0x1f. */
+#define KIPC_IOC_GET_INFO	_IOWR(KIPC_IOC_MAGIC, 0x00, struct kipc_info)
+#define KIPC_IOC_OPEN		_IOWR(KIPC_IOC_MAGIC, 0x01, struct kipc_open)
+#define KIPC_IOC_UNLINK		_IOW(KIPC_IOC_MAGIC, 0x02, struct kipc_unlink)
+#define KIPC_IOC_LIST		_IOWR(KIPC_IOC_MAGIC, 0x03, struct kipc_list)
+#define KIPC_IOC_DUP		_IOWR(KIPC_IOC_MAGIC, 0x04, struct kipc_dup)
+/*	0x05-0x07: reserved for commands shared by every type */
+#define KIPC_IOC_RING_CREATE	_IOWR(KIPC_IOC_MAGIC, 0x08, struct kipc_ring_create)
+#define KIPC_IOC_QUEUE_CREATE	_IOWR(KIPC_IOC_MAGIC, 0x09, struct kipc_queue_create)
+/*
+ * Reserved: 0x0a SERVER_CREATE, 0x0b TOPIC_CREATE, 0x0c REGION_CREATE,
+ * 0x0d SEM_CREATE, 0x0e MUTEX_CREATE, 0x0f EVENT_CREATE, 0x10 WAIT_ANY,
+ * 0x11 WAIT_ALL; 0x12-0x1f.
+ */
 
-/* ioctls on a queue fd */
-#define KIPC_QUEUE_IOC_SEND	_IOW(KIPC_IOC_MAGIC, 0x20, struct kipc_queue_xfer)
-#define KIPC_QUEUE_IOC_RECV	_IOWR(KIPC_IOC_MAGIC, 0x21, struct kipc_queue_xfer)
-#define KIPC_QUEUE_IOC_SENDV	_IOW(KIPC_IOC_MAGIC, 0x22, struct kipc_queue_mxfer)
-#define KIPC_QUEUE_IOC_RECVV	_IOW(KIPC_IOC_MAGIC, 0x23, struct kipc_queue_mxfer)
+/* On an object fd: eight numbers per type, the first is always INFO. */
+/* Ring fd: 0x20-0x27. */
+#define KIPC_RING_IOC_INFO	_IOWR(KIPC_IOC_MAGIC, 0x20, struct kipc_ring_info)
+#define KIPC_RING_IOC_WAIT	_IOWR(KIPC_IOC_MAGIC, 0x21, struct kipc_ring_wait)
+#define KIPC_RING_IOC_WAKE	_IOW(KIPC_IOC_MAGIC, 0x22, struct kipc_ring_wake)
+/* Queue fd: 0x28-0x2f. */
+#define KIPC_QUEUE_IOC_INFO	_IOWR(KIPC_IOC_MAGIC, 0x28, struct kipc_queue_info)
+#define KIPC_QUEUE_IOC_SEND	_IOW(KIPC_IOC_MAGIC, 0x29, struct kipc_queue_xfer)
+#define KIPC_QUEUE_IOC_RECV	_IOWR(KIPC_IOC_MAGIC, 0x2a, struct kipc_queue_xfer)
+#define KIPC_QUEUE_IOC_SENDV	_IOW(KIPC_IOC_MAGIC, 0x2b, struct kipc_queue_mxfer)
+#define KIPC_QUEUE_IOC_RECVV	_IOW(KIPC_IOC_MAGIC, 0x2c, struct kipc_queue_mxfer)
+/*
+ * Reserved: 0x30-0x37 server fd, 0x38-0x3f connection fd, 0x40-0x47
+ * topic fd, 0x48-0x4f region fd, 0x50-0x57 semaphore fd, 0x58-0x5f mutex
+ * fd, 0x60-0x67 event fd.
+ */
 
 #endif /* _UAPI_LINUX_KIPC_H */

@@ -38,10 +38,10 @@ int main(int argc, char **argv)
 	struct mq_attr a = { .mq_maxmsg = N, .mq_msgsize = L };
 	mqd_t mq;
 
-	qc.role = KIPC_ROLE_PRODUCER | KIPC_ROLE_CONSUMER;
-	qc.max_msg_size = L; qc.max_bytes = 1 << 20; qc.mode = 0600;
+	qc.obj.role = KIPC_ROLE_PRODUCER | KIPC_ROLE_CONSUMER;
+	qc.max_msg_size = L; qc.max_bytes = 1 << 20; qc.obj.mode = 0600;
 	if (dfd < 0 || ioctl(dfd, KIPC_IOC_QUEUE_CREATE, &qc) < 0) { perror("queue"); return 1; }
-	fd = qc.fd;
+	fd = qc.obj.fd;
 	mq = mq_open("/kipc-queuecost", O_RDWR | O_CREAT, 0600, &a);
 	if (mq == (mqd_t)-1) { perror("mq_open"); return 1; }
 	mq_unlink("/kipc-queuecost");
