@@ -45,7 +45,7 @@ static long parse_flags(char *arg)
 }
 
 /* Receive one message; with credentials, check who sent it. */
-static int recv_checked(kipc_chan *ch, uint8_t *buf, size_t size, bool creds,
+static int recv_checked(kipc_chan ch, uint8_t *buf, size_t size, bool creds,
 			int32_t *sender)
 {
 	struct kipc_msg m = { .buf = buf, .len = size };
@@ -70,7 +70,7 @@ static int recv_checked(kipc_chan *ch, uint8_t *buf, size_t size, bool creds,
 int main(int argc, char **argv)
 {
 	struct kipc_opts o;
-	kipc_chan *ch;
+	kipc_chan ch;
 	uint8_t buf[4096];
 	unsigned long count, got = 0;
 	int32_t sender = 0;

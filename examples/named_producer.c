@@ -23,7 +23,7 @@ int main(int argc, char **argv)
 	struct timespec ms = { 0, 10000000 };
 	uint8_t buf[4096];
 	unsigned long count;
-	kipc_chan *ch;
+	kipc_chan ch;
 	uint64_t until;
 	int ret;
 

@@ -21,7 +21,7 @@ int main(int argc, char **argv)
 {
 	unsigned long count = argc > 1 ? strtoul(argv[1], NULL, 0) : 100000;
 	unsigned long got = 0;
-	kipc_chan *tx, *rx;
+	kipc_chan tx, rx;
 	char buf[256];
 	int ret, status;
 	pid_t pid;

@@ -27,7 +27,7 @@ int main(int argc, char **argv)
 	unsigned long count = argc > 1 ? strtoul(argv[1], NULL, 0) : 10000;
 	unsigned long got = 0, polls = 0;
 	struct io_uring ring;
-	kipc_chan *tx, *rx;
+	kipc_chan tx, rx;
 	int ret, eof = 0;
 	pid_t pid;
 

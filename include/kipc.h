@@ -66,10 +66,17 @@ int64_t kipc_features(void);
 /*
  * A channel carries messages (1 byte .. max_msg bytes, boundaries kept,
  * in order) from producers to consumers.  A kipc_chan handle is one
- * endpoint: a producer or a consumer.  See kipc(7) for the semantics of
- * each backend and the thread-safety rules.
+ * endpoint: a producer or a consumer.  It is a value, passed by value:
+ * once the endpoint is closed, every call with the handle gives -EBADF
+ * (never another endpoint), as do KIPC_CHAN_INVALID and values the
+ * library did not hand out.  Handles stay valid across fork().  See
+ * kipc(7) for the semantics of each backend and the thread-safety rules.
  */
-typedef struct kipc_chan kipc_chan;
+typedef struct {
+	uint64_t h;
+} kipc_chan;
+
+#define KIPC_CHAN_INVALID	((kipc_chan){ 0 })
 
 /* Backends, in the order automatic selection tries them. */
 enum kipc_backend {
@@ -126,10 +133,12 @@ int kipc_opts_init(struct kipc_opts *opts);
 
 /*
  * Create an anonymous channel: *tx is its producer, *rx its consumer.
+ * On failure they are set to KIPC_CHAN_INVALID (so are the handles of
+ * kipc_create() and kipc_open()).
  * Both survive fork() (not exec: the fds are O_CLOEXEC); each process
  * closes the endpoint it does not use, so that peer death is seen.
  */
-int kipc_pair(kipc_chan **tx, kipc_chan **rx, const struct kipc_opts *opts);
+int kipc_pair(kipc_chan *tx, kipc_chan *rx, const struct kipc_opts *opts);
 
 /*
  * Named channels.  Names are 1..64 bytes of [A-Za-z0-9._-], not starting
@@ -138,14 +147,17 @@ int kipc_pair(kipc_chan **tx, kipc_chan **rx, const struct kipc_opts *opts);
  * kipc_open() attaches to an existing one.  kipc_unlink() removes the
  * name; open endpoints keep working.
  */
-int kipc_create(kipc_chan **ch, const char *name, int role,
+int kipc_create(kipc_chan *ch, const char *name, int role,
 		const struct kipc_opts *opts);
-int kipc_open(kipc_chan **ch, const char *name, int role,
+int kipc_open(kipc_chan *ch, const char *name, int role,
 	      const struct kipc_opts *opts);
 int kipc_unlink(const char *name, const struct kipc_opts *opts);
 
-/* Close an endpoint.  A second close of the same handle gives -EBADF. */
-int kipc_close(kipc_chan *ch);
+/*
+ * Close an endpoint.  The handle is dead from then on: a second close,
+ * or any other call with it, gives -EBADF.
+ */
+int kipc_close(kipc_chan ch);
 
 /*
  * Deadlines are absolute CLOCK_MONOTONIC times in nanoseconds.
@@ -164,10 +176,10 @@ uint64_t kipc_now(void);
  * max_msg, -EINVAL for len 0.  kipc_send() waits unless the endpoint was
  * made with KIPC_F_NONBLOCK.
  */
-int kipc_send(kipc_chan *ch, const void *buf, size_t len);
-int kipc_send_timed(kipc_chan *ch, const void *buf, size_t len,
+int kipc_send(kipc_chan ch, const void *buf, size_t len);
+int kipc_send_timed(kipc_chan ch, const void *buf, size_t len,
 		    uint64_t deadline);
-int kipc_sendv(kipc_chan *ch, const struct iovec *iov, int iovcnt,
+int kipc_sendv(kipc_chan ch, const struct iovec *iov, int iovcnt,
 	       uint64_t deadline);
 
 /*
@@ -175,9 +187,9 @@ int kipc_sendv(kipc_chan *ch, const struct iovec *iov, int iovcnt,
  * producer left and nothing queued), -EMSGSIZE when @len is too small
  * (the message stays queued), -EAGAIN / -ETIMEDOUT.
  */
-int kipc_recv(kipc_chan *ch, void *buf, size_t len);
-int kipc_recv_timed(kipc_chan *ch, void *buf, size_t len, uint64_t deadline);
-int kipc_recvv(kipc_chan *ch, const struct iovec *iov, int iovcnt,
+int kipc_recv(kipc_chan ch, void *buf, size_t len);
+int kipc_recv_timed(kipc_chan ch, void *buf, size_t len, uint64_t deadline);
+int kipc_recvv(kipc_chan ch, const struct iovec *iov, int iovcnt,
 	       uint64_t deadline);
 
 /**
@@ -205,9 +217,9 @@ struct kipc_msg {
  * only for the first.  Return how many were transferred, or -errno if
  * none was.
  */
-int kipc_send_batch(kipc_chan *ch, const struct kipc_msg *msgs, unsigned int n,
+int kipc_send_batch(kipc_chan ch, const struct kipc_msg *msgs, unsigned int n,
 		    uint64_t deadline);
-int kipc_recv_batch(kipc_chan *ch, struct kipc_msg *msgs, unsigned int n,
+int kipc_recv_batch(kipc_chan ch, struct kipc_msg *msgs, unsigned int n,
 		    uint64_t deadline);
 
 /*
@@ -219,11 +231,11 @@ int kipc_recv_batch(kipc_chan *ch, struct kipc_msg *msgs, unsigned int n,
  * endpoint at a time.  On unix and pipe these go through a buffer owned
  * by the endpoint (one copy).
  */
-int kipc_reserve(kipc_chan *ch, void **buf, size_t len, uint64_t deadline);
-int kipc_commit(kipc_chan *ch, size_t len);
-int kipc_abort(kipc_chan *ch);
-int kipc_peek(kipc_chan *ch, const void **buf, uint64_t deadline);
-int kipc_release(kipc_chan *ch, const void *buf);
+int kipc_reserve(kipc_chan ch, void **buf, size_t len, uint64_t deadline);
+int kipc_commit(kipc_chan ch, size_t len);
+int kipc_abort(kipc_chan ch);
+int kipc_peek(kipc_chan ch, const void **buf, uint64_t deadline);
+int kipc_release(kipc_chan ch, const void *buf);
 
 /*
  * Event loops.  kipc_fd() is one pollable fd per endpoint; wait on it
@@ -233,9 +245,9 @@ int kipc_release(kipc_chan *ch, const void *buf);
  * the fd will become ready.  A kipc_*() call that returned -EAGAIN has
  * armed the endpoint too.  Readiness is a hint: retry the operation.
  */
-int kipc_fd(kipc_chan *ch);
-int kipc_poll_events(kipc_chan *ch);
-int kipc_poll_arm(kipc_chan *ch);
+int kipc_fd(kipc_chan ch);
+int kipc_poll_events(kipc_chan ch);
+int kipc_poll_arm(kipc_chan ch);
 
 /* Introspection. */
 struct kipc_stats {
@@ -253,10 +265,10 @@ struct kipc_stats {
 	uint64_t reserved[4];
 };
 
-int kipc_backend(kipc_chan *ch);
+int kipc_backend(kipc_chan ch);
 const char *kipc_backend_name(int backend);
-int kipc_stats(kipc_chan *ch, struct kipc_stats *st);
-int kipc_set_spin(kipc_chan *ch, uint32_t spin);
+int kipc_stats(kipc_chan ch, struct kipc_stats *st);
+int kipc_set_spin(kipc_chan ch, uint32_t spin);
 
 /*
  * io_uring: prepare @sqe to wait for @ch.  Arms the endpoint; when it is
@@ -265,7 +277,7 @@ int kipc_set_spin(kipc_chan *ch, uint32_t spin);
  * Available when <liburing.h> is included before <kipc.h>.
  */
 #ifdef LIB_URING_H
-static inline int kipc_uring_prep_poll(struct io_uring_sqe *sqe, kipc_chan *ch)
+static inline int kipc_uring_prep_poll(struct io_uring_sqe *sqe, kipc_chan ch)
 {
 	int fd = kipc_fd(ch), ev = kipc_poll_events(ch), ret;
 

@@ -3,16 +3,22 @@
  * libkipc - channels: handles, options, backend selection, argument
  * checks, and dispatch to the backends.
  *
- * Handles.  A struct kipc_chan is never returned to malloc.  kipc_close()
- * releases its resources, marks it KIPC_CHAN_DEAD and parks it at the
- * tail of a FIFO of free handles; a handle is reused only once more than
- * KIPC_QUARANTINE others wait behind it.  A use after close (or a second
- * close) therefore fails with -EBADF, like a closed fd number, until the
- * handle is recycled much later.
+ * Handles.  A kipc_chan is a value: a slot of a process-wide table and
+ * the generation the slot had when the endpoint was made,
+ * h = generation << 32 | (slot + 1).  The table grows in chunks of
+ * SLOT_CHUNK slots that are never freed, so a lookup takes no lock: it
+ * decodes the slot, loads the chunk, load-acquires the slot's handle
+ * word and compares it with h.  kipc_close() clears that word before the
+ * endpoint is freed; the next endpoint in the slot gets the next
+ * generation, and a slot whose generation would wrap is retired, never
+ * used again.  A closed (or forged, or KIPC_CHAN_INVALID) handle
+ * therefore always gives -EBADF, never another endpoint.  The table is
+ * ordinary memory: fork() copies it, and handles stay valid in the
+ * child.
  *
- * Locking: chan_lock protects the free list only.  An endpoint itself is
- * not locked: concurrent calls on one endpoint from several threads are
- * not supported (use one endpoint per thread, or lock around it); see
+ * Locking: chan_lock protects the free list and the growth of the
+ * table only.  An endpoint itself is not locked: concurrent calls on one
+ * endpoint from several threads are not supported (use one endpoint per thread, or lock around it); see
  * kipc(7).
  *
  * Copyright (C) 2026 The kipc authors.
@@ -31,11 +37,60 @@
 #include "kipc.h"
 #include "kipc_private.h"
 
-#define KIPC_QUARANTINE	64
+#include <stdatomic.h>
 
+#define SLOT_CHUNK_SHIFT	10
+#define SLOT_CHUNK		(1U << SLOT_CHUNK_SHIFT)
+#define SLOT_CHUNKS		4096U	/* 4M endpoints open at once */
+#define SLOT_NONE		UINT32_MAX
+
+/*
+ * @h is the handle of the live endpoint in the slot, 0 when the slot is
+ * free (no handle is 0: its slot bits are slot + 1).  The generation of
+ * the last endpoint made in a slot and the free list live apart, in
+ * struct kipc_slot_meta, written under chan_lock only: the lookup reads
+ * 16-byte slots.
+ */
+struct kipc_slot {
+	_Atomic uint64_t h;
+	struct kipc_chan *ch;
+};
+
+struct kipc_slot_meta {
+	uint32_t gen;
+	uint32_t next;
+};
+
+struct kipc_chunk {
+	struct kipc_slot slot[SLOT_CHUNK];
+	struct kipc_slot_meta meta[SLOT_CHUNK];
+};
+
+/*
+ * Slots below @slot_used have their chunk allocated: the bounds check of
+ * the lookup against it is all the lookup needs to find a chunk.
+ */
 static pthread_mutex_t chan_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct kipc_chan *free_head, *free_tail;
-static unsigned int free_count;
+static struct kipc_chunk *_Atomic slot_chunks[SLOT_CHUNKS];
+static _Atomic uint32_t slot_used;
+static uint32_t slot_free = SLOT_NONE;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+/* A fork() while another thread holds chan_lock leaves the child able to take it. */
+static void chan_lock_take(void)
+{
+	pthread_mutex_lock(&chan_lock);
+}
+
+static void chan_lock_drop(void)
+{
+	pthread_mutex_unlock(&chan_lock);
+}
+
+static void chan_atfork(void)
+{
+	pthread_atfork(chan_lock_take, chan_lock_drop, chan_lock_drop);
+}
 
 static const struct kipc_backend_ops *const backends[] = {
 	[KIPC_BACKEND_KMOD] = &kipc__kmod_ops,
@@ -46,53 +101,125 @@ static const struct kipc_backend_ops *const backends[] = {
 
 #define NR_BACKENDS	((int)(sizeof(backends) / sizeof(backends[0])))
 
+static struct kipc_chunk *chunk_of(uint32_t idx)
+{
+	return atomic_load_explicit(&slot_chunks[idx >> SLOT_CHUNK_SHIFT],
+				    memory_order_relaxed);
+}
+
+#define SLOT(idx)	(&chunk_of(idx)->slot[(idx) & (SLOT_CHUNK - 1)])
+#define META(idx)	(&chunk_of(idx)->meta[(idx) & (SLOT_CHUNK - 1)])
+
+/* A free slot, its chunk allocated; SLOT_NONE when the table is full. */
+static uint32_t slot_get(void)
+{
+	uint32_t idx = slot_free;
+	struct kipc_chunk *c;
+
+	if (idx != SLOT_NONE) {
+		slot_free = META(idx)->next;
+		return idx;
+	}
+	idx = atomic_load_explicit(&slot_used, memory_order_relaxed);
+	if (idx == SLOT_CHUNKS * SLOT_CHUNK)
+		return SLOT_NONE;
+	if (!(idx & (SLOT_CHUNK - 1))) {
+		c = calloc(1, sizeof(*c));
+		if (!c)
+			return SLOT_NONE;
+		atomic_store_explicit(&slot_chunks[idx >> SLOT_CHUNK_SHIFT], c,
+				      memory_order_relaxed);
+	}
+	/* Pairs with the acquire in chan_lookup(): the chunk is set first. */
+	atomic_store_explicit(&slot_used, idx + 1, memory_order_release);
+	return idx;
+}
+
+/* Give @ch a slot and publish it; fills *@h.  -ENOMEM when full. */
+static int chan_publish(struct kipc_chan *ch, kipc_chan *h)
+{
+	struct kipc_slot_meta *m;
+	struct kipc_slot *s;
+	uint32_t idx;
+
+	pthread_once(&atfork_once, chan_atfork);
+	pthread_mutex_lock(&chan_lock);
+	idx = slot_get();
+	if (idx == SLOT_NONE) {
+		pthread_mutex_unlock(&chan_lock);
+		return -ENOMEM;
+	}
+	s = SLOT(idx);
+	m = META(idx);
+	m->gen++;
+	s->ch = ch;
+	h->h = (uint64_t)m->gen << 32 | (idx + 1);
+	/* Pairs with the acquire in chan_lookup(): s->ch is set first. */
+	atomic_store_explicit(&s->h, h->h, memory_order_release);
+	pthread_mutex_unlock(&chan_lock);
+	return 0;
+}
+
+/*
+ * Find the endpoint of handle @h: true and *@ch, or false when @h is not
+ * a live handle (a slot never handed out, or a generation other than the
+ * slot's current one).  Written to be inlined into every entry point: a
+ * bounds check and two dependent loads.
+ */
+static inline __attribute__((always_inline)) bool
+chan_lookup(kipc_chan h, struct kipc_chan **ch)
+{
+	uint32_t idx = (uint32_t)h.h - 1;	/* handle 0: UINT32_MAX */
+	struct kipc_slot *s;
+
+	if (unlikely(idx >= atomic_load_explicit(&slot_used,
+						  memory_order_acquire)))
+		return false;
+	s = &atomic_load_explicit(&slot_chunks[idx >> SLOT_CHUNK_SHIFT],
+				  memory_order_relaxed)->slot[idx & (SLOT_CHUNK - 1)];
+	if (unlikely(atomic_load_explicit(&s->h, memory_order_acquire) != h.h))
+		return false;
+	*ch = s->ch;
+	return true;
+}
+
+/* chan_lookup() for the paths that are not hot: the endpoint or NULL. */
+static struct kipc_chan *chan_get(kipc_chan h)
+{
+	struct kipc_chan *ch;
+
+	return chan_lookup(h, &ch) ? ch : NULL;
+}
+
+/*
+ * Unpublish handle @h: from now on it gives -EBADF.  The slot is reused
+ * with the next generation, unless that would wrap to 0: then it is
+ * retired.
+ */
+static void chan_unpublish(kipc_chan h)
+{
+	uint32_t idx = (uint32_t)h.h - 1;
+	struct kipc_slot *s = SLOT(idx);
+	struct kipc_slot_meta *m = META(idx);
+
+	pthread_mutex_lock(&chan_lock);
+	atomic_store_explicit(&s->h, 0, memory_order_release);
+	s->ch = NULL;
+	if (m->gen != UINT32_MAX) {
+		m->next = slot_free;
+		slot_free = idx;
+	}
+	pthread_mutex_unlock(&chan_lock);
+}
+
 static struct kipc_chan *chan_alloc(void)
 {
-	struct kipc_chan *ch = NULL;
+	struct kipc_chan *ch;
+	int saved = errno;
 
-	pthread_mutex_lock(&chan_lock);
-	if (free_count > KIPC_QUARANTINE) {
-		ch = free_head;
-		free_head = ch->next_free;
-		if (!free_head)
-			free_tail = NULL;
-		free_count--;
-	}
-	pthread_mutex_unlock(&chan_lock);
-	if (!ch) {
-		int saved = errno;
-
-		ch = malloc(sizeof(*ch));
-		errno = saved;
-		if (!ch)
-			return NULL;
-	}
-	memset(ch, 0, sizeof(*ch));
+	ch = calloc(1, sizeof(*ch));
+	errno = saved;
 	return ch;
-}
-
-static void chan_park(struct kipc_chan *ch)
-{
-	ch->magic = KIPC_CHAN_DEAD;
-	ch->ops = NULL;
-	ch->next_free = NULL;
-	pthread_mutex_lock(&chan_lock);
-	if (free_tail)
-		free_tail->next_free = ch;
-	else
-		free_head = ch;
-	free_tail = ch;
-	free_count++;
-	pthread_mutex_unlock(&chan_lock);
-}
-
-static inline int chan_check(const struct kipc_chan *ch)
-{
-	if (unlikely(!ch))
-		return -EINVAL;
-	if (unlikely(ch->magic != KIPC_CHAN_MAGIC || !ch->ops))
-		return -EBADF;
-	return 0;
 }
 
 void kipc__close_fd(int fd)
@@ -358,13 +485,15 @@ static int setup_one(const struct kipc_backend_ops *ops, enum setup_kind kind,
 }
 
 static int chan_setup(enum setup_kind kind, const struct kipc_opts *in,
-		      int role, const char *name, struct kipc_chan **pa,
-		      struct kipc_chan **pb)
+		      int role, const char *name, kipc_chan *pa, kipc_chan *pb)
 {
 	struct kipc_opts o;
 	struct kipc_chan *a, *b = NULL;
 	int backend, ret, unsupported = 0;
 
+	*pa = KIPC_CHAN_INVALID;
+	if (pb)
+		*pb = KIPC_CHAN_INVALID;
 	ret = opts_resolve(in, &o, &backend);
 	if (ret)
 		return ret;
@@ -423,20 +552,28 @@ static int chan_setup(enum setup_kind kind, const struct kipc_opts *in,
 out:
 	if (ret < 0)
 		goto out_free;
-	a->magic = KIPC_CHAN_MAGIC;
-	*pa = a;
+	ret = chan_publish(a, pa);
+	if (ret)
+		goto out_close;
 	if (b) {
-		b->magic = KIPC_CHAN_MAGIC;
-		*pb = b;
+		ret = chan_publish(b, pb);
+		if (ret) {
+			chan_unpublish(*pa);
+			goto out_close;
+		}
 	}
 	return 0;
+out_close:
+	a->ops->close(a);
+	if (b)
+		b->ops->close(b);
 out_free:
 	free(a);
 	free(b);
 	return ret;
 }
 
-int kipc_pair(kipc_chan **tx, kipc_chan **rx, const struct kipc_opts *opts)
+int kipc_pair(kipc_chan *tx, kipc_chan *rx, const struct kipc_opts *opts)
 {
 	if (!tx || !rx)
 		return -EINVAL;
@@ -448,7 +585,7 @@ static int check_role(int role)
 	return role == KIPC_PRODUCER || role == KIPC_CONSUMER ? 0 : -EINVAL;
 }
 
-int kipc_create(kipc_chan **ch, const char *name, int role,
+int kipc_create(kipc_chan *ch, const char *name, int role,
 		const struct kipc_opts *opts)
 {
 	int ret;
@@ -463,7 +600,7 @@ int kipc_create(kipc_chan **ch, const char *name, int role,
 	return chan_setup(SETUP_CREATE, opts, role, name, ch, NULL);
 }
 
-int kipc_open(kipc_chan **ch, const char *name, int role,
+int kipc_open(kipc_chan *ch, const char *name, int role,
 	      const struct kipc_opts *opts)
 {
 	int ret;
@@ -504,16 +641,17 @@ int kipc_unlink(const char *name, const struct kipc_opts *opts)
 	return found;
 }
 
-int kipc_close(kipc_chan *ch)
+int kipc_close(kipc_chan h)
 {
-	int ret = chan_check(ch);
+	struct kipc_chan *ch = chan_get(h);
 
-	if (ret)
-		return ret;
+	if (!ch)
+		return -EBADF;
+	chan_unpublish(h);
 	if (ch->resv_buf && ch->ops->abort)
 		ch->ops->abort(ch);
 	ch->ops->close(ch);
-	chan_park(ch);
+	free(ch);
 	return 0;
 }
 
@@ -526,12 +664,10 @@ static uint64_t default_deadline(const struct kipc_chan *ch)
 	return (ch->flags & KIPC_F_NONBLOCK) ? KIPC_NOWAIT : KIPC_FOREVER;
 }
 
-static int tx_check(struct kipc_chan *ch)
+static int tx_check(const struct kipc_chan *ch)
 {
-	int ret = chan_check(ch);
-
-	if (ret)
-		return ret;
+	if (!ch)
+		return -EBADF;
 	if (ch->role != KIPC_PRODUCER)
 		return -EBADF;
 	if (ch->resv_buf)
@@ -539,12 +675,10 @@ static int tx_check(struct kipc_chan *ch)
 	return 0;
 }
 
-static int rx_check(struct kipc_chan *ch)
+static int rx_check(const struct kipc_chan *ch)
 {
-	int ret = chan_check(ch);
-
-	if (ret)
-		return ret;
+	if (!ch)
+		return -EBADF;
 	if (ch->role != KIPC_CONSUMER)
 		return -EBADF;
 	if (ch->peek_buf)
@@ -558,8 +692,8 @@ static void count(struct kipc_chan *ch, size_t len)
 	ch->st.bytes += len;
 }
 
-int kipc_sendv(kipc_chan *ch, const struct iovec *iov, int iovcnt,
-	       uint64_t deadline)
+static int chan_sendv(struct kipc_chan *ch, const struct iovec *iov,
+		      int iovcnt, uint64_t deadline)
 {
 	size_t len;
 	int ret = tx_check(ch);
@@ -579,26 +713,29 @@ int kipc_sendv(kipc_chan *ch, const struct iovec *iov, int iovcnt,
 	return ret;
 }
 
+int kipc_sendv(kipc_chan h, const struct iovec *iov, int iovcnt,
+	       uint64_t deadline)
+{
+	return chan_sendv(chan_get(h), iov, iovcnt, deadline);
+}
+
 /*
- * One buffer: the checks of kipc_sendv(), in the same order, each made
- * once, without the iovec walk.  @ch is not NULL (the callers check, so
- * that kipc_send() can read the flags of any handle: a closed one stays
- * allocated, see the top of this file).  Inlined into both entry points
- * so that neither calls the other through the PLT.
+ * One buffer: the checks of chan_sendv(), in the same order, each made
+ * once, without the iovec walk.  @ch is a live endpoint (the callers
+ * looked it up).  Inlined into both entry points so that neither calls
+ * the other through the PLT.
  */
 static inline __attribute__((always_inline)) int
 send_one(struct kipc_chan *ch, const void *buf, size_t len, uint64_t deadline)
 {
 	int ret;
 
-	if (unlikely(ch->magic != KIPC_CHAN_MAGIC || !ch->ops))
-		return -EBADF;
 	if (unlikely(!buf))
 		return -EINVAL;
 	if (unlikely(!ch->ops->send)) {
 		struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
 
-		return kipc_sendv(ch, &iov, 1, deadline);
+		return chan_sendv(ch, &iov, 1, deadline);
 	}
 	if (unlikely(ch->role != KIPC_PRODUCER))
 		return -EBADF;
@@ -618,18 +755,22 @@ send_one(struct kipc_chan *ch, const void *buf, size_t len, uint64_t deadline)
 	return ret;
 }
 
-int kipc_send_timed(kipc_chan *ch, const void *buf, size_t len,
+int kipc_send_timed(kipc_chan h, const void *buf, size_t len,
 		    uint64_t deadline)
 {
-	if (unlikely(!ch))
-		return -EINVAL;
+	struct kipc_chan *ch;
+
+	if (unlikely(!chan_lookup(h, &ch)))
+		return -EBADF;
 	return send_one(ch, buf, len, deadline);
 }
 
-int kipc_send(kipc_chan *ch, const void *buf, size_t len)
+int kipc_send(kipc_chan h, const void *buf, size_t len)
 {
-	if (unlikely(!ch))
-		return -EINVAL;
+	struct kipc_chan *ch;
+
+	if (unlikely(!chan_lookup(h, &ch)))
+		return -EBADF;
 	return send_one(ch, buf, len, default_deadline(ch));
 }
 
@@ -650,7 +791,7 @@ static int recv_one(struct kipc_chan *ch, struct kipc_msg *m, uint64_t deadline)
 
 /*
  * One buffer: rx_check(), then the checks of recv_one(), in that order.
- * @ch is not NULL; see send_one().
+ * @ch is a live endpoint; see send_one().
  */
 static inline __attribute__((always_inline)) int
 recv_buf(struct kipc_chan *ch, void *buf, size_t len, uint64_t deadline)
@@ -658,8 +799,7 @@ recv_buf(struct kipc_chan *ch, void *buf, size_t len, uint64_t deadline)
 	struct kipc_msg m;
 	int ret;
 
-	if (unlikely(ch->magic != KIPC_CHAN_MAGIC || !ch->ops ||
-		     ch->role != KIPC_CONSUMER))
+	if (unlikely(ch->role != KIPC_CONSUMER))
 		return -EBADF;
 	if (unlikely(ch->peek_buf))
 		return -EBUSY;
@@ -677,25 +817,30 @@ recv_buf(struct kipc_chan *ch, void *buf, size_t len, uint64_t deadline)
 	return ret;
 }
 
-int kipc_recv_timed(kipc_chan *ch, void *buf, size_t len, uint64_t deadline)
+int kipc_recv_timed(kipc_chan h, void *buf, size_t len, uint64_t deadline)
 {
-	if (unlikely(!ch))
-		return -EINVAL;
+	struct kipc_chan *ch;
+
+	if (unlikely(!chan_lookup(h, &ch)))
+		return -EBADF;
 	return recv_buf(ch, buf, len, deadline);
 }
 
-int kipc_recv(kipc_chan *ch, void *buf, size_t len)
+int kipc_recv(kipc_chan h, void *buf, size_t len)
 {
-	if (unlikely(!ch))
-		return -EINVAL;
+	struct kipc_chan *ch;
+
+	if (unlikely(!chan_lookup(h, &ch)))
+		return -EBADF;
 	return recv_buf(ch, buf, len, default_deadline(ch));
 }
 
-int kipc_recvv(kipc_chan *ch, const struct iovec *iov, int iovcnt,
+int kipc_recvv(kipc_chan h, const struct iovec *iov, int iovcnt,
 	       uint64_t deadline)
 {
 	const void *p;
 	size_t cap;
+	struct kipc_chan *ch = chan_get(h);
 	int ret = rx_check(ch);
 
 	if (ret)
@@ -716,10 +861,11 @@ int kipc_recvv(kipc_chan *ch, const struct iovec *iov, int iovcnt,
 	return ret;
 }
 
-int kipc_send_batch(kipc_chan *ch, const struct kipc_msg *msgs, unsigned int n,
+int kipc_send_batch(kipc_chan h, const struct kipc_msg *msgs, unsigned int n,
 		    uint64_t deadline)
 {
 	unsigned int i;
+	struct kipc_chan *ch = chan_get(h);
 	int ret = tx_check(ch);
 
 	if (ret)
@@ -733,18 +879,19 @@ int kipc_send_batch(kipc_chan *ch, const struct kipc_msg *msgs, unsigned int n,
 		return ret;
 	}
 	for (i = 0; i < n; i++) {
-		ret = kipc_send_timed(ch, msgs[i].buf, msgs[i].len,
-				      i ? KIPC_NOWAIT : deadline);
+		ret = send_one(ch, msgs[i].buf, msgs[i].len,
+			       i ? KIPC_NOWAIT : deadline);
 		if (ret < 0)
 			break;
 	}
 	return i ? (int)i : ret;
 }
 
-int kipc_recv_batch(kipc_chan *ch, struct kipc_msg *msgs, unsigned int n,
+int kipc_recv_batch(kipc_chan h, struct kipc_msg *msgs, unsigned int n,
 		    uint64_t deadline)
 {
 	unsigned int i;
+	struct kipc_chan *ch = chan_get(h);
 	int ret = rx_check(ch);
 
 	if (ret)
@@ -773,8 +920,9 @@ int kipc_recv_batch(kipc_chan *ch, struct kipc_msg *msgs, unsigned int n,
 /* Zero-copy                                                            */
 /* ------------------------------------------------------------------ */
 
-int kipc_reserve(kipc_chan *ch, void **buf, size_t len, uint64_t deadline)
+int kipc_reserve(kipc_chan h, void **buf, size_t len, uint64_t deadline)
 {
+	struct kipc_chan *ch = chan_get(h);
 	int ret = tx_check(ch);
 
 	if (ret)
@@ -791,12 +939,13 @@ int kipc_reserve(kipc_chan *ch, void **buf, size_t len, uint64_t deadline)
 	return 0;
 }
 
-int kipc_commit(kipc_chan *ch, size_t len)
+int kipc_commit(kipc_chan h, size_t len)
 {
-	int ret = chan_check(ch);
+	struct kipc_chan *ch = chan_get(h);
+	int ret;
 
-	if (ret)
-		return ret;
+	if (!ch)
+		return -EBADF;
 	if (!ch->resv_buf)
 		return -EINVAL;	/* no reservation */
 	if (!len || len > ch->resv_len)
@@ -810,12 +959,13 @@ int kipc_commit(kipc_chan *ch, size_t len)
 	return ret;
 }
 
-int kipc_abort(kipc_chan *ch)
+int kipc_abort(kipc_chan h)
 {
-	int ret = chan_check(ch);
+	struct kipc_chan *ch = chan_get(h);
+	int ret;
 
-	if (ret)
-		return ret;
+	if (!ch)
+		return -EBADF;
 	if (!ch->resv_buf)
 		return -EINVAL;
 	ret = ch->ops->abort(ch);
@@ -823,8 +973,9 @@ int kipc_abort(kipc_chan *ch)
 	return ret;
 }
 
-int kipc_peek(kipc_chan *ch, const void **buf, uint64_t deadline)
+int kipc_peek(kipc_chan h, const void **buf, uint64_t deadline)
 {
+	struct kipc_chan *ch = chan_get(h);
 	int ret = rx_check(ch);
 
 	if (ret)
@@ -839,12 +990,13 @@ int kipc_peek(kipc_chan *ch, const void **buf, uint64_t deadline)
 	return ret;
 }
 
-int kipc_release(kipc_chan *ch, const void *buf)
+int kipc_release(kipc_chan h, const void *buf)
 {
-	int ret = chan_check(ch);
+	struct kipc_chan *ch = chan_get(h);
+	int ret;
 
-	if (ret)
-		return ret;
+	if (!ch)
+		return -EBADF;
 	if (!ch->peek_buf || buf != ch->peek_buf)
 		return -EINVAL;	/* not the record kipc_peek() gave */
 	ret = ch->ops->release(ch);
@@ -858,39 +1010,35 @@ int kipc_release(kipc_chan *ch, const void *buf)
 /* Polling and introspection                                            */
 /* ------------------------------------------------------------------ */
 
-int kipc_fd(kipc_chan *ch)
+int kipc_fd(kipc_chan h)
 {
-	int ret = chan_check(ch);
+	struct kipc_chan *ch = chan_get(h);
 
-	if (ret)
-		return ret;
+	if (!ch)
+		return -EBADF;
 	return ch->ops->fd(ch);
 }
 
-int kipc_poll_events(kipc_chan *ch)
+int kipc_poll_events(kipc_chan h)
 {
-	int ret = chan_check(ch);
+	struct kipc_chan *ch = chan_get(h);
 
-	if (ret)
-		return ret;
+	if (!ch)
+		return -EBADF;
 	return ch->ops->poll_events(ch);
 }
 
-int kipc_poll_arm(kipc_chan *ch)
+int kipc_poll_arm(kipc_chan h)
 {
-	int ret = chan_check(ch);
+	struct kipc_chan *ch = chan_get(h);
 
-	if (ret)
-		return ret;
+	if (!ch)
+		return -EBADF;
 	return ch->ops->poll_arm(ch);
 }
 
-int kipc_backend(kipc_chan *ch)
+static int backend_of(const struct kipc_chan *ch)
 {
-	int ret = chan_check(ch);
-
-	if (ret)
-		return ret;
 	if (ch->ops == &kipc__kmodq_ops)
 		return KIPC_BACKEND_KMOD;	/* its queue mode */
 	for (int i = 1; i < NR_BACKENDS; i++)
@@ -899,16 +1047,23 @@ int kipc_backend(kipc_chan *ch)
 	return -EBADF;
 }
 
-int kipc_stats(kipc_chan *ch, struct kipc_stats *st)
+int kipc_backend(kipc_chan h)
 {
-	int ret = chan_check(ch);
+	struct kipc_chan *ch = chan_get(h);
 
-	if (ret)
-		return ret;
+	return ch ? backend_of(ch) : -EBADF;
+}
+
+int kipc_stats(kipc_chan h, struct kipc_stats *st)
+{
+	struct kipc_chan *ch = chan_get(h);
+
+	if (!ch)
+		return -EBADF;
 	if (!st)
 		return -EINVAL;
 	*st = ch->st;
-	st->backend = (uint32_t)kipc_backend(ch);
+	st->backend = (uint32_t)backend_of(ch);
 	st->role = (uint32_t)ch->role;
 	st->flags = ch->flags;
 	st->max_msg = ch->max_msg;
@@ -918,12 +1073,12 @@ int kipc_stats(kipc_chan *ch, struct kipc_stats *st)
 	return 0;
 }
 
-int kipc_set_spin(kipc_chan *ch, uint32_t spin)
+int kipc_set_spin(kipc_chan h, uint32_t spin)
 {
-	int ret = chan_check(ch);
+	struct kipc_chan *ch = chan_get(h);
 
-	if (ret)
-		return ret;
+	if (!ch)
+		return -EBADF;
 	ch->spin = spin == KIPC_SPIN_DEFAULT ? KIPC_DEFAULT_SPIN : spin;
 	return 0;
 }

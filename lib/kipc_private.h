@@ -151,16 +151,11 @@ struct kipc_pipe_be {
 	int lock_fd;			/* multi-producer: POSIX lock */
 };
 
-#define KIPC_CHAN_MAGIC		0x6b636861U	/* "kcha" */
-#define KIPC_CHAN_DEAD		0x64656164U	/* "dead" */
-
 /*
- * An endpoint.  Handles are never given back to malloc: a closed one is
- * marked dead and parked, so a use after close finds KIPC_CHAN_DEAD and
- * fails with -EBADF instead of touching freed memory (see channel.c).
+ * An endpoint.  The public kipc_chan is a generation-checked handle of
+ * one (see channel.c); a closed endpoint is freed.
  */
 struct kipc_chan {
-	uint32_t magic;
 	int role;			/* KIPC_PRODUCER or KIPC_CONSUMER */
 	uint32_t flags;			/* KIPC_F_* */
 	uint32_t max_msg;
@@ -168,7 +163,6 @@ struct kipc_chan {
 	uint32_t spin;
 	uint32_t mode;
 	const struct kipc_backend_ops *ops;
-	struct kipc_chan *next_free;
 
 	/* Zero-copy state (all backends). */
 	void *resv_buf;			/* current reservation, or NULL */

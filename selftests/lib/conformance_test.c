@@ -128,7 +128,7 @@ static void unique_name(char *buf, size_t size, const char *tag)
 FIXTURE(chan) {
 	const char *skip;
 	struct kipc_opts opts;
-	kipc_chan *tx, *rx;
+	kipc_chan tx, rx;
 };
 
 FIXTURE_VARIANT(chan) {
@@ -214,9 +214,9 @@ FIXTURE_SETUP(chan)
 
 FIXTURE_TEARDOWN(chan)
 {
-	if (self->tx)
+	if (self->tx.h)
 		kipc_close(self->tx);
-	if (self->rx)
+	if (self->rx.h)
 		kipc_close(self->rx);
 }
 
@@ -267,7 +267,7 @@ TEST_F_TIMEOUT(chan, integrity_1m_messages, 300)
 		_exit(0);
 	}
 	kipc_close(self->tx);
-	self->tx = NULL;
+	self->tx = KIPC_CHAN_INVALID;
 	for (;;) {
 		ret = kipc_recv_timed(self->rx, buf, sizeof(buf), kipc_now() + 60 * SEC);
 		if (ret <= 0)
@@ -322,7 +322,7 @@ TEST_F_TIMEOUT(chan, multi_producer, 120)
 		}
 	}
 	kipc_close(self->tx);
-	self->tx = NULL;
+	self->tx = KIPC_CHAN_INVALID;
 	for (;;) {
 		ret = kipc_recv_timed(self->rx, buf, sizeof(buf), kipc_now() + 60 * SEC);
 		if (ret <= 0)
@@ -344,7 +344,7 @@ TEST_F_TIMEOUT(chan, multi_producer, 120)
 /* ------------------------------------------------------------------ */
 
 /* Fill the channel with NOWAIT sends; returns how many went in. */
-static int fill(kipc_chan *tx, uint32_t first)
+static int fill(kipc_chan tx, uint32_t first)
 {
 	uint8_t buf[256] = { 0 };
 	int n = 0, ret;
@@ -389,7 +389,7 @@ TEST_F(chan, full_blocks_until_drained)
 		_exit(0);
 	}
 	kipc_close(self->rx);
-	self->rx = NULL;
+	self->rx = KIPC_CHAN_INVALID;
 	for (uint32_t i = (uint32_t)n; i < (uint32_t)n + 20; i++) {
 		memcpy(buf, &i, sizeof(i));
 		ret = kipc_send_timed(self->tx, buf, sizeof(buf), kipc_now() + 30 * SEC);
@@ -417,7 +417,7 @@ TEST_F(chan, empty_blocks_until_sent)
 		_exit(kipc_send(self->tx, &x, sizeof(x)) == sizeof(x) ? 0 : 1);
 	}
 	kipc_close(self->tx);
-	self->tx = NULL;
+	self->tx = KIPC_CHAN_INVALID;
 	ASSERT_EQ(sizeof(v), kipc_recv_timed(self->rx, &v, sizeof(v), kipc_now() + 30 * SEC));
 	EXPECT_EQ(0x1122334455667788ULL, v);
 	EXPECT_EQ(0, wait_child(pid));
@@ -429,7 +429,7 @@ TEST_F(chan, empty_blocks_until_sent)
 TEST_F(chan, timeouts_and_nonblocking)
 {
 	struct kipc_opts o = self->opts;
-	kipc_chan *t2, *r2;
+	kipc_chan t2, r2;
 	uint8_t buf[256] = { 1 };
 	uint64_t deadline;
 	int n;
@@ -603,7 +603,7 @@ TEST_F_TIMEOUT(chan, batched_integrity, 300)
 		_exit(0);
 	}
 	kipc_close(self->tx);
-	self->tx = NULL;
+	self->tx = KIPC_CHAN_INVALID;
 	for (;;) {
 		unsigned int k = 1 + (unsigned int)(xorshift(&pick) % BATCH_MAX);
 
@@ -810,7 +810,7 @@ TEST_F(chan, eof_after_kill9_of_producer)
 			pause();
 	}
 	kipc_close(self->tx);
-	self->tx = NULL;
+	self->tx = KIPC_CHAN_INVALID;
 	for (uint32_t i = 0; i < 10; i++) {
 		ASSERT_EQ(sizeof(v), kipc_recv_timed(self->rx, &v, sizeof(v),
 						     kipc_now() + 30 * SEC));
@@ -849,7 +849,7 @@ TEST_F(chan, epipe_after_kill9_of_consumer)
 			pause();
 	}
 	kipc_close(self->rx);
-	self->rx = NULL;
+	self->rx = KIPC_CHAN_INVALID;
 	ASSERT_EQ(1, kipc_send(self->tx, "!", 1));
 	ASSERT_EQ(1, read(pfd[0], &c, 1));
 	ASSERT_EQ('r', c);
@@ -874,7 +874,7 @@ TEST_F(chan, epipe_after_kill9_of_consumer)
 #define EV_COUNT	2000U
 
 /* Producer child for the wake-up tests: bursts with pauses between. */
-static void burst_producer(kipc_chan *tx)
+static void burst_producer(kipc_chan tx)
 {
 	struct timespec pause = { 0, 300000 };
 
@@ -906,7 +906,7 @@ TEST_F(chan, epoll_edge_triggered_wakeups)
 		burst_producer(self->tx);
 	}
 	kipc_close(self->tx);
-	self->tx = NULL;
+	self->tx = KIPC_CHAN_INVALID;
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	ASSERT_LE(0, ep);
 	memset(&ev, 0, sizeof(ev));
@@ -960,7 +960,7 @@ TEST_F(chan, epoll_producer_waits_for_room)
 		_exit(0);
 	}
 	kipc_close(self->rx);
-	self->rx = NULL;
+	self->rx = KIPC_CHAN_INVALID;
 	p.fd = kipc_fd(self->tx);
 	p.events = (short)kipc_poll_events(self->tx);
 	p.revents = 0;
@@ -991,7 +991,7 @@ TEST_F(chan, io_uring_wakeups)
 		burst_producer(self->tx);
 	}
 	kipc_close(self->tx);
-	self->tx = NULL;
+	self->tx = KIPC_CHAN_INVALID;
 	while (!eof) {
 		struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
 		struct __kernel_timespec ts = { .tv_sec = 30 };
@@ -1092,7 +1092,7 @@ TEST_F_TIMEOUT(chan, named_between_exec_programs, 120)
 TEST_F(chan, named_create_open_unlink)
 {
 	struct kipc_opts o = self->opts;
-	kipc_chan *c, *c2, *p;
+	kipc_chan c, c2, p;
 	char name[64];
 	char buf[16];
 
@@ -1125,7 +1125,7 @@ static int open_as_other_user(const char *name, const struct kipc_opts *o)
 	pid_t pid = fork_child();
 
 	if (pid == 0) {
-		kipc_chan *p;
+		kipc_chan p;
 		int ret;
 
 		if (setgroups(0, NULL) || setgid(1001) || setuid(1001))
@@ -1142,7 +1142,7 @@ TEST_F(chan, permissions)
 {
 	struct kipc_opts o = self->opts;
 	char name[64], buf[8];
-	kipc_chan *c;
+	kipc_chan c;
 
 	PRECHECK();
 	if (geteuid() != 0)
@@ -1263,7 +1263,7 @@ TEST_F_TIMEOUT(chan, multi_consumer, 120)
 		}
 	}
 	kipc_close(self->rx);
-	self->rx = NULL;
+	self->rx = KIPC_CHAN_INVALID;
 	for (uint32_t i = 0; i < MC_COUNT; i++) {
 		size_t len = make_msg(buf, &rng, 0, i, 256);
 
@@ -1271,7 +1271,7 @@ TEST_F_TIMEOUT(chan, multi_consumer, 120)
 						    kipc_now() + 60 * SEC));
 	}
 	kipc_close(self->tx);
-	self->tx = NULL;
+	self->tx = KIPC_CHAN_INVALID;
 	for (int c = 0; c < NCONS; c++)
 		EXPECT_EQ(0, wait_child(pids[c]));
 	{
@@ -1297,7 +1297,7 @@ TEST_F(chan, bad_input)
 	struct kipc_opts o = self->opts;
 	char big[MAX_MSG + 1], buf[16], longname[80];
 	const void *cp;
-	kipc_chan *t, *r, *x;
+	kipc_chan t, r, x;
 	void *p;
 
 	PRECHECK();
@@ -1305,13 +1305,13 @@ TEST_F(chan, bad_input)
 	memset(big, 0, sizeof(big));
 	/* NULL pointers */
 	EXPECT_EQ(-EINVAL, kipc_pair(NULL, &r, &o));
-	EXPECT_EQ(-EINVAL, kipc_send(NULL, "x", 1));
+	EXPECT_EQ(-EBADF, kipc_send(KIPC_CHAN_INVALID, "x", 1));
 	EXPECT_EQ(-EINVAL, kipc_send(self->tx, NULL, 1));
 	EXPECT_EQ(-EINVAL, kipc_recv(self->rx, NULL, 1));
 	EXPECT_EQ(-EINVAL, kipc_reserve(self->tx, NULL, 1, KIPC_NOWAIT));
 	EXPECT_EQ(-EINVAL, kipc_peek(self->rx, NULL, KIPC_NOWAIT));
 	EXPECT_EQ(-EINVAL, kipc_stats(self->rx, NULL));
-	EXPECT_EQ(-EINVAL, kipc_fd(NULL));
+	EXPECT_EQ(-EBADF, kipc_fd(KIPC_CHAN_INVALID));
 	EXPECT_EQ(-EINVAL, kipc_sendv(self->tx, NULL, 1, KIPC_NOWAIT));
 	EXPECT_EQ(-EINVAL, kipc_send_batch(self->tx, NULL, 1, KIPC_NOWAIT));
 	EXPECT_EQ(-EINVAL, kipc_opts_init(NULL));
@@ -1376,6 +1376,80 @@ TEST_F(chan, bad_input)
 	EXPECT_EQ(0, kipc_close(r));
 	EXPECT_EQ(-EBADF, kipc_recv(r, buf, sizeof(buf)));
 	EXPECT_EQ(-EBADF, kipc_close(r));
+}
+
+/*
+ * Handles are generation-checked: a closed handle stays dead through any
+ * number of later close/create cycles (which reuse its slot), and values
+ * the library never handed out are refused.
+ */
+TEST_F_TIMEOUT(chan, stale_handle_is_always_ebadf, 600)
+{
+	unsigned long cycles = kipc_test_volume(100000);
+	struct kipc_opts o = self->opts;
+	kipc_chan t, r, t2, r2, forged;
+	char buf[16];
+
+	PRECHECK();
+	ASSERT_EQ(0, kipc_pair(&t, &r, &o));
+	ASSERT_EQ(0, kipc_close(t));
+	ASSERT_EQ(0, kipc_close(r));
+	for (unsigned long i = 0; i < cycles; i++) {
+		ASSERT_EQ(0, kipc_pair(&t2, &r2, &o));
+		ASSERT_EQ(-EBADF, kipc_send(t, "x", 1)) TH_LOG("cycle %lu", i);
+		ASSERT_EQ(-EBADF, kipc_recv_timed(r, buf, sizeof(buf),
+						  KIPC_NOWAIT));
+		ASSERT_EQ(-EBADF, kipc_close(t));
+		ASSERT_EQ(0, kipc_close(t2));
+		ASSERT_EQ(0, kipc_close(r2));
+	}
+
+	ASSERT_EQ(0, kipc_pair(&t2, &r2, &o));
+	EXPECT_EQ(-EBADF, kipc_send(KIPC_CHAN_INVALID, "x", 1));
+	EXPECT_EQ(-EBADF, kipc_close(KIPC_CHAN_INVALID));
+	forged.h = t2.h + (1ULL << 32);		/* a later generation */
+	EXPECT_EQ(-EBADF, kipc_send(forged, "x", 1));
+	forged.h = t2.h - (1ULL << 32);		/* an earlier one */
+	EXPECT_EQ(-EBADF, kipc_close(forged));
+	forged.h = t2.h & 0xffffffff00000000ULL;	/* slot 0 is not one */
+	EXPECT_EQ(-EBADF, kipc_fd(forged));
+	forged.h = t2.h | 0xfffffffULL;		/* a slot never made */
+	EXPECT_EQ(-EBADF, kipc_poll_arm(forged));
+	forged.h = UINT64_MAX;
+	EXPECT_EQ(-EBADF, kipc_backend(forged));
+	/* None of that touched the live pair. */
+	EXPECT_EQ(1, kipc_send(t2, "y", 1));
+	EXPECT_EQ(1, kipc_recv(r2, buf, sizeof(buf)));
+	EXPECT_EQ('y', buf[0]);
+	EXPECT_EQ(0, kipc_close(t2));
+	EXPECT_EQ(0, kipc_close(r2));
+}
+
+/* A handle is a value in the process's table: fork() keeps it valid. */
+TEST_F(chan, handle_survives_fork)
+{
+	struct kipc_opts o = self->opts;
+	kipc_chan dead, r;
+	char buf[16];
+	pid_t pid;
+
+	PRECHECK();
+	ASSERT_EQ(0, kipc_pair(&dead, &r, &o));
+	ASSERT_EQ(0, kipc_close(dead));
+	ASSERT_EQ(0, kipc_close(r));
+	ASSERT_EQ(0, make_pair(self, 0, 0));
+	pid = fork_child();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (kipc_send(self->tx, "c", 1) != 1)
+			_exit(1);
+		if (kipc_send(dead, "d", 1) != -EBADF)
+			_exit(2);
+		_exit(0);
+	}
+	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_EQ(1, kipc_recv(self->rx, buf, sizeof(buf)));
+	EXPECT_EQ('c', buf[0]);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1470,7 +1544,7 @@ static int ring_rewrite_word(uint64_t from, uint64_t to)
 TEST_F(chan, unaligned_positions_are_ebadmsg)
 {
 	struct kipc_opts o = self->opts;
-	kipc_chan *c, *p, *x = NULL;
+	kipc_chan c, p, x = KIPC_CHAN_INVALID;
 	char name[64], buf[16];
 
 	PRECHECK();
@@ -1491,14 +1565,14 @@ TEST_F(chan, unaligned_positions_are_ebadmsg)
 
 	/* Had it attached, this would read a header at head 17. */
 	EXPECT_EQ(-EBADMSG, kipc_open(&x, name, KIPC_CONSUMER, &o));
-	if (x) {
+	if (x.h) {
 		kipc_recv_timed(x, buf, sizeof(buf), KIPC_NOWAIT);
 		kipc_close(x);
-		x = NULL;
+		x = KIPC_CHAN_INVALID;
 	}
 	/* And this write one at tail 33. */
 	EXPECT_EQ(-EBADMSG, kipc_open(&x, name, KIPC_PRODUCER, &o));
-	if (x) {
+	if (x.h) {
 		kipc_send_timed(x, "c", 1, KIPC_NOWAIT);
 		kipc_close(x);
 	}
@@ -1516,7 +1590,7 @@ TEST_F(chan, salt_without_set_bit_is_ebadmsg)
 {
 	struct kipc_opts o = self->opts;
 	const char *dir = getenv("KIPC_RUNDIR");
-	kipc_chan *c, *x = NULL;
+	kipc_chan c, x = KIPC_CHAN_INVALID;
 	char name[64], path[256];
 	uint32_t salt;
 	int fd;
@@ -1538,7 +1612,7 @@ TEST_F(chan, salt_without_set_bit_is_ebadmsg)
 	close(fd);
 
 	EXPECT_EQ(-EBADMSG, kipc_open(&x, name, KIPC_PRODUCER, &o));
-	if (x)
+	if (x.h)
 		kipc_close(x);
 	EXPECT_EQ(0, kipc_close(c));
 	EXPECT_EQ(0, kipc_unlink(name, &o));
@@ -1652,7 +1726,7 @@ static struct kipc_rec_hdr *guard_find(int i)
 }
 
 /* One message by @path, without waiting: its length, 0, or -errno. */
-static int guard_recv(kipc_chan *rx, enum guard_path path, char *buf)
+static int guard_recv(kipc_chan rx, enum guard_path path, char *buf)
 {
 	struct kipc_msg m[4];
 	struct iovec iov = { .iov_base = buf, .iov_len = GUARD_LEN };
@@ -1781,8 +1855,8 @@ static void guard_run(struct __test_metadata *_metadata,
 		}
 		kipc_close(self->tx);
 		kipc_close(self->rx);
-		self->tx = NULL;
-		self->rx = NULL;
+		self->tx = KIPC_CHAN_INVALID;
+		self->rx = KIPC_CHAN_INVALID;
 	}
 }
 
@@ -1815,7 +1889,7 @@ GUARD_TEST(guard_peek_mpsc, GUARD_PEEK, true)
 TEST(fallback_without_module)
 {
 	struct kipc_opts o;
-	kipc_chan *t, *r;
+	kipc_chan t, r;
 
 	ASSERT_EQ(0, setenv("KIPC_DEV", "/nonexistent/kipc", 1));
 	unsetenv("KIPC_BACKEND");
@@ -1854,7 +1928,7 @@ TEST(fallback_without_module)
 TEST(guarantees_are_never_dropped)
 {
 	struct kipc_opts o;
-	kipc_chan *t, *r;
+	kipc_chan t, r;
 
 	ASSERT_EQ(0, setenv("KIPC_DEV", "/nonexistent/kipc", 1));
 	unsetenv("KIPC_BACKEND");

@@ -92,8 +92,8 @@ struct kch_kind {
 };
 
 struct kch {
-	kipc_chan *tx, *rx;
-	kipc_chan *me;		/* this process's endpoint, after attach */
+	kipc_chan tx, rx;
+	kipc_chan me;		/* this process's endpoint, after attach */
 	size_t len;
 	bool zc;
 	unsigned int batch;
@@ -252,25 +252,31 @@ static void kch_close(void *ch)
 static int kch_obj_create(const struct bench_mech *m, struct bench_obj *obj)
 {
 	const struct kch_kind *k = m->priv;
-	kipc_chan *tx, *rx;
+	kipc_chan *ep = calloc(2, sizeof(*ep));
 	struct kipc_opts o;
 	int ret;
 
+	if (!ep)
+		return -ENOMEM;
 	kipc_opts_init(&o);
 	o.backend = k->backend;
 	o.capacity = OBJ_CAPACITY;
-	ret = kipc_pair(&tx, &rx, &o);
-	if (ret < 0)
+	ret = kipc_pair(&ep[0], &ep[1], &o);
+	if (ret < 0) {
+		free(ep);
 		return ret;
-	obj->priv[0] = tx;
-	obj->priv[1] = rx;
+	}
+	obj->priv[0] = ep;
 	return 0;
 }
 
 static void kch_obj_destroy(struct bench_obj *obj)
 {
-	kipc_close(obj->priv[0]);
-	kipc_close(obj->priv[1]);
+	kipc_chan *ep = obj->priv[0];
+
+	kipc_close(ep[0]);
+	kipc_close(ep[1]);
+	free(ep);
 }
 
 /* Busy-poll needs a CPU per busy process: it never yields. */

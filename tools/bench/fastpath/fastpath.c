@@ -60,7 +60,7 @@ static int run_baseline(int batch, long iters)
 static int run_kipc(int batch, long iters)
 {
 	struct kipc_msg ms[B], mr[B];
-	kipc_chan *tx, *rx;
+	kipc_chan tx, rx;
 	struct kipc_opts o;
 
 	kipc_opts_init(&o);
