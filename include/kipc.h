@@ -103,32 +103,36 @@ enum kipc_backend {
 #define KIPC_F_CREDENTIALS	(1U << 4)	/* guarantee: kernel-verified sender */
 #define KIPC_F_ZERO_COPY	(1U << 5)	/* guarantee: reserve/peek in place */
 
-#define KIPC_SPIN_DEFAULT	UINT32_MAX	/* kipc_opts.spin: library default */
+#define KIPC_SPIN_NONE		UINT32_MAX	/* kipc_opts.spin: sleep at once */
 
 /**
  * struct kipc_opts - options of kipc_pair(), kipc_create(), kipc_open()
- * @size:	sizeof(struct kipc_opts); set by kipc_opts_init()
+ *
+ * A zeroed struct (or a NULL pointer) means the defaults everywhere.
+ *
  * @flags:	KIPC_F_*
  * @backend:	enum kipc_backend; AUTO honours $KIPC_BACKEND
- * @mode:	kipc_create(): permission bits (default 0600)
+ * @mode:	kipc_create(): permission bits; 0: 0600
+ * @max_msg:	largest message in bytes; 0: 64 KiB
  * @capacity:	ring bytes (kmod, shm; rounded up to a power of two) or
- *		socket buffer hint (unix); 0: default (256 KiB)
- * @max_msg:	largest message in bytes; 0: default (64 KiB)
- * @spin:	polls of the ring before sleeping; 0: sleep at once
+ *		socket buffer hint (unix); 0: 256 KiB
+ * @spin:	polls of the ring before sleeping; 0: the library default,
+ *		KIPC_SPIN_NONE: sleep at once
+ * @reserved0:	must be zero
  * @reserved:	must be zero
  */
 struct kipc_opts {
-	uint32_t size;
 	uint32_t flags;
 	uint32_t backend;
 	uint32_t mode;
-	uint64_t capacity;
 	uint32_t max_msg;
+	uint64_t capacity;
 	uint32_t spin;
+	uint32_t reserved0;
 	uint64_t reserved[4];
 };
 
-/* Fill @opts with the defaults.  Always returns 0 (-EINVAL for NULL). */
+/* Zero @opts: the defaults.  Returns 0 (-EINVAL for NULL). */
 int kipc_opts_init(struct kipc_opts *opts);
 
 /*
@@ -268,6 +272,7 @@ struct kipc_stats {
 int kipc_backend(kipc_chan ch);
 const char *kipc_backend_name(int backend);
 int kipc_stats(kipc_chan ch, struct kipc_stats *st);
+/* As kipc_opts.spin: 0 the library default, KIPC_SPIN_NONE none. */
 int kipc_set_spin(kipc_chan ch, uint32_t spin);
 
 /*

@@ -392,13 +392,18 @@ int kipc_opts_init(struct kipc_opts *opts)
 	if (!opts)
 		return -EINVAL;
 	memset(opts, 0, sizeof(*opts));
-	opts->size = sizeof(*opts);
-	opts->mode = KIPC_DEFAULT_MODE;
-	opts->spin = KIPC_SPIN_DEFAULT;
 	return 0;
 }
 
 #define KIPC_F_ALL	(KIPC_F_NONBLOCK | KIPC_F_EXCL | KIPC_F_GUARANTEES)
+
+/* Polls before sleeping for a kipc_opts.spin value. */
+static uint32_t spin_count(uint32_t spin)
+{
+	if (!spin)
+		return KIPC_DEFAULT_SPIN;
+	return spin == KIPC_SPIN_NONE ? 0 : spin;
+}
 
 /* Validate @in (may be NULL) into @o and find the forced backend. */
 static int opts_resolve(const struct kipc_opts *in, struct kipc_opts *o,
@@ -408,7 +413,7 @@ static int opts_resolve(const struct kipc_opts *in, struct kipc_opts *o,
 
 	kipc_opts_init(o);
 	if (in) {
-		if (in->size != sizeof(*in))
+		if (in->reserved0)
 			return -EINVAL;
 		for (size_t i = 0; i < sizeof(in->reserved) / sizeof(in->reserved[0]); i++)
 			if (in->reserved[i])
@@ -426,8 +431,9 @@ static int opts_resolve(const struct kipc_opts *in, struct kipc_opts *o,
 		o->capacity = KIPC_DEFAULT_CAPACITY;
 	if (o->capacity > (1ULL << 32))
 		return -EINVAL;
-	if (o->spin == KIPC_SPIN_DEFAULT)
-		o->spin = KIPC_DEFAULT_SPIN;
+	if (!o->mode)
+		o->mode = KIPC_DEFAULT_MODE;
+	o->spin = spin_count(o->spin);
 
 	*backend = (int)o->backend;
 	if (*backend == KIPC_BACKEND_AUTO) {
@@ -1079,7 +1085,7 @@ int kipc_set_spin(kipc_chan h, uint32_t spin)
 
 	if (!ch)
 		return -EBADF;
-	ch->spin = spin == KIPC_SPIN_DEFAULT ? KIPC_DEFAULT_SPIN : spin;
+	ch->spin = spin_count(spin);
 	return 0;
 }
 

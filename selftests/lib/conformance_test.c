@@ -23,6 +23,7 @@
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -406,7 +407,7 @@ TEST_F(chan, empty_blocks_until_sent)
 
 	PRECHECK();
 	ASSERT_EQ(0, make_pair(self, 0, 0));
-	ASSERT_EQ(0, kipc_set_spin(self->rx, 0));
+	ASSERT_EQ(0, kipc_set_spin(self->rx, KIPC_SPIN_NONE));
 	pid = fork_child();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
@@ -498,7 +499,7 @@ TEST_F(chan, signal_interrupts_blocking_recv)
 
 	PRECHECK();
 	ASSERT_EQ(0, make_pair(self, 0, 0));
-	ASSERT_EQ(0, kipc_set_spin(self->rx, 0));
+	ASSERT_EQ(0, kipc_set_spin(self->rx, KIPC_SPIN_NONE));
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_alarm;	/* no SA_RESTART */
 	ASSERT_EQ(0, sigaction(SIGALRM, &sa, &old));
@@ -896,7 +897,7 @@ TEST_F(chan, epoll_edge_triggered_wakeups)
 
 	PRECHECK();
 	ASSERT_EQ(0, make_pair(self, 0, 0));
-	ASSERT_EQ(0, kipc_set_spin(self->rx, 0));
+	ASSERT_EQ(0, kipc_set_spin(self->rx, KIPC_SPIN_NONE));
 	ASSERT_LE(0, kipc_fd(self->rx));
 	ASSERT_EQ(POLLIN, kipc_poll_events(self->rx));
 	pid = fork_child();
@@ -983,7 +984,7 @@ TEST_F(chan, io_uring_wakeups)
 		SKIP(return, "io_uring not available (%d)", ret);
 	ASSERT_EQ(0, ret);
 	ASSERT_EQ(0, make_pair(self, 0, 0));
-	ASSERT_EQ(0, kipc_set_spin(self->rx, 0));
+	ASSERT_EQ(0, kipc_set_spin(self->rx, KIPC_SPIN_NONE));
 	pid = fork_child();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
@@ -1162,6 +1163,95 @@ TEST_F(chan, permissions)
 	EXPECT_EQ(0, memcmp(buf, "perm", 4));
 	EXPECT_EQ(0, kipc_unlink(name, &o));
 	kipc_close(c);
+}
+
+/* The file a userspace backend keeps for @name, or NULL (kmod). */
+static const char *name_file(char *buf, size_t size, int backend,
+			     const char *name)
+{
+	const char *dir = getenv("KIPC_RUNDIR");
+	const char *suffix = backend == KIPC_BACKEND_SHM ? ".shm" :
+			     backend == KIPC_BACKEND_UNIX ? ".sock" :
+			     backend == KIPC_BACKEND_PIPE ? ".fifo" : NULL;
+
+	if (!suffix)
+		return NULL;
+	snprintf(buf, size, "%s/kipc.%s%s", dir && *dir ? dir : "/dev/shm",
+		 name, suffix);
+	return buf;
+}
+
+/*
+ * A zeroed struct kipc_opts means the defaults: a working channel of
+ * 64 KiB messages whose name has mode 0600.  The owner (not root, so
+ * that the mode is what lets it in) creates and opens the name; another
+ * user is refused.
+ */
+TEST_F(chan, zeroed_opts_are_the_defaults)
+{
+	struct kipc_opts o;
+	char name[64], path[256], buf[16];
+	const char *file;
+	kipc_chan t, r;
+	struct kipc_stats st;
+	struct stat sb;
+	pid_t pid;
+
+	PRECHECK();
+	memset(&o, 0, sizeof(o));
+	o.backend = (uint32_t)variant->backend;
+	o.flags = variant->flags;
+	ASSERT_EQ(0, kipc_pair(&t, &r, &o));
+	ASSERT_EQ(0, kipc_stats(t, &st));
+	EXPECT_EQ(65536, st.max_msg);
+	EXPECT_EQ(2, kipc_send(t, "ok", 2));
+	EXPECT_EQ(2, kipc_recv(r, buf, sizeof(buf)));
+	EXPECT_EQ(0, kipc_close(t));
+	EXPECT_EQ(0, kipc_close(r));
+	o.reserved0 = 1;
+	EXPECT_EQ(-EINVAL, kipc_pair(&t, &r, &o));
+	o.reserved0 = 0;
+	o.reserved[3] = 1;
+	EXPECT_EQ(-EINVAL, kipc_pair(&t, &r, &o));
+	o.reserved[3] = 0;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root to switch users");
+	unique_name(name, sizeof(name), "zero");
+	kipc_unlink(name, &o);
+	pid = fork_child();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		kipc_chan c, p;
+
+		if (setgroups(0, NULL) || setgid(1001) || setuid(1001))
+			_exit(100);
+		if (kipc_create(&c, name, KIPC_CONSUMER, &o))
+			_exit(1);
+		if (kipc_open(&p, name, KIPC_PRODUCER, &o))
+			_exit(2);
+		_exit(0);
+	}
+	ASSERT_EQ(0, wait_child(pid));
+	file = name_file(path, sizeof(path), variant->backend, name);
+	if (file) {
+		ASSERT_EQ(0, stat(file, &sb)) TH_LOG("%s", file);
+		EXPECT_EQ(0600, sb.st_mode & 07777);
+		EXPECT_EQ(1001, sb.st_uid);
+	}
+	pid = fork_child();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		kipc_chan p;
+		int ret;
+
+		if (setgroups(0, NULL) || setgid(1002) || setuid(1002))
+			_exit(100);
+		ret = kipc_open(&p, name, KIPC_PRODUCER, &o);
+		_exit(ret == -EACCES ? 0 : ret == 0 ? 1 : 2);
+	}
+	EXPECT_EQ(0, wait_child(pid));
+	EXPECT_EQ(0, kipc_unlink(name, &o));
 }
 
 TEST_F(chan, credentials)
@@ -1353,7 +1443,7 @@ TEST_F(chan, bad_input)
 	EXPECT_EQ(-EINVAL, kipc_create(&x, "ok-name", 3, &o));
 	EXPECT_EQ(-EINVAL, kipc_unlink("bad name", &o));
 	/* bad options */
-	o.size = 8;
+	o.reserved0 = 1;
 	EXPECT_EQ(-EINVAL, kipc_pair(&t, &r, &o));
 	o = self->opts;
 	o.reserved[2] = 1;

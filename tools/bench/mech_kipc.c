@@ -19,7 +19,7 @@
  * in open() with the backend forced, so each row measures the library a
  * user would call, fast path and sleeping included.  The variants:
  *
- *   blocking	spin 0: an empty consumer (or a full producer) sleeps at
+ *   blocking	KIPC_SPIN_NONE: an empty consumer (or a full producer) sleeps at
  *		once (futex on shm, WAIT/WAKE ioctls on kmod).
  *   spin	the library's default adaptive spin, then sleep.
  *   busy-poll	spin without bound (UINT32_MAX - 1 polls, about seconds)
@@ -287,7 +287,7 @@ static const char *poll_unsupported(const struct bench_chan_cfg *cfg)
 
 /*
  * A row of libkipc: kipc_pair() on backend be with spin sp, caps cp,
- * description ds, then its own fields.  Only the spin-0 row of each
+ * description ds, then its own fields.  Only the KIPC_SPIN_NONE row of each
  * backend has an idle object (obj_create): the spin does not change
  * what is created.
  */
@@ -308,13 +308,13 @@ static const char *poll_unsupported(const struct bench_chan_cfg *cfg)
 
 #define KCH_CAPS	(MECH_SLEEPS | MECH_BATCH | MECH_MPSC)
 
-const struct bench_mech mech_kipc_ring = KCH_MECH("kipc-ring", KIPC_BACKEND_KMOD, 0, KCH_CAPS,
-	"libkipc kmod backend: /dev/kipc ring, WAIT/WAKE, spin 0; >= 64 KiB zero-copy",
+const struct bench_mech mech_kipc_ring = KCH_MECH("kipc-ring", KIPC_BACKEND_KMOD, KIPC_SPIN_NONE, KCH_CAPS,
+	"libkipc kmod backend: /dev/kipc ring, WAIT/WAKE, no spin; >= 64 KiB zero-copy",
 	.missing = ring_missing, .obj_create = kch_obj_create,
 	.obj_desc = "kipc_pair(), 64 KiB kmod ring, both endpoints open");
 
 const struct bench_mech mech_kipc_ring_spin = KCH_MECH("kipc-ring-spin", KIPC_BACKEND_KMOD,
-	KIPC_SPIN_DEFAULT, KCH_CAPS, "libkipc kmod backend, default adaptive spin then WAIT",
+	0, KCH_CAPS, "libkipc kmod backend, default adaptive spin then WAIT",
 	.missing = ring_missing);
 
 const struct bench_mech mech_kipc_ring_poll = KCH_MECH("kipc-ring-poll", KIPC_BACKEND_KMOD,
@@ -585,20 +585,20 @@ const struct bench_mech mech_kipc_queue_rw = {
 };
 #endif
 
-const struct bench_mech mech_kipc_shm = KCH_MECH("kipc-shm", KIPC_BACKEND_SHM, 0, KCH_CAPS,
-	"libkipc shm backend (memfd ring, futex), spin 0; >= 64 KiB zero-copy",
+const struct bench_mech mech_kipc_shm = KCH_MECH("kipc-shm", KIPC_BACKEND_SHM, KIPC_SPIN_NONE, KCH_CAPS,
+	"libkipc shm backend (memfd ring, futex), no spin; >= 64 KiB zero-copy",
 	.obj_create = kch_obj_create,
 	.obj_desc = "kipc_pair(), 64 KiB shm ring (memfd), both endpoints open");
 
 const struct bench_mech mech_kipc_shm_spin = KCH_MECH("kipc-shm-spin", KIPC_BACKEND_SHM,
-	KIPC_SPIN_DEFAULT, KCH_CAPS, "libkipc shm backend, default adaptive spin then futex");
+	0, KCH_CAPS, "libkipc shm backend, default adaptive spin then futex");
 
-const struct bench_mech mech_kipc_unix = KCH_MECH("kipc-unix", KIPC_BACKEND_UNIX, 0, KCH_CAPS,
+const struct bench_mech mech_kipc_unix = KCH_MECH("kipc-unix", KIPC_BACKEND_UNIX, KIPC_SPIN_NONE, KCH_CAPS,
 	"libkipc unix backend (SOCK_SEQPACKET)",
 	.obj_create = kch_obj_create,
 	.obj_desc = "kipc_pair(), unix backend, both endpoints open");
 
-const struct bench_mech mech_kipc_pipe = KCH_MECH("kipc-pipe", KIPC_BACKEND_PIPE, 0, KCH_CAPS,
+const struct bench_mech mech_kipc_pipe = KCH_MECH("kipc-pipe", KIPC_BACKEND_PIPE, KIPC_SPIN_NONE, KCH_CAPS,
 	"libkipc pipe backend (length-prefixed frames)",
 	.obj_create = kch_obj_create,
 	.obj_desc = "kipc_pair(), pipe backend, both endpoints open");

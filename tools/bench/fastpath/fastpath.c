@@ -4,7 +4,7 @@
  * process, for callgrind: fill 32 messages of 64 B, drain them, repeat.
  * Modes: shm-futex and shm-futex-batch (kipc-bench's hand-written ring,
  * through its own operations), kipc-shm and kipc-shm-batch (libkipc's
- * shm backend, spin 0, kipc_send/kipc_recv or the batch calls).
+ * shm backend, KIPC_SPIN_NONE, kipc_send/kipc_recv or the batch calls).
  * No other process and no waiting: what is left is the per-message
  * instruction cost of each path.  run.sh builds it and prints the
  * figures; see Documentation/performance.rst, "libkipc fast path".
@@ -66,7 +66,7 @@ static int run_kipc(int batch, long iters)
 	kipc_opts_init(&o);
 	o.backend = KIPC_BACKEND_SHM;
 	o.capacity = 256 << 10;
-	o.spin = 0;
+	o.spin = KIPC_SPIN_NONE;
 	if (kipc_pair(&tx, &rx, &o))
 		return 1;
 	for (unsigned int j = 0; j < B; j++)
