@@ -340,7 +340,7 @@ install: lib $(INSTALLED_TOOLS)
 	install -m 0644 $(BUILD)/lib/libkipc.a $(DESTDIR)$(LIBDIR)/
 	$(PC_SED) lib/libkipc.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/libkipc.pc
 	chmod 0644 $(DESTDIR)$(LIBDIR)/pkgconfig/libkipc.pc
-	install -m 0644 include/kipc.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 0644 include/kipc.h include/kipc-uring.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 0644 include/uapi/linux/kipc.h $(DESTDIR)$(INCLUDEDIR)/linux/
 	install -m 0755 $(INSTALLED_TOOLS) $(DESTDIR)$(BINDIR)/
 	for s in $(MAN_SECTIONS); do \
@@ -353,7 +353,8 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libkipc.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libkipc.so.$(SOMAJOR) \
 		$(DESTDIR)$(LIBDIR)/libkipc.so $(DESTDIR)$(LIBDIR)/libkipc.a \
 		$(DESTDIR)$(LIBDIR)/pkgconfig/libkipc.pc \
-		$(DESTDIR)$(INCLUDEDIR)/kipc.h $(DESTDIR)$(INCLUDEDIR)/linux/kipc.h \
+		$(DESTDIR)$(INCLUDEDIR)/kipc.h $(DESTDIR)$(INCLUDEDIR)/kipc-uring.h \
+		$(DESTDIR)$(INCLUDEDIR)/linux/kipc.h \
 		$(INSTALL_TOOLS:%=$(DESTDIR)$(BINDIR)/%)
 	for s in $(MAN_SECTIONS); do \
 		for m in man/*.$$s; do rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m#man/}; done; \

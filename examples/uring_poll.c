@@ -11,7 +11,6 @@
  * Copyright (C) 2026 The kipc authors.
  */
 #define _GNU_SOURCE
-#include <liburing.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <kipc.h>
+#include <kipc-uring.h>
 
 int main(int argc, char **argv)
 {

@@ -275,31 +275,7 @@ int kipc_stats(kipc_chan ch, struct kipc_stats *st);
 /* As kipc_opts.spin: 0 the library default, KIPC_SPIN_NONE none. */
 int kipc_set_spin(kipc_chan ch, uint32_t spin);
 
-/*
- * io_uring: prepare @sqe to wait for @ch.  Arms the endpoint; when it is
- * ready already the SQE becomes a NOP (completion res 0), otherwise a
- * one-shot IORING_OP_POLL_ADD on kipc_fd().  Returns 0 or -errno.
- * Available when <liburing.h> is included before <kipc.h>.
- */
-#ifdef LIB_URING_H
-static inline int kipc_uring_prep_poll(struct io_uring_sqe *sqe, kipc_chan ch)
-{
-	int fd = kipc_fd(ch), ev = kipc_poll_events(ch), ret;
-
-	if (fd < 0)
-		return fd;
-	if (ev < 0)
-		return ev;
-	ret = kipc_poll_arm(ch);
-	if (ret < 0)
-		return ret;
-	if (ret > 0)
-		io_uring_prep_nop(sqe);
-	else
-		io_uring_prep_poll_add(sqe, fd, (unsigned int)ev);
-	return 0;
-}
-#endif
+/* io_uring: kipc_uring_prep_poll() is in <kipc-uring.h>. */
 
 #ifdef __cplusplus
 }

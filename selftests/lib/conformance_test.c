@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include <kipc.h>
+#include <kipc-uring.h>
 #include <linux/kipc.h>
 
 #include "kselftest_harness.h"
