@@ -20,11 +20,9 @@
 
 int main(int argc, char **argv)
 {
-	struct timespec ms = { 0, 10000000 };
 	uint8_t buf[4096];
 	unsigned long count;
 	kipc_chan ch;
-	uint64_t until;
 	int ret;
 
 	if (argc < 3) {
@@ -32,13 +30,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	count = strtoul(argv[2], NULL, 0);
-	until = kipc_now() + 30000000000ULL;
-	do {
-		ret = kipc_open(&ch, argv[1], KIPC_PRODUCER, NULL);
-		if (ret != -ENOENT && ret != -ECONNREFUSED)
-			break;
-		nanosleep(&ms, NULL);
-	} while (kipc_now() < until);
+	/* The consumer may not have created the name yet: wait 30 s for it. */
+	ret = kipc_open(&ch, argv[1], KIPC_PRODUCER, NULL,
+			kipc_now() + 30000000000ULL);
 	if (ret < 0) {
 		fprintf(stderr, "kipc_open %s: %s\n", argv[1], strerror(-ret));
 		return ret == -EACCES ? 13 : 1;

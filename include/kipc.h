@@ -148,13 +148,16 @@ int kipc_pair(kipc_chan *tx, kipc_chan *rx, const struct kipc_opts *opts);
  * Named channels.  Names are 1..64 bytes of [A-Za-z0-9._-], not starting
  * with '.'.  kipc_create() makes the channel with opts->mode (checked as
  * the kernel checks a file's mode) and returns one endpoint of @role;
- * kipc_open() attaches to an existing one.  kipc_unlink() removes the
- * name; open endpoints keep working.
+ * kipc_open() attaches to an existing one, waiting until @deadline (see
+ * below) for the name to appear, and for a unix or pipe name to have its
+ * consumer: KIPC_NOWAIT gives -ENOENT (-ECONNREFUSED) at once, a passed
+ * deadline -ETIMEDOUT.  kipc_unlink() removes the name; open endpoints
+ * keep working.
  */
 int kipc_create(kipc_chan *ch, const char *name, int role,
 		const struct kipc_opts *opts);
 int kipc_open(kipc_chan *ch, const char *name, int role,
-	      const struct kipc_opts *opts);
+	      const struct kipc_opts *opts, uint64_t deadline);
 int kipc_unlink(const char *name, const struct kipc_opts *opts);
 
 /*

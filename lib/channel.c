@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -358,13 +359,18 @@ int kipc__valid_name(const char *name)
  * Names of the userspace backends live as files in one directory:
  * $KIPC_RUNDIR, or /dev/shm (tmpfs, where shm_open() puts its objects).
  */
-int kipc__path(char *buf, size_t size, const char *name, const char *suffix)
+static const char *rundir(void)
 {
 	const char *dir = secure_getenv("KIPC_RUNDIR");
+
+	return dir && *dir ? dir : "/dev/shm";
+}
+
+int kipc__path(char *buf, size_t size, const char *name, const char *suffix)
+{
+	const char *dir = rundir();
 	int n;
 
-	if (!dir || !*dir)
-		dir = "/dev/shm";
 	n = snprintf(buf, size, "%s/kipc.%s%s", dir, name, suffix);
 	if (n < 0 || (size_t)n >= size)
 		return -ENAMETOOLONG;
@@ -606,10 +612,50 @@ int kipc_create(kipc_chan *ch, const char *name, int role,
 	return chan_setup(SETUP_CREATE, opts, role, name, ch, NULL);
 }
 
-int kipc_open(kipc_chan *ch, const char *name, int role,
-	      const struct kipc_opts *opts)
+/* Errors of an open that mean "not there yet": wait for the name. */
+static bool open_missing(int err)
 {
-	int ret;
+	return err == -ENOENT || err == -ECONNREFUSED;
+}
+
+#define OPEN_BACKOFF_MIN_MS	1
+#define OPEN_BACKOFF_MAX_MS	64
+
+/*
+ * Wait for a change in the run directory (@ifd, -1 when inotify is not
+ * available) or @backoff ms, whichever comes first, but not beyond
+ * @deadline.  Returns 0 (try again), -ETIMEDOUT or -EINTR.
+ */
+static int open_wait(int ifd, int backoff, uint64_t deadline)
+{
+	struct pollfd p = { .fd = ifd, .events = POLLIN };
+	char ev[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	int ms = kipc__deadline_ms(deadline), ret;
+
+	if (deadline != KIPC_FOREVER && kipc_now() >= deadline)
+		return -ETIMEDOUT;
+	if (ms < 0 || ms > backoff)
+		ms = backoff;
+	ret = poll(&p, 1, ms);
+	if (ret < 0)
+		return -errno;
+	if (ret > 0)
+		while (read(ifd, ev, sizeof(ev)) > 0)
+			;	/* drained; what changed is found by trying */
+	return 0;
+}
+
+/*
+ * kipc_open() with a deadline.  The name is looked up once; while it is
+ * missing (or a unix or pipe name has no consumer yet) it is looked up
+ * again when an entry of the run directory is created or renamed
+ * (inotify: the userspace backends) and after a backoff of 1 ms doubling
+ * to 64 ms (kmod names, which no directory shows, and a missed event).
+ */
+int kipc_open(kipc_chan *ch, const char *name, int role,
+	      const struct kipc_opts *opts, uint64_t deadline)
+{
+	int ret, ifd = -1, backoff = OPEN_BACKOFF_MIN_MS, saved = errno;
 
 	if (!ch)
 		return -EINVAL;
@@ -618,7 +664,30 @@ int kipc_open(kipc_chan *ch, const char *name, int role,
 		ret = check_role(role);
 	if (ret)
 		return ret;
-	return chan_setup(SETUP_OPEN, opts, role, name, ch, NULL);
+	ret = chan_setup(SETUP_OPEN, opts, role, name, ch, NULL);
+	if (!open_missing(ret) || deadline == KIPC_NOWAIT)
+		return ret;
+
+	ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (ifd >= 0 && inotify_add_watch(ifd, rundir(), IN_CREATE |
+					  IN_MOVED_TO | IN_ATTRIB) < 0) {
+		close(ifd);
+		ifd = -1;
+	}
+	for (;;) {
+		/* Once more after the watch is in place: nothing is missed. */
+		ret = chan_setup(SETUP_OPEN, opts, role, name, ch, NULL);
+		if (!open_missing(ret))
+			break;
+		ret = open_wait(ifd, backoff, deadline);
+		if (ret)
+			break;
+		if (backoff < OPEN_BACKOFF_MAX_MS)
+			backoff *= 2;
+	}
+	kipc__close_fd(ifd);
+	errno = saved;
+	return ret;
 }
 
 int kipc_unlink(const char *name, const struct kipc_opts *opts)

@@ -37,6 +37,7 @@
 #include "kipc_test.h"
 
 #define SEC		1000000000ULL
+#define MSEC		1000000ULL
 #define MAX_MSG		(16U << 10)
 
 /* ------------------------------------------------------------------ */
@@ -1101,12 +1102,12 @@ TEST_F(chan, named_create_open_unlink)
 	PRECHECK();
 	unique_name(name, sizeof(name), "n");
 	kipc_unlink(name, &o);
-	EXPECT_EQ(-ENOENT, kipc_open(&p, name, KIPC_PRODUCER, &o));
+	EXPECT_EQ(-ENOENT, kipc_open(&p, name, KIPC_PRODUCER, &o, KIPC_NOWAIT));
 	ASSERT_EQ(0, kipc_create(&c, name, KIPC_CONSUMER, &o));
 	o.flags |= KIPC_F_EXCL;
 	EXPECT_EQ(-EEXIST, kipc_create(&c2, name, KIPC_CONSUMER, &o));
 	o.flags &= ~KIPC_F_EXCL;
-	ASSERT_EQ(0, kipc_open(&p, name, KIPC_PRODUCER, &o));
+	ASSERT_EQ(0, kipc_open(&p, name, KIPC_PRODUCER, &o, KIPC_NOWAIT));
 	EXPECT_EQ(variant->backend, kipc_backend(p));
 	EXPECT_EQ(5, kipc_send(p, "named", 5));
 	EXPECT_EQ(5, kipc_recv(c, buf, sizeof(buf)));
@@ -1132,7 +1133,7 @@ static int open_as_other_user(const char *name, const struct kipc_opts *o)
 
 		if (setgroups(0, NULL) || setgid(1001) || setuid(1001))
 			_exit(100);
-		ret = kipc_open(&p, name, KIPC_PRODUCER, o);
+		ret = kipc_open(&p, name, KIPC_PRODUCER, o, KIPC_NOWAIT);
 		if (ret == 0)
 			ret = kipc_send(p, "perm", 4) == 4 ? 0 : -EIO;
 		_exit(ret == 0 ? 0 : ret == -EACCES ? 13 : 99);
@@ -1164,6 +1165,53 @@ TEST_F(chan, permissions)
 	EXPECT_EQ(0, memcmp(buf, "perm", 4));
 	EXPECT_EQ(0, kipc_unlink(name, &o));
 	kipc_close(c);
+}
+
+/*
+ * kipc_open() with a deadline waits for a name that another process
+ * creates later, and gives -ETIMEDOUT when nobody does.  Without waiting
+ * it is -ENOENT at once, and a bad name is -EINVAL at once whatever the
+ * deadline (the test would hang otherwise).
+ */
+TEST_F_TIMEOUT(chan, open_waits_for_the_name, 120)
+{
+	struct kipc_opts o = self->opts;
+	char name[64], none[64];
+	kipc_chan p;
+	pid_t pid;
+
+	PRECHECK();
+	unique_name(name, sizeof(name), "late");
+	unique_name(none, sizeof(none), "never");
+	kipc_unlink(name, &o);
+	kipc_unlink(none, &o);
+
+	EXPECT_EQ(-ENOENT, kipc_open(&p, none, KIPC_PRODUCER, &o, KIPC_NOWAIT));
+	EXPECT_EQ(-ETIMEDOUT, kipc_open(&p, none, KIPC_PRODUCER, &o,
+					kipc_now() + 200 * MSEC));
+	EXPECT_EQ(0, p.h);
+	EXPECT_EQ(-EINVAL, kipc_open(&p, "../x", KIPC_PRODUCER, &o, KIPC_FOREVER));
+	EXPECT_EQ(-EINVAL, kipc_open(&p, name, 0, &o, KIPC_FOREVER));
+
+	pid = fork_child();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char buf[8];
+		kipc_chan c;
+
+		usleep(300000);	/* let the parent start waiting */
+		if (kipc_create(&c, name, KIPC_CONSUMER, &o))
+			_exit(1);
+		if (kipc_recv_timed(c, buf, sizeof(buf), kipc_now() + 60 * SEC) != 4 ||
+		    memcmp(buf, "late", 4))
+			_exit(2);
+		_exit(0);
+	}
+	ASSERT_EQ(0, kipc_open(&p, name, KIPC_PRODUCER, &o, kipc_now() + 60 * SEC));
+	EXPECT_EQ(4, kipc_send(p, "late", 4));
+	EXPECT_EQ(0, wait_child(pid));
+	EXPECT_EQ(0, kipc_close(p));
+	EXPECT_EQ(0, kipc_unlink(name, &o));
 }
 
 /* The file a userspace backend keeps for @name, or NULL (kmod). */
@@ -1229,7 +1277,7 @@ TEST_F(chan, zeroed_opts_are_the_defaults)
 			_exit(100);
 		if (kipc_create(&c, name, KIPC_CONSUMER, &o))
 			_exit(1);
-		if (kipc_open(&p, name, KIPC_PRODUCER, &o))
+		if (kipc_open(&p, name, KIPC_PRODUCER, &o, KIPC_NOWAIT))
 			_exit(2);
 		_exit(0);
 	}
@@ -1248,7 +1296,7 @@ TEST_F(chan, zeroed_opts_are_the_defaults)
 
 		if (setgroups(0, NULL) || setgid(1002) || setuid(1002))
 			_exit(100);
-		ret = kipc_open(&p, name, KIPC_PRODUCER, &o);
+		ret = kipc_open(&p, name, KIPC_PRODUCER, &o, KIPC_NOWAIT);
 		_exit(ret == -EACCES ? 0 : ret == 0 ? 1 : 2);
 	}
 	EXPECT_EQ(0, wait_child(pid));
@@ -1437,10 +1485,10 @@ TEST_F(chan, bad_input)
 	EXPECT_EQ(-EINVAL, kipc_create(&x, NULL, KIPC_CONSUMER, &o));
 	EXPECT_EQ(-EINVAL, kipc_create(&x, ".hidden", KIPC_CONSUMER, &o));
 	EXPECT_EQ(-EINVAL, kipc_create(&x, "a/b", KIPC_CONSUMER, &o));
-	EXPECT_EQ(-EINVAL, kipc_open(&x, "../etc", KIPC_PRODUCER, &o));
+	EXPECT_EQ(-EINVAL, kipc_open(&x, "../etc", KIPC_PRODUCER, &o, KIPC_NOWAIT));
 	memset(longname, 'a', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = 0;
-	EXPECT_EQ(-EINVAL, kipc_open(&x, longname, KIPC_PRODUCER, &o));
+	EXPECT_EQ(-EINVAL, kipc_open(&x, longname, KIPC_PRODUCER, &o, KIPC_NOWAIT));
 	EXPECT_EQ(-EINVAL, kipc_create(&x, "ok-name", 3, &o));
 	EXPECT_EQ(-EINVAL, kipc_unlink("bad name", &o));
 	/* bad options */
@@ -1644,7 +1692,7 @@ TEST_F(chan, unaligned_positions_are_ebadmsg)
 	unique_name(name, sizeof(name), "align");
 	kipc_unlink(name, &o);
 	ASSERT_EQ(0, kipc_create(&c, name, KIPC_CONSUMER, &o));
-	ASSERT_EQ(0, kipc_open(&p, name, KIPC_PRODUCER, &o));
+	ASSERT_EQ(0, kipc_open(&p, name, KIPC_PRODUCER, &o, KIPC_NOWAIT));
 	/* Records of 1 byte take 16 bytes: tail 32, head 16. */
 	ASSERT_EQ(1, kipc_send(p, "a", 1));
 	ASSERT_EQ(1, kipc_send(p, "b", 1));
@@ -1655,14 +1703,14 @@ TEST_F(chan, unaligned_positions_are_ebadmsg)
 	EXPECT_EQ(0, kipc_close(c));
 
 	/* Had it attached, this would read a header at head 17. */
-	EXPECT_EQ(-EBADMSG, kipc_open(&x, name, KIPC_CONSUMER, &o));
+	EXPECT_EQ(-EBADMSG, kipc_open(&x, name, KIPC_CONSUMER, &o, KIPC_NOWAIT));
 	if (x.h) {
 		kipc_recv_timed(x, buf, sizeof(buf), KIPC_NOWAIT);
 		kipc_close(x);
 		x = KIPC_CHAN_INVALID;
 	}
 	/* And this write one at tail 33. */
-	EXPECT_EQ(-EBADMSG, kipc_open(&x, name, KIPC_PRODUCER, &o));
+	EXPECT_EQ(-EBADMSG, kipc_open(&x, name, KIPC_PRODUCER, &o, KIPC_NOWAIT));
 	if (x.h) {
 		kipc_send_timed(x, "c", 1, KIPC_NOWAIT);
 		kipc_close(x);
@@ -1702,7 +1750,7 @@ TEST_F(chan, salt_without_set_bit_is_ebadmsg)
 	ASSERT_EQ(4, pwrite(fd, &salt, 4, offsetof(struct kipc_ring_layout, rec_salt)));
 	close(fd);
 
-	EXPECT_EQ(-EBADMSG, kipc_open(&x, name, KIPC_PRODUCER, &o));
+	EXPECT_EQ(-EBADMSG, kipc_open(&x, name, KIPC_PRODUCER, &o, KIPC_NOWAIT));
 	if (x.h)
 		kipc_close(x);
 	EXPECT_EQ(0, kipc_close(c));
