@@ -102,6 +102,7 @@ enum kipc_backend {
 #define KIPC_F_MULTI_CONSUMER	(1U << 3)	/* guarantee: concurrent consumers */
 #define KIPC_F_CREDENTIALS	(1U << 4)	/* guarantee: kernel-verified sender */
 #define KIPC_F_ZERO_COPY	(1U << 5)	/* guarantee: reserve/peek in place */
+#define KIPC_F_PRIORITY		(1U << 6)	/* guarantee: message priorities */
 
 #define KIPC_SPIN_NONE		UINT32_MAX	/* kipc_opts.spin: sleep at once */
 
@@ -200,24 +201,48 @@ int kipc_recvv(kipc_chan ch, const struct iovec *iov, int iovcnt,
 	       uint64_t deadline);
 
 /**
- * struct kipc_msg - one message of a batch
+ * struct kipc_msg - one message: kipc_send_msg(), kipc_recv_msg(), batches
  * @buf:	data (send) or room (receive)
  * @len:	in: bytes to send / room; out (receive): message length
- * @flags:	out: KIPC_MSG_CRED when @pid, @uid and @gid are valid
- * @pid:	out: sender's pid, as verified by the kernel
- * @uid:	out: sender's uid
- * @gid:	out: sender's gid
+ * @flags:	send: must be 0; receive out: KIPC_MSG_CRED when @pid, @uid
+ *		and @gid are valid
+ * @priority:	send: 0..KIPC_PRIO_MAX, higher is received first (a
+ *		channel made with KIPC_F_PRIORITY; elsewhere only 0);
+ *		receive out: the message's priority (0 without)
+ * @pid:	receive out: sender's pid, as verified by the kernel
+ * @uid:	receive out: sender's uid
+ * @gid:	receive out: sender's gid
+ * @reserved0:	receive out: 0; ignored on send
+ * @reserved:	receive out: 0; ignored on send
+ *
+ * Credentials come with kmod queues (KIPC_F_MULTI_CONSUMER,
+ * KIPC_F_CREDENTIALS or KIPC_F_PRIORITY on kmod) and unix channels made
+ * with KIPC_F_CREDENTIALS.
  */
 struct kipc_msg {
 	void *buf;
 	size_t len;
 	uint32_t flags;
+	uint32_t priority;
 	int32_t pid;
 	uint32_t uid;
 	uint32_t gid;
+	uint32_t reserved0;
+	uint64_t reserved[2];
 };
 
 #define KIPC_MSG_CRED		(1U << 0)
+#define KIPC_PRIO_MAX		31
+
+/*
+ * One message with its priority (send) or with its credentials and
+ * priority (receive).  Return and errors as kipc_send_timed() and
+ * kipc_recv_timed(); kipc_recv_msg() sets m->len.  A non-zero priority
+ * on a channel without priorities is -EOPNOTSUPP, above KIPC_PRIO_MAX
+ * -EINVAL.
+ */
+int kipc_send_msg(kipc_chan ch, const struct kipc_msg *m, uint64_t deadline);
+int kipc_recv_msg(kipc_chan ch, struct kipc_msg *m, uint64_t deadline);
 
 /*
  * Batches: send or receive up to @n messages; wait (until @deadline)

@@ -849,13 +849,22 @@ int kipc_send(kipc_chan h, const void *buf, size_t len)
 	return send_one(ch, buf, len, default_deadline(ch));
 }
 
+/* The out fields of a received message that its backend does not set. */
+static void msg_clear_out(struct kipc_msg *m)
+{
+	m->flags = 0;
+	m->priority = 0;
+	m->reserved0 = 0;
+	memset(m->reserved, 0, sizeof(m->reserved));
+}
+
 static int recv_one(struct kipc_chan *ch, struct kipc_msg *m, uint64_t deadline)
 {
 	int ret;
 
 	if (!m->buf)
 		return -EINVAL;
-	m->flags = 0;
+	msg_clear_out(m);
 	ret = ch->ops->recv(ch, m, deadline);
 	if (ret > 0) {
 		m->len = (size_t)ret;
@@ -936,6 +945,72 @@ int kipc_recvv(kipc_chan h, const struct iovec *iov, int iovcnt,
 	return ret;
 }
 
+static bool has_priorities(const struct kipc_chan *ch)
+{
+	return ch->ops == &kipc__kmodq_ops;
+}
+
+int kipc_send_msg(kipc_chan h, const struct kipc_msg *m, uint64_t deadline)
+{
+	struct kipc_chan *ch = chan_get(h);
+	int ret = tx_check(ch);
+
+	if (ret)
+		return ret;
+	if (!m || m->flags || m->priority > KIPC_PRIO_MAX)
+		return -EINVAL;
+	if (!m->priority)
+		return send_one(ch, m->buf, m->len, deadline);
+	if (!has_priorities(ch))
+		return -EOPNOTSUPP;
+	if (!m->buf || !m->len)
+		return -EINVAL;
+	if (m->len > ch->max_msg)
+		return -EMSGSIZE;
+	ret = kipc__kmodq_send_prio(ch, m->buf, m->len, m->priority, deadline);
+	if (ret > 0)
+		count(ch, (size_t)ret);
+	return ret;
+}
+
+int kipc_recv_msg(kipc_chan h, struct kipc_msg *m, uint64_t deadline)
+{
+	struct kipc_chan *ch = chan_get(h);
+	int ret = rx_check(ch);
+
+	if (ret)
+		return ret;
+	if (!m || !m->len)
+		return -EINVAL;
+	if (!has_priorities(ch))
+		return recv_one(ch, m, deadline);
+	if (!m->buf)
+		return -EINVAL;
+	msg_clear_out(m);
+	ret = kipc__kmodq_recv_msg(ch, m, deadline);
+	if (ret > 0) {
+		m->len = (size_t)ret;
+		count(ch, (size_t)ret);
+	}
+	return ret;
+}
+
+/*
+ * Without priorities a batch ends before its first message that asks
+ * for one; that message alone is -EOPNOTSUPP.
+ */
+static unsigned int batch_without_prio(const struct kipc_chan *ch,
+				       const struct kipc_msg *msgs,
+				       unsigned int n)
+{
+	if (has_priorities(ch))
+		return n;
+	for (unsigned int i = 0; i < n; i++)
+		if (msgs[i].priority)
+			return i;
+	return n;
+}
+
 int kipc_send_batch(kipc_chan h, const struct kipc_msg *msgs, unsigned int n,
 		    uint64_t deadline)
 {
@@ -947,6 +1022,9 @@ int kipc_send_batch(kipc_chan h, const struct kipc_msg *msgs, unsigned int n,
 		return ret;
 	if (!msgs || !n || n > INT_MAX)
 		return -EINVAL;
+	n = batch_without_prio(ch, msgs, n);
+	if (!n)
+		return -EOPNOTSUPP;
 	if (ch->ops->send_batch) {
 		ret = ch->ops->send_batch(ch, msgs, n, deadline);
 		for (int j = 0; j < ret; j++)
@@ -975,8 +1053,15 @@ int kipc_recv_batch(kipc_chan h, struct kipc_msg *msgs, unsigned int n,
 		return -EINVAL;
 	if (ch->ops->recv_batch) {
 		ret = ch->ops->recv_batch(ch, msgs, n, deadline);
-		for (int j = 0; j < ret; j++)
+		for (int j = 0; j < ret; j++) {
+			if (!has_priorities(ch)) {
+				msgs[j].priority = 0;
+				msgs[j].reserved0 = 0;
+				memset(msgs[j].reserved, 0,
+				       sizeof(msgs[j].reserved));
+			}
 			count(ch, msgs[j].len);
+		}
 		return ret;
 	}
 	for (i = 0; i < n; i++) {

@@ -33,7 +33,8 @@ void kipc__close_fd(int fd);
 
 /* Guarantees a backend honours (KIPC_F_* bits of struct kipc_opts). */
 #define KIPC_F_GUARANTEES	(KIPC_F_MULTI_PRODUCER | KIPC_F_MULTI_CONSUMER | \
-				 KIPC_F_CREDENTIALS | KIPC_F_ZERO_COPY)
+				 KIPC_F_CREDENTIALS | KIPC_F_ZERO_COPY | \
+				 KIPC_F_PRIORITY)
 
 struct kipc_chan;
 
@@ -98,6 +99,11 @@ int kipc__kmod_split(int fd, int *pfd, int *cfd);
 int kipc__kmodq_pair(struct kipc_chan *tx, struct kipc_chan *rx);
 int kipc__kmodq_create(struct kipc_chan *ch, const char *name);
 int kipc__kmodq_open(struct kipc_chan *ch, int fd);
+/* One message with a priority; one with its credentials and priority. */
+int kipc__kmodq_send_prio(struct kipc_chan *ch, const void *buf, size_t len,
+			  uint32_t prio, uint64_t deadline);
+int kipc__kmodq_recv_msg(struct kipc_chan *ch, struct kipc_msg *m,
+			 uint64_t deadline);
 
 /* Ring backends (kmod, shm): the ring and what maps and wakes it. */
 struct kipc_ring_be {

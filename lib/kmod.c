@@ -35,7 +35,8 @@
 
 #define KMOD_NEEDS	(KIPC_FEAT_RING | KIPC_FEAT_NAMES | KIPC_FEAT_DUP)
 /* Guarantees only a kernel queue gives. */
-#define KMOD_QUEUE_FLAGS (KIPC_F_MULTI_CONSUMER | KIPC_F_CREDENTIALS)
+#define KMOD_QUEUE_FLAGS (KIPC_F_MULTI_CONSUMER | KIPC_F_CREDENTIALS | \
+			  KIPC_F_PRIORITY)
 
 static int kmod_available(void)
 {

@@ -170,7 +170,6 @@ static int kmodq_xfer(struct kipc_chan *ch, unsigned long cmd,
 static int kmodq_send(struct kipc_chan *ch, const void *buf, size_t len,
 		      uint64_t deadline)
 {
-	struct kipc_queue_xfer x;
 	int ret;
 
 	if (deadline == KIPC_FOREVER) {
@@ -187,9 +186,19 @@ static int kmodq_send(struct kipc_chan *ch, const void *buf, size_t len,
 		errno = saved;
 		return ret;
 	}
+	return kipc__kmodq_send_prio(ch, buf, len, 0, deadline);
+}
+
+int kipc__kmodq_send_prio(struct kipc_chan *ch, const void *buf, size_t len,
+			  uint32_t prio, uint64_t deadline)
+{
+	struct kipc_queue_xfer x;
+	int ret;
+
 	memset(&x, 0, sizeof(x));
 	x.msg.buf = (uint64_t)(uintptr_t)buf;
 	x.msg.len = (uint32_t)len;
+	x.msg.prio = prio;
 	ret = kmodq_xfer(ch, KIPC_QUEUE_IOC_SEND, &x, deadline);
 	return ret < 0 ? ret : (int)len;
 }
@@ -207,6 +216,7 @@ static int kmodq_sendv(struct kipc_chan *ch, const struct iovec *iov,
 static void kmodq_cred(struct kipc_msg *m, const struct kipc_queue_msg *qm)
 {
 	m->flags = KIPC_MSG_CRED;
+	m->priority = qm->prio;
 	m->pid = qm->pid;
 	m->uid = qm->uid;
 	m->gid = qm->gid;
@@ -221,6 +231,7 @@ static int kmodq_take_held(struct kipc_chan *ch, struct kipc_msg *m)
 		return -EMSGSIZE;	/* stays held */
 	memcpy(m->buf, ch->be.kq.c.buf, ch->be.kq.c.msg_ready);
 	m->flags = KIPC_MSG_CRED;
+	m->priority = ch->be.kq.msg_cred.priority;
 	m->pid = ch->be.kq.msg_cred.pid;
 	m->uid = ch->be.kq.msg_cred.uid;
 	m->gid = ch->be.kq.msg_cred.gid;
@@ -230,7 +241,6 @@ static int kmodq_take_held(struct kipc_chan *ch, struct kipc_msg *m)
 
 static int kmodq_recv(struct kipc_chan *ch, struct kipc_msg *m, uint64_t deadline)
 {
-	struct kipc_queue_xfer x;
 	int ret;
 
 	if (ch->be.kq.c.msg_ready)
@@ -249,6 +259,18 @@ static int kmodq_recv(struct kipc_chan *ch, struct kipc_msg *m, uint64_t deadlin
 		errno = saved;
 		return ret;
 	}
+	return kipc__kmodq_recv_msg(ch, m, deadline);
+}
+
+/* RECV, which carries the credentials and the priority. */
+int kipc__kmodq_recv_msg(struct kipc_chan *ch, struct kipc_msg *m,
+			 uint64_t deadline)
+{
+	struct kipc_queue_xfer x;
+	int ret;
+
+	if (ch->be.kq.c.msg_ready)
+		return kmodq_take_held(ch, m);
 	memset(&x, 0, sizeof(x));
 	x.msg.buf = (uint64_t)(uintptr_t)m->buf;
 	x.msg.len = m->len > UINT32_MAX ? UINT32_MAX : (uint32_t)m->len;
@@ -272,11 +294,13 @@ static int kmodq_send_batch(struct kipc_chan *ch, const struct kipc_msg *msgs,
 	int ret;
 
 	for (i = 0; i < cnt; i++) {
-		if (!msgs[i].buf || !msgs[i].len || msgs[i].len > ch->max_msg)
+		if (!msgs[i].buf || !msgs[i].len || msgs[i].len > ch->max_msg ||
+		    msgs[i].priority > KIPC_PRIO_MAX)
 			break;
 		memset(&qm[i], 0, sizeof(qm[i]));
 		qm[i].buf = (uint64_t)(uintptr_t)msgs[i].buf;
 		qm[i].len = (uint32_t)msgs[i].len;
+		qm[i].prio = msgs[i].priority;
 	}
 	if (!i)
 		return msgs[0].len > ch->max_msg ? -EMSGSIZE : -EINVAL;
@@ -287,7 +311,10 @@ static int kmodq_send_batch(struct kipc_chan *ch, const struct kipc_msg *msgs,
 	ret = kipc__ioctl(ch->be.kq.c.fd, KIPC_QUEUE_IOC_SENDV, &mx);
 	if (ret != -EAGAIN || deadline == KIPC_NOWAIT)
 		return ret;
-	ret = kmodq_send(ch, msgs[0].buf, msgs[0].len, deadline);
+	ret = msgs[0].priority ?
+	      kipc__kmodq_send_prio(ch, msgs[0].buf, msgs[0].len,
+				    msgs[0].priority, deadline) :
+	      kmodq_send(ch, msgs[0].buf, msgs[0].len, deadline);
 	if (ret < 0 || i == 1)
 		return ret < 0 ? ret : 1;
 	mx.msgs = (uint64_t)(uintptr_t)&qm[1];
@@ -348,6 +375,7 @@ static int kmodq_peek(struct kipc_chan *ch, const void **buf, uint64_t deadline)
 		if (ret <= 0)
 			return ret;
 		ch->be.kq.c.msg_ready = (size_t)ret;
+		ch->be.kq.msg_cred.priority = x.msg.prio;
 		ch->be.kq.msg_cred.pid = x.msg.pid;
 		ch->be.kq.msg_cred.uid = x.msg.uid;
 		ch->be.kq.msg_cred.gid = x.msg.gid;
@@ -383,7 +411,7 @@ static int kmodq_no_setup(void)
 const struct kipc_backend_ops kipc__kmodq_ops = {
 	.name = "kmod",
 	.guarantees = KIPC_F_MULTI_PRODUCER | KIPC_F_MULTI_CONSUMER |
-		      KIPC_F_CREDENTIALS,
+		      KIPC_F_CREDENTIALS | KIPC_F_PRIORITY,
 	.available = kmodq_no_setup,
 	.close = kmodq_close,
 	.fd = kmodq_fd,

@@ -520,7 +520,7 @@ TEST_F(chan, signal_interrupts_blocking_recv)
 
 TEST_F(chan, vectored_and_batched)
 {
-	struct kipc_msg out[8], in[8];
+	struct kipc_msg out[8] = { 0 }, in[8] = { 0 };
 	char bufs[8][32], a[] = "head-", b[] = "tail";
 	struct iovec iov[2] = { { a, 5 }, { b, 4 } };
 	char x[4], y[16];
@@ -569,7 +569,7 @@ TEST_F(chan, vectored_and_batched)
 TEST_F_TIMEOUT(chan, batched_integrity, 300)
 {
 	static uint8_t sbuf[BATCH_MAX][512], rbuf[BATCH_MAX][512];
-	struct kipc_msg m[BATCH_MAX];
+	struct kipc_msg m[BATCH_MAX] = { 0 };
 	uint64_t rng = 0x2545f4914f6cdd1dULL, pick = 7;
 	struct kipc_stats st;
 	struct msg_hdr h;
@@ -635,7 +635,7 @@ TEST_F_TIMEOUT(chan, batched_integrity, 300)
 TEST_F(chan, batch_stops_short)
 {
 	static char big[MAX_MSG + 1];
-	struct kipc_msg m[64], in[4];
+	struct kipc_msg m[64] = { 0 }, in[4] = { 0 };
 	char b[64][200], r[4][200];
 	int ret, sent = 0;
 
@@ -1365,6 +1365,114 @@ TEST_F(chan, credentials)
  * Every message goes to exactly one of NCONS consumer processes: none is
  * lost, none is delivered twice, and each consumer sees end of stream.
  */
+/*
+ * kipc_send_msg() / kipc_recv_msg(): priorities where the channel has
+ * them (kmod queues: higher first), -EOPNOTSUPP elsewhere; credentials
+ * of the sending process on kmod queues and unix with
+ * KIPC_F_CREDENTIALS, flags 0 elsewhere.
+ */
+TEST_F(chan, send_msg_priority_and_credentials)
+{
+	bool queue = variant->backend == KIPC_BACKEND_KMOD && variant->flags;
+	bool creds = queue || variant->backend == KIPC_BACKEND_UNIX;
+	struct kipc_opts o = self->opts;
+	struct kipc_msg m, b[2];
+	char buf[16];
+	kipc_chan t, r;
+	pid_t pid;
+
+	PRECHECK();
+	if (variant->backend == KIPC_BACKEND_UNIX)
+		o.flags |= KIPC_F_CREDENTIALS;
+	ASSERT_EQ(0, kipc_pair(&self->tx, &self->rx, &o));
+
+	pid = fork_child();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		m = (struct kipc_msg){ .buf = "cred", .len = 4 };
+		_exit(kipc_send_msg(self->tx, &m, kipc_now() + 30 * SEC) == 4 ? 0 : 1);
+	}
+	ASSERT_EQ(0, wait_child(pid));
+	memset(&m, 0xa5, sizeof(m));
+	m.buf = buf;
+	m.len = sizeof(buf);
+	ASSERT_EQ(4, kipc_recv_msg(self->rx, &m, kipc_now() + 30 * SEC));
+	EXPECT_EQ(4, m.len);
+	EXPECT_EQ(0, memcmp(buf, "cred", 4));
+	EXPECT_EQ(0, m.priority);
+	EXPECT_EQ(0, m.reserved0);
+	EXPECT_EQ(0, m.reserved[0]);
+	if (creds) {
+		EXPECT_EQ(KIPC_MSG_CRED, m.flags);
+		EXPECT_EQ(pid, m.pid);
+		EXPECT_EQ(geteuid(), m.uid);
+		EXPECT_EQ(getegid(), m.gid);
+	} else {
+		EXPECT_EQ(0, m.flags);
+	}
+
+	/*
+	 * The rest on a pair of its own: the child's send moved the tail
+	 * behind the back of this process's (single) producer endpoint.
+	 */
+	ASSERT_EQ(0, kipc_pair(&t, &r, &o));
+
+	/* Bad input everywhere. */
+	m = (struct kipc_msg){ .buf = "x", .len = 1, .priority = KIPC_PRIO_MAX + 1 };
+	EXPECT_EQ(-EINVAL, kipc_send_msg(t, &m, KIPC_NOWAIT));
+	m = (struct kipc_msg){ .buf = "x", .len = 1, .flags = KIPC_MSG_CRED };
+	EXPECT_EQ(-EINVAL, kipc_send_msg(t, &m, KIPC_NOWAIT));
+	EXPECT_EQ(-EINVAL, kipc_send_msg(t, NULL, KIPC_NOWAIT));
+	EXPECT_EQ(-EINVAL, kipc_recv_msg(r, NULL, KIPC_NOWAIT));
+	EXPECT_EQ(-EBADF, kipc_recv_msg(t, &m, KIPC_NOWAIT));
+
+	b[0] = (struct kipc_msg){ .buf = "lo", .len = 2, .priority = 1 };
+	b[1] = (struct kipc_msg){ .buf = "hi", .len = 2, .priority = KIPC_PRIO_MAX };
+	m = (struct kipc_msg){ .buf = "zero", .len = 4 };
+	if (!queue) {
+		EXPECT_EQ(-EOPNOTSUPP, kipc_send_msg(t, &b[0], KIPC_NOWAIT));
+		EXPECT_EQ(-EOPNOTSUPP, kipc_send_batch(t, b, 2, KIPC_NOWAIT));
+		/* A batch ends before the first message with a priority. */
+		b[1] = b[0];
+		b[0] = m;
+		EXPECT_EQ(1, kipc_send_batch(t, b, 2, KIPC_NOWAIT));
+		EXPECT_EQ(4, kipc_recv(r, buf, sizeof(buf)));
+		EXPECT_EQ(0, kipc_close(t));
+		EXPECT_EQ(0, kipc_close(r));
+		o.flags |= KIPC_F_PRIORITY;
+		EXPECT_EQ(-EOPNOTSUPP, kipc_pair(&t, &r, &o));
+		return;
+	}
+	ASSERT_EQ(4, kipc_send_msg(t, &m, KIPC_NOWAIT));
+	ASSERT_EQ(2, kipc_send_msg(t, &b[0], KIPC_NOWAIT));
+	ASSERT_EQ(2, kipc_send_msg(t, &b[1], KIPC_NOWAIT));
+	ASSERT_EQ(2, kipc_send_batch(t, b, 2, KIPC_NOWAIT));
+	{
+		static const struct { const char *s; uint32_t prio; } want[] = {
+			{ "hi", KIPC_PRIO_MAX }, { "hi", KIPC_PRIO_MAX },
+			{ "lo", 1 }, { "lo", 1 }, { "zero", 0 },
+		};
+
+		for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+			m = (struct kipc_msg){ .buf = buf, .len = sizeof(buf) };
+			ASSERT_EQ((int)strlen(want[i].s),
+				  kipc_recv_msg(r, &m, KIPC_NOWAIT));
+			EXPECT_EQ(0, memcmp(buf, want[i].s, m.len));
+			EXPECT_EQ(want[i].prio, m.priority);
+			EXPECT_EQ(getpid(), m.pid);
+		}
+	}
+	EXPECT_EQ(0, kipc_close(t));
+	EXPECT_EQ(0, kipc_close(r));
+	/* KIPC_F_PRIORITY alone makes a kmod queue. */
+	o = self->opts;
+	o.flags = KIPC_F_PRIORITY;
+	ASSERT_EQ(0, kipc_pair(&t, &r, &o));
+	EXPECT_EQ(KIPC_BACKEND_KMOD, kipc_backend(t));
+	EXPECT_EQ(0, kipc_close(t));
+	EXPECT_EQ(0, kipc_close(r));
+}
+
 TEST_F_TIMEOUT(chan, multi_consumer, 120)
 {
 	static uint8_t buf[MAX_MSG];
