@@ -208,12 +208,13 @@ int kipc_recvv(kipc_chan ch, const struct iovec *iov, int iovcnt,
  *		and @gid are valid
  * @priority:	send: 0..KIPC_PRIO_MAX, higher is received first (a
  *		channel made with KIPC_F_PRIORITY; elsewhere only 0);
- *		receive out: the message's priority (0 without)
+ *		receive out: the message's priority (kipc_recv_msg(): 0
+ *		without priorities; batches leave the entry's value)
  * @pid:	receive out: sender's pid, as verified by the kernel
  * @uid:	receive out: sender's uid
  * @gid:	receive out: sender's gid
- * @reserved0:	receive out: 0; ignored on send
- * @reserved:	receive out: 0; ignored on send
+ * @reserved0:	zero; ignored on send
+ * @reserved:	zero; ignored on send
  *
  * Credentials come with kmod queues (KIPC_F_MULTI_CONSUMER,
  * KIPC_F_CREDENTIALS or KIPC_F_PRIORITY on kmod) and unix channels made
