@@ -208,8 +208,8 @@ int kipc_recvv(kipc_chan ch, const struct iovec *iov, int iovcnt,
  *		and @gid are valid
  * @priority:	send: 0..KIPC_PRIO_MAX, higher is received first (a
  *		channel made with KIPC_F_PRIORITY; elsewhere only 0);
- *		receive out: the message's priority (kipc_recv_msg(): 0
- *		without priorities; batches leave the entry's value)
+ *		receive out: the message's priority (0 without
+ *		priorities)
  * @pid:	receive out: sender's pid, as verified by the kernel
  * @uid:	receive out: sender's uid
  * @gid:	receive out: sender's gid

@@ -1060,12 +1060,7 @@ int kipc_recv_batch(kipc_chan h, struct kipc_msg *msgs, unsigned int n,
 		return -EINVAL;
 	if (ch->ops->recv_batch) {
 		ret = ch->ops->recv_batch(ch, msgs, n, deadline);
-		/*
-		 * Entries keep the priority and reserved fields they came
-		 * with where the backend has none (zeroed, as callers
-		 * must): a store per field per message is what a batch
-		 * saves.
-		 */
+		/* Each backend's batch sets len, flags and priority. */
 		for (int j = 0; j < ret; j++)
 			count(ch, msgs[j].len);
 		return ret;

@@ -746,6 +746,7 @@ ring_recv_batch_rest(struct kipc_ring *r, struct kipc_msg *msgs,
 		/* Bookkeeping first: fewer values live across the copy. */
 		msgs[i].len = rec.len;
 		msgs[i].flags = 0;
+		msgs[i].priority = 0;
 		memcpy(dst, ring_rec_at(r, head) + 1, rec.len);
 		head += rec.space;
 		avail -= rec.space;
@@ -777,6 +778,7 @@ int kipc_ring_recv_batch(struct kipc_chan *ch, struct kipc_msg *msgs,
 		return ret;
 	msgs[0].len = (size_t)ret;
 	msgs[0].flags = 0;
+	msgs[0].priority = 0;
 	if (likely(!(r->flags & KIPC_RING_F_MPSC)))
 		return (int)ring_recv_batch_rest(r, msgs, n, 0);
 	return (int)ring_recv_batch_rest(r, msgs, n, 1);

@@ -606,6 +606,7 @@ static int unix_recv_each(struct kipc_chan *ch, struct kipc_msg *msgs,
 			break;
 		}
 		msgs[i].flags = 0;
+		msgs[i].priority = 0;
 		ret = unix_recv(ch, &msgs[i], i ? KIPC_NOWAIT : deadline);
 		if (ret <= 0)
 			break;
@@ -693,6 +694,7 @@ static int unix_recv_batch(struct kipc_chan *ch, struct kipc_msg *msgs,
 		}
 		m->len = len;
 		m->flags = c.flags;
+		m->priority = 0;
 		m->pid = c.pid;
 		m->uid = c.uid;
 		m->gid = c.gid;

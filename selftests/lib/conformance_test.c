@@ -544,6 +544,9 @@ TEST_F(chan, vectored_and_batched)
 	for (int i = 0; i < 8; i++) {
 		in[i].buf = bufs[i];
 		in[i].len = sizeof(bufs[i]);
+		/* Out fields are written whatever the caller left there. */
+		in[i].flags = 0x5a5a5a5a;
+		in[i].priority = 0x5a5a5a5a;
 	}
 	/* Everything queued is taken; the first waits, the rest do not. */
 	ret = kipc_recv_batch(self->rx, in, 8, kipc_now() + 10 * SEC);
@@ -554,6 +557,8 @@ TEST_F(chan, vectored_and_batched)
 		snprintf(want, sizeof(want), "batch %d", i);
 		EXPECT_STREQ(want, bufs[i]);
 		EXPECT_EQ(strlen(want) + 1, in[i].len);
+		EXPECT_EQ(0, in[i].priority);
+		EXPECT_EQ(0, in[i].flags & ~KIPC_MSG_CRED);
 	}
 	EXPECT_EQ(-EAGAIN, kipc_recv_batch(self->rx, in, 8, KIPC_NOWAIT));
 }
