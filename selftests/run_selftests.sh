@@ -31,6 +31,25 @@ pattern='BUG:|WARNING:|KASAN|UBSAN|Oops|circular locking|recursive locking|incon
 have_dmesg=0
 dmesg >/dev/null 2>&1 && have_dmesg=1
 
+# Run test binary $1 into file $2 as the leader of its own session, so
+# that the timeout reaches every process it forked (the harness runs each
+# test in a child; a fork of a fork must not outlive its binary and skew
+# the next test).  TERM at the timeout, KILL 10 s later; and when the
+# binary ends, whatever of its process group is left is killed.
+run_one() {
+	setsid "$1" > "$2" 2>&1 &
+	pid=$!
+	setsid sh -c "sleep $tmo; kill -TERM -$pid; sleep 10; kill -KILL -$pid" \
+		> /dev/null 2>&1 &
+	timer=$!
+	wait "$pid"
+	rc=$?
+	kill -KILL -"$timer" 2> /dev/null
+	kill -KILL -"$pid" 2> /dev/null
+	[ $rc -eq 143 ] && echo "# timed out after $tmo s" >> "$2"
+	return $rc
+}
+
 pass=0 fail=0 skip=0 n=0
 set -- $tests
 echo "TAP version 13"
@@ -40,7 +59,7 @@ for t in "$@"; do
 	out=$(mktemp)
 	[ $have_dmesg = 1 ] && before=$(dmesg | wc -l)
 	t0=$(date +%s)
-	timeout "$tmo" "$dir/$t" > "$out" 2>&1
+	run_one "$dir/$t" "$out"
 	rc=$?
 	sed 's/^/# /' "$out"
 	echo "# $t: $(( $(date +%s) - t0 )) s"
