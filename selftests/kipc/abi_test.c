@@ -358,6 +358,70 @@ TEST_F(abi, reserved_words)
 	}
 }
 
+/*
+ * The fields of SENDV/RECVV elements that must be zero, in an array short
+ * enough for the kernel's small-batch copy and in one long enough for the
+ * general copy (more than KIPC_QUEUE_BATCH_MSGS entries): -EINVAL, and
+ * nothing queued.  A valid long SENDV queues exactly what fits.
+ */
+#define VEC_LONG	40
+TEST_F(abi, vector_elements)
+{
+	static const struct { const char *name; unsigned int off; bool send; } f[] = {
+		{ "pid", offsetof(struct kipc_queue_msg, pid), true },
+		{ "uid", offsetof(struct kipc_queue_msg, uid), true },
+		{ "gid", offsetof(struct kipc_queue_msg, gid), true },
+		{ "reserved", offsetof(struct kipc_queue_msg, reserved), true },
+		{ "reserved", offsetof(struct kipc_queue_msg, reserved), false },
+	};
+	static const unsigned int counts[] = { 2, VEC_LONG };
+	struct kipc_queue_msg vec[VEC_LONG];
+	struct kipc_queue_mxfer mx;
+	struct env *e = &self->e;
+	char one = 'x';
+
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		for (size_t c = 0; c < 2; c++) {
+			uint32_t v = 1;
+
+			memset(vec, 0, sizeof(vec));
+			for (unsigned int k = 0; k < counts[c]; k++) {
+				vec[k].buf = (uintptr_t)(f[i].send ? (void *)&one : e->buf);
+				vec[k].len = f[i].send ? 1 : sizeof(e->buf);
+			}
+			memcpy((char *)&vec[counts[c] - 1] + f[i].off, &v, 4);
+			memset(&mx, 0, sizeof(mx));
+			mx.msgs = (uintptr_t)vec;
+			mx.count = counts[c];
+			mx.flags = KIPC_WAIT_NONBLOCK;
+			EXPECT_EQ(-EINVAL, xioctl(e->queue, f[i].send ?
+						  KIPC_QUEUE_IOC_SENDV :
+						  KIPC_QUEUE_IOC_RECVV, &mx))
+				TH_LOG("%s %s, %u entries", f[i].send ? "SENDV" : "RECVV",
+				       f[i].name, counts[c]);
+			EXPECT_EQ(-EAGAIN, read(e->queue, e->buf, sizeof(e->buf)) < 0 ?
+					   -errno : 0);
+		}
+	}
+
+	/* Valid: the queue takes Q_MSGS of them, the rest would wait. */
+	memset(vec, 0, sizeof(vec));
+	for (unsigned int k = 0; k < VEC_LONG; k++) {
+		vec[k].buf = (uintptr_t)&one;
+		vec[k].len = 1;
+	}
+	memset(&mx, 0, sizeof(mx));
+	mx.msgs = (uintptr_t)vec;
+	mx.count = VEC_LONG;
+	mx.flags = KIPC_WAIT_NONBLOCK;
+	EXPECT_EQ(Q_MSGS, xioctl(e->queue, KIPC_QUEUE_IOC_SENDV, &mx));
+	for (unsigned int k = 0; k < VEC_LONG; k++) {
+		vec[k].buf = (uintptr_t)e->buf;
+		vec[k].len = sizeof(e->buf);
+	}
+	EXPECT_EQ(Q_MSGS, xioctl(e->queue, KIPC_QUEUE_IOC_RECVV, &mx));
+}
+
 /* Each bit of each flag word that means nothing: -EINVAL. */
 TEST_F(abi, unknown_flag_bits)
 {
