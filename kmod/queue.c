@@ -1199,8 +1199,9 @@ static long kipc_queue_ioc_mxfer(struct file *file, void __user *uarg,
 	if (kipc_qmsg_small(uents, mx.count * sizeof(*ents),
 			    KIPC_QUEUE_BATCH_MSGS * sizeof(*ents)))
 		ret = kipc_copy_in_words(ents, uents, mx.count * sizeof(*ents));
-	else if (copy_from_user(ents, uents, mx.count * sizeof(*ents)))
-		ret = -EFAULT;
+	else
+		ret = copy_from_user(ents, uents, mx.count * sizeof(*ents)) ?
+		      -EFAULT : 0;
 	if (ret)
 		goto out_free;
 	for (i = 0; i < mx.count; i++) {
