@@ -94,23 +94,22 @@ struct kipc_obj {
  * kipc_obj_init() - set up the common part of a new object
  * @obj: embedded in the type's zeroed struct
  * @type: KIPC_OBJ_*
- * @mode: permission bits from user space (only 0777 may be set)
+ * @mode: permission bits, checked by kipc_obj_create_check()
  * @ops: type operations
  * @bytes: memory to charge against the creator's per-user limit
  *
  * On success the object has one reference, is charged to the caller's
- * user (one object of its quota and @bytes) and is still invisible: the
- * type calls kipc_obj_publish() once the object is fully built.  Drop it
- * with kipc_obj_put(), published or not.  On failure nothing is left to
+ * user (one object of its quota and @bytes), has its id and is still
+ * invisible: kipc_publish_fd() lists it (LIST, debugfs) once it is fully
+ * built, named and nothing can fail any more.  Drop it with kipc_obj_put(),
+ * listed or not.  On failure nothing is left to
  * undo.
  *
- * Return: 0, -EINVAL (bad mode), -ENOSPC (per-user object or byte quota,
+ * Return: 0, -ENOSPC (per-user object or byte quota,
  * or too many objects), -ENOMEM.
  */
 int kipc_obj_init(struct kipc_obj *obj, u32 type, u32 mode,
 		  const struct kipc_obj_ops *ops, size_t bytes);
-/* Make a fully built object visible (LIST, debugfs) and give it its id. */
-void kipc_obj_publish(struct kipc_obj *obj);
 void kipc_obj_get(struct kipc_obj *obj);
 void kipc_obj_put(struct kipc_obj *obj);
 
@@ -185,8 +184,9 @@ struct kipc_obj *kipc_queue_file_obj(struct file *file, u32 *role);
  * @karg: the kernel's copy of the argument, fully initialized
  * @ksize: its size (the exact size of the command's structure)
  *
- * Reserves an fd, copies @karg (with the fd) out, names the object, and
- * only then installs the file: a failure leaves no fd and no name.
+ * Reserves an fd, copies @karg (with the fd) out, names the object, lists
+ * it (LIST, debugfs), and only then installs the file: every step that can
+ * fail comes first, so a failure leaves no fd, no name and no listing.
  * Return: the fd, or -EMFILE, -EFAULT, -EEXIST, -ENOMEM, -EOPNOTSUPP
  * (names on a kernel without CONFIG_POSIX_MQUEUE).
  */

@@ -171,8 +171,9 @@ void kipc_obj_uncharge(struct kipc_obj *obj, size_t bytes)
  * namespace (decided only then, so that the check is not audited for
  * every create).
  */
-static int kipc_obj_reserve(struct kipc_user *u)
+static int kipc_obj_reserve(struct kipc_obj *obj)
 {
+	struct kipc_user *u = obj->user;
 	int ret = 0;
 
 	mutex_lock(&kipc_objs_lock);
@@ -183,6 +184,7 @@ static int kipc_obj_reserve(struct kipc_user *u)
 	if (!ret) {
 		u->nr_objs++;
 		kipc_nr_objs++;
+		obj->id = kipc_next_id++;
 	}
 	mutex_unlock(&kipc_objs_lock);
 	return ret;
@@ -196,17 +198,14 @@ int kipc_obj_init(struct kipc_obj *obj, u32 type, u32 mode,
 	const struct cred *cred = current_cred();
 	int ret;
 
-	if (mode & ~0777U)
-		return -EINVAL;
-
 	obj->user = kipc_user_get(cred->fsuid);
 	if (!obj->user)
 		return -ENOMEM;
-	ret = kipc_obj_reserve(obj->user);
+	ret = kipc_obj_reserve(obj);
 	if (ret == -ENOSPC) {
 		/* Names of dead IPC namespaces may still hold the quota. */
 		kipc_ns_reap();
-		ret = kipc_obj_reserve(obj->user);
+		ret = kipc_obj_reserve(obj);
 	}
 	if (ret)
 		goto out_put_user;
@@ -237,10 +236,9 @@ out_put_user:
 	return ret;
 }
 
-void kipc_obj_publish(struct kipc_obj *obj)
+static void kipc_obj_publish(struct kipc_obj *obj)
 {
 	mutex_lock(&kipc_objs_lock);
-	obj->id = kipc_next_id++;
 	list_add_tail(&obj->all_node, &kipc_objs);
 	mutex_unlock(&kipc_objs_lock);
 }
@@ -588,6 +586,8 @@ int kipc_publish_fd(struct kipc_obj *obj, struct file *file, const char *name,
 			return ret;
 		}
 	}
+	/* Nothing can fail from here: no listing sees a creation undone. */
+	kipc_obj_publish(obj);
 	fd_install(fd, file);
 	return fd;
 }

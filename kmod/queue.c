@@ -1544,7 +1544,6 @@ long kipc_ioc_queue_create(void __user *uarg)
 		kfree(q);
 		return ret;
 	}
-	kipc_obj_publish(&q->obj);
 
 	file = kipc_queue_open_file(&q->obj, qc.obj.role, qc.obj.fd_flags);
 	if (IS_ERR(file)) {

@@ -961,7 +961,6 @@ static struct kipc_ring *kipc_ring_alloc(const struct kipc_ring_create *rc)
 	ring->prod = page_address(ring->prod_page);
 	ring->cons = page_address(ring->cons_page);
 	kipc_ring_init_layout(ring);
-	kipc_obj_publish(&ring->obj);
 	return ring;
 
 out_put_ring:

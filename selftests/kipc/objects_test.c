@@ -546,4 +546,73 @@ TEST_F_TIMEOUT(objects, list_sees_only_whole_objects, 300)
 	EXPECT_EQ(0, atomic_load(&r.bad));
 }
 
+/*
+ * A creation that fails is never listed, not even for a moment: a ring
+ * whose name is taken (-EEXIST, found after its pages exist) must not
+ * show in a LIST taken meanwhile.  Its size is one no other ring has.
+ */
+#define FAILED_SIZE	(1u << 17)
+
+static void *race_create_taken(void *p)
+{
+	struct race *r = p;
+
+	for (int i = 0; i < 300 && !atomic_load(&r->stop); i++) {
+		int fd = ring_create(r->dev, "kipc-objects-taken", KIPC_ROLE_PRODUCER,
+				     0600, FAILED_SIZE);
+
+		if (fd != -EEXIST) {
+			atomic_fetch_add(&r->bad, 1000000);
+			if (fd >= 0)
+				close(fd);
+			break;
+		}
+	}
+	return NULL;
+}
+
+static void *race_list_failed(void *p)
+{
+	static _Thread_local struct kipc_obj_entry ents[64];
+	struct race *r = p;
+
+	while (!atomic_load(&r->stop)) {
+		struct kipc_list ls;
+
+		memset(&ls, 0, sizeof(ls));
+		ls.entries = (uintptr_t)ents;
+		ls.nr_entries = 64;
+		if (ioctl(r->dev, KIPC_IOC_LIST, &ls)) {
+			atomic_fetch_add(&r->bad, 1000000);
+			break;
+		}
+		for (uint32_t i = 0; i < ls.nr_entries; i++)
+			if (ents[i].obj.type == KIPC_OBJ_RING && ents[i].size == FAILED_SIZE)
+				atomic_fetch_add(&r->bad, 1);
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(objects, failed_create_is_never_listed, 300)
+{
+	struct race r = { .dev = self->dev };
+	pthread_t c[2], l[2];
+	int holder;
+
+	holder = queue_create(self->dev, "kipc-objects-taken", KIPC_ROLE_CONSUMER, 0600);
+	ASSERT_LE(0, holder);
+	for (int i = 0; i < 2; i++) {
+		ASSERT_EQ(0, pthread_create(&c[i], NULL, race_create_taken, &r));
+		ASSERT_EQ(0, pthread_create(&l[i], NULL, race_list_failed, &r));
+	}
+	for (int i = 0; i < 2; i++)
+		pthread_join(c[i], NULL);
+	atomic_store(&r.stop, 1);
+	for (int i = 0; i < 2; i++)
+		pthread_join(l[i], NULL);
+	EXPECT_EQ(0, atomic_load(&r.bad)) TH_LOG("listed failed creations");
+	tobj_unlink(self->dev, "kipc-objects-taken", KIPC_OBJ_QUEUE);
+	close(holder);
+}
+
 KIPC_TEST_HARNESS_MAIN
