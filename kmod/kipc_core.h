@@ -59,7 +59,9 @@ struct kipc_obj_ops {
 	void (*release)(struct kipc_obj *obj);
 	/*
 	 * Fill the type's part of the common head: state, endpoint and
-	 * waiter counts.  Lockless snapshots are fine (reports only).
+	 * waiter counts (a report, not a promise).  May run under
+	 * kipc_objs_lock (debugfs) and may take the type's own lock, which
+	 * nests inside it.
 	 */
 	void (*head)(struct kipc_obj *obj, struct kipc_obj_head *h);
 	/* Fill the type-specific fields of a listing entry (after .head). */

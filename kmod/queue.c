@@ -41,7 +41,7 @@
  *
  * Lock order:
  *
- *   kipc_objs_lock (object.c, mutex; held around ops->fill)
+ *   kipc_objs_lock (object.c, mutex; held around ops->head and ops->fill)
  *     kipc_queue.lock (spinlock)
  *       task wake-up (wake_up_process)
  *

@@ -108,8 +108,8 @@
  * @page_size:	out: the kernel's PAGE_SIZE.
  * @reserved:	in: must be zero; out: zero.
  *
- * @flags and @abi_version lead every version of this structure, so a
- * program can always tell which ABI a module speaks.
+ * KIPC_IOC_GET_INFO never changes, so that a program can always tell which
+ * ABI a module speaks.
  */
 struct kipc_info {
 	__u32 flags;
@@ -679,8 +679,8 @@ struct kipc_ring_info {
  * (READABLE needs a consumer fd, WRITABLE a producer fd), -EINVAL for a
  * bad event, flags, reserved field or a timeout above INT64_MAX.  A
  * CLOCK_MONOTONIC deadline is in the caller's time namespace.  @state is
- * written back on every return but -EINVAL, -EFAULT and -EBADF (and not
- * before a transparent restart, which reads the argument again).
+ * written back on every return but -EINVAL, -EFAULT, -EBADF and a signal
+ * (-EINTR, or a transparent restart, which reads the argument again).
  */
 struct kipc_ring_wait {
 	__u32 event;
