@@ -69,8 +69,11 @@ int64_t kipc_features(void);
  * endpoint: a producer or a consumer.  It is a value, passed by value:
  * once the endpoint is closed, every call with the handle gives -EBADF
  * (never another endpoint), as do KIPC_CHAN_INVALID and values the
- * library did not hand out.  Handles stay valid across fork().  See
- * kipc(7) for the semantics of each backend and the thread-safety rules.
+ * library did not hand out.  Closing a handle while another thread is
+ * still inside a call with it is a race, as close(2) of an fd in use is;
+ * of two concurrent kipc_close() calls on one handle exactly one succeeds.
+ * Handles stay valid across fork().  See kipc(7) for the semantics of
+ * each backend and the thread-safety rules.
  */
 typedef struct {
 	uint64_t h;

@@ -193,24 +193,38 @@ static struct kipc_chan *chan_get(kipc_chan h)
 }
 
 /*
- * Unpublish handle @h: from now on it gives -EBADF.  The slot is reused
- * with the next generation, unless that would wrap to 0: then it is
- * retired.
+ * Unpublish handle @h (a live handle, found by chan_lookup()): from now
+ * on it gives -EBADF.  Only the first of several calls for one handle
+ * succeeds (two threads closing the same handle: the second gets false
+ * and must not free the endpoint).  The slot is reused with the next
+ * generation, unless that would wrap to 0: then it is retired.
+ *
+ * Closing a handle while another thread still uses it is the caller's
+ * race, as with close(2) on an fd: that thread may have looked the
+ * endpoint up before the close and use it after the free.
  */
-static void chan_unpublish(kipc_chan h)
+static bool chan_unpublish(kipc_chan h)
 {
 	uint32_t idx = (uint32_t)h.h - 1;
 	struct kipc_slot *s = SLOT(idx);
 	struct kipc_slot_meta *m = META(idx);
+	uint64_t cur = h.h;
 
 	pthread_mutex_lock(&chan_lock);
-	atomic_store_explicit(&s->h, 0, memory_order_release);
+	/* Pairs with the acquire in chan_lookup(): later lookups fail. */
+	if (!atomic_compare_exchange_strong_explicit(&s->h, &cur, 0,
+						     memory_order_release,
+						     memory_order_relaxed)) {
+		pthread_mutex_unlock(&chan_lock);
+		return false;
+	}
 	s->ch = NULL;
 	if (m->gen != UINT32_MAX) {
 		m->next = slot_free;
 		slot_free = idx;
 	}
 	pthread_mutex_unlock(&chan_lock);
+	return true;
 }
 
 static struct kipc_chan *chan_alloc(void)
@@ -571,6 +585,7 @@ out:
 		ret = chan_publish(b, pb);
 		if (ret) {
 			chan_unpublish(*pa);
+			*pa = KIPC_CHAN_INVALID;
 			goto out_close;
 		}
 	}
@@ -720,9 +735,8 @@ int kipc_close(kipc_chan h)
 {
 	struct kipc_chan *ch = chan_get(h);
 
-	if (!ch)
+	if (!ch || !chan_unpublish(h))
 		return -EBADF;
-	chan_unpublish(h);
 	if (ch->resv_buf && ch->ops->abort)
 		ch->ops->abort(ch);
 	ch->ops->close(ch);
