@@ -301,9 +301,12 @@ static int write_all(int fd, struct iovec *iov, int iovcnt, uint64_t deadline,
 
 			if (e != EAGAIN && e != EINTR)
 				return -e;
-			/* Once a frame is started, it must be finished. */
+			/*
+			 * Once a frame is started, it must be finished: no
+			 * deadline, and a signal cannot cut it in two.
+			 */
 			e = kipc__wait_fd(fd, POLLOUT, started ? KIPC_FOREVER : deadline);
-			if (e < 0)
+			if (e < 0 && !(started && e == -EINTR))
 				return e;
 			continue;
 		}

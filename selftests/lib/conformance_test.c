@@ -518,6 +518,71 @@ TEST_F(chan, signal_interrupts_blocking_recv)
 	EXPECT_EQ(0, memcmp(buf, "sig", 3));
 }
 
+/*
+ * Signals while a send waits for room mid-message: a send either delivers
+ * its whole message or, with -EINTR, nothing (then the caller sends it
+ * again).  A backend that wrote part of a frame before giving up would
+ * leave the stream corrupt.  The consumer starts reading only after many
+ * signals have hit the waiting producer.
+ */
+#define SIG_MSG		(12U << 10)
+#define SIG_MSGS	24	/* 288 KiB: more than any backend buffers */
+
+static void fill_pattern(uint8_t *p, size_t n, uint8_t seed)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (uint8_t)(seed + i * 7);
+}
+
+TEST_F_TIMEOUT(chan, signal_during_send_keeps_messages_whole, 120)
+{
+	static uint8_t out[SIG_MSG], in[SIG_MSG], want[SIG_MSG];
+	pid_t pid;
+	int status;
+
+	PRECHECK();
+	ASSERT_EQ(0, make_pair(self, 0, 16U << 10));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct itimerval it = { .it_value = { .tv_usec = 3000 },
+					.it_interval = { .tv_usec = 3000 } };
+		struct sigaction sa;
+		int ret;
+
+		kipc_close(self->rx);
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_alarm;	/* no SA_RESTART */
+		sigaction(SIGALRM, &sa, NULL);
+		setitimer(ITIMER_REAL, &it, NULL);
+		for (int m = 0; m < SIG_MSGS; m++) {
+			fill_pattern(out, SIG_MSG, (uint8_t)m);
+			do
+				ret = kipc_send_timed(self->tx, out, SIG_MSG,
+						      kipc_now() + 60 * SEC);
+			while (ret == -EINTR);
+			if (ret != (int)SIG_MSG)
+				_exit(10 + m);
+		}
+		memset(&it, 0, sizeof(it));
+		setitimer(ITIMER_REAL, &it, NULL);
+		_exit(kipc_send(self->tx, "end", 3) == 3 ? 0 : 20);
+	}
+	usleep(300000);		/* the producer waits for room meanwhile */
+	for (int m = 0; m < SIG_MSGS; m++) {
+		fill_pattern(want, SIG_MSG, (uint8_t)m);
+		ASSERT_EQ((int)SIG_MSG, kipc_recv_timed(self->rx, in, sizeof(in),
+							 kipc_now() + 60 * SEC))
+			TH_LOG("message %d", m);
+		EXPECT_EQ(0, memcmp(in, want, SIG_MSG)) TH_LOG("message %d", m);
+	}
+	EXPECT_EQ(3, kipc_recv_timed(self->rx, in, sizeof(in), kipc_now() + 60 * SEC));
+	EXPECT_EQ(0, memcmp(in, "end", 3));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+}
+
 TEST_F(chan, vectored_and_batched)
 {
 	struct kipc_msg out[8] = { 0 }, in[8] = { 0 };
