@@ -46,7 +46,7 @@ run_one() {
 	rc=$?
 	kill -KILL -"$timer" 2> /dev/null
 	kill -KILL -"$pid" 2> /dev/null
-	[ $rc -eq 143 ] && echo "# timed out after $tmo s" >> "$2"
+	case $rc in 137|143) echo "# killed at the timeout ($tmo s) or by a signal" >> "$2" ;; esac
 	return $rc
 }
 
